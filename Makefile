@@ -1,0 +1,51 @@
+# Two commands: `make run` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install messages setup lint format bench-engine bench-prescreen bench-load clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+install: $(VENV)/.installed
+
+messages: install
+	$(MANAGE) compile_translations
+
+setup: messages
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_trial
+	$(MANAGE) demo_data --screenings 12 --if-empty
+
+run: setup
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: messages lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench-engine: install
+	$(PY) bench/engine.py
+
+bench-prescreen: setup
+	$(PY) bench/prescreen.py
+
+bench-load: install
+	bash bench/load.sh
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,9 @@
+"""Development on a workstation: `make run`. Never used in production."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env(
+    "DJANGO_SECRET_KEY", default="local-development-only-not-secret-key-0123456789"
+)

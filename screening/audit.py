@@ -1,0 +1,162 @@
+"""Tamper evidence: canonical content, SHA-256 hash chain, and its verification."""
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .models import CriterionOutcome, EligibilityDecision, Signature
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(content: dict) -> bytes:
+    return json.dumps(
+        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def sha256(content: dict) -> str:
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def _date(value):
+    return value.isoformat() if value is not None else None
+
+
+def decision_content(
+    decision: EligibilityDecision, outcomes: list[CriterionOutcome]
+) -> dict:
+    """Everything a decision records, in a form that survives a database round trip."""
+    return {
+        "trial_id": decision.trial_id,
+        "sequence": decision.sequence,
+        "screening_number": decision.screening_number,
+        "initials": decision.initials,
+        "sex": decision.sex,
+        "date_of_birth": _date(decision.date_of_birth),
+        "screening_date": _date(decision.screening_date),
+        "age_years": decision.age_years,
+        "meld": decision.meld,
+        "outcome": decision.outcome,
+        "blocking_codes": decision.blocking_codes,
+        "unknown_codes": decision.unknown_codes,
+        "to_collect": decision.to_collect,
+        "entered": decision.entered,
+        "normalised": decision.normalised,
+        "computed": decision.computed,
+        "criteria_snapshot": decision.criteria_snapshot,
+        "supersedes_id": decision.supersedes_id,
+        "supersede_reason": decision.supersede_reason,
+        "recorded_by_id": decision.recorded_by_id,
+        "recorded_at": decision.recorded_at.isoformat(),
+        "app_version": decision.app_version,
+        "previous_hash": decision.previous_hash,
+        "outcomes": [
+            {
+                "criterion_id": o.criterion_id,
+                "criterion_history_id": o.criterion_history_id,
+                "position": o.position,
+                "code": o.code,
+                "kind": o.kind,
+                "outcome": o.outcome,
+                "blocking": o.blocking,
+                "reason": o.reason,
+                "missing": o.missing,
+            }
+            for o in sorted(outcomes, key=lambda o: o.position)
+        ],
+    }
+
+
+def signature_content(signature: Signature) -> dict:
+    return {
+        "decision_id": signature.decision_id,
+        "decision_hash": signature.decision_hash,
+        "signer_id": signature.signer_id,
+        "signer_full_name": signature.signer_full_name,
+        "signed_at": signature.signed_at.isoformat(),
+        "meaning": signature.meaning,
+        "statement": signature.statement,
+        "reason": signature.reason,
+        "override_outcome": signature.override_outcome,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    trial_id: int
+    decision_id: int
+    sequence: int
+    problem: str
+
+
+def verify_chains(batch_size: int = 2000) -> tuple[int, int, ChainProblem | None]:
+    """Walk every trial's chain in order; return (decisions, signatures, first problem).
+
+    Reads in batches so that a long chain does not load into memory at once.
+    """
+    checked = 0
+    trial_ids = (
+        EligibilityDecision.objects.order_by()
+        .values_list("trial_id", flat=True)
+        .distinct()
+    )
+    for trial_id in sorted(set(trial_ids)):
+        expected_previous = GENESIS_HASH
+        expected_sequence = 1
+        for decision, outcomes in _iter_chain(trial_id, batch_size):
+            checked += 1
+            problem = None
+            if decision.sequence != expected_sequence:
+                problem = f"sequence {decision.sequence}, expected {expected_sequence}"
+            elif decision.previous_hash != expected_previous:
+                problem = "link to the previous record does not match"
+            elif sha256(decision_content(decision, outcomes)) != decision.content_hash:
+                problem = "content does not match its hash"
+            if problem:
+                return (
+                    checked,
+                    0,
+                    ChainProblem(trial_id, decision.pk, decision.sequence, problem),
+                )
+            expected_previous = decision.content_hash
+            expected_sequence += 1
+    signatures = 0
+    for signature in Signature.objects.select_related("decision").order_by("pk"):
+        signatures += 1
+        problem = None
+        if signature.decision_hash != signature.decision.content_hash:
+            problem = "signature is linked to a different decision hash"
+        elif sha256(signature_content(signature)) != signature.content_hash:
+            problem = "signature content does not match its hash"
+        if problem:
+            decision = signature.decision
+            return (
+                checked,
+                signatures,
+                ChainProblem(
+                    decision.trial_id, decision.pk, decision.sequence, problem
+                ),
+            )
+    return checked, signatures, None
+
+
+def _iter_chain(
+    trial_id: int, batch_size: int
+) -> Iterator[tuple[EligibilityDecision, list[CriterionOutcome]]]:
+    last_sequence = 0
+    while True:
+        batch = list(
+            EligibilityDecision.objects.filter(
+                trial_id=trial_id, sequence__gt=last_sequence
+            ).order_by("sequence")[:batch_size]
+        )
+        if not batch:
+            return
+        outcomes: dict[int, list[CriterionOutcome]] = {d.pk: [] for d in batch}
+        for outcome in CriterionOutcome.objects.filter(decision__in=batch):
+            outcomes[outcome.decision_id].append(outcome)
+        for decision in batch:
+            yield decision, outcomes[decision.pk]
+        last_sequence = batch[-1].sequence

@@ -1,0 +1,299 @@
+"""The eligibility engine: criteria as data, three outcomes, every criterion decided.
+
+Pure Python. The engine takes plain criterion specs (built from the database rows
+by ``screening.criteria``) and a mapping of facts about one candidate (built by
+``screening.domain.candidate``), and returns one result per criterion, each with a
+reason that names the values and thresholds used, and the candidate's decision.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from .variables import VARIABLES, Kind
+
+
+class Operator(StrEnum):
+    GT = "GT"
+    GTE = "GTE"
+    LT = "LT"
+    LTE = "LTE"
+    BETWEEN = "BETWEEN"
+    EQ = "EQ"
+    IN = "IN"
+    IS_TRUE = "IS_TRUE"
+    IS_FALSE = "IS_FALSE"
+
+
+class CriterionKind(StrEnum):
+    INCLUSION = "INCLUSION"
+    EXCLUSION = "EXCLUSION"
+
+
+class Outcome(StrEnum):
+    MET = "MET"
+    NOT_MET = "NOT_MET"
+    UNKNOWN = "UNKNOWN"
+
+
+class Decision(StrEnum):
+    ELIGIBLE = "ELIGIBLE"
+    INELIGIBLE = "INELIGIBLE"
+    INCOMPLETE = "INCOMPLETE"
+
+
+NUMERIC_OPERATORS = frozenset(
+    {Operator.GT, Operator.GTE, Operator.LT, Operator.LTE, Operator.BETWEEN}
+)
+BOOLEAN_OPERATORS = frozenset({Operator.IS_TRUE, Operator.IS_FALSE})
+
+
+class SpecError(ValueError):
+    """A criterion spec that the engine cannot evaluate (bad variable or shape)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionSpec:
+    variable: str
+    operator: Operator
+    low: Decimal | None = None
+    high: Decimal | None = None
+    values: tuple[str, ...] = ()
+    unit: str = ""
+
+    def __post_init__(self):
+        variable = VARIABLES.get(self.variable)
+        if variable is None:
+            raise SpecError(f"unknown variable {self.variable!r}")
+        op = self.operator
+        if op in BOOLEAN_OPERATORS:
+            ok = variable.kind is Kind.BOOLEAN
+        elif op is Operator.BETWEEN:
+            ok = (
+                variable.kind is Kind.NUMBER
+                and self.low is not None
+                and self.high is not None
+                and self.low <= self.high
+            )
+        elif op in NUMERIC_OPERATORS:
+            ok = variable.kind is Kind.NUMBER and self.low is not None
+        elif op is Operator.EQ:
+            ok = (
+                (self.low is not None)
+                if variable.kind is Kind.NUMBER
+                else (len(self.values) == 1 and variable.kind is Kind.CATEGORY)
+            )
+        else:  # IN
+            ok = variable.kind is Kind.CATEGORY and len(self.values) > 0
+        if not ok:
+            raise SpecError(f"{op} does not fit {self.variable} with these values")
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionSpec:
+    code: str
+    kind: CriterionKind
+    conditions: tuple[ConditionSpec, ...]
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One known or unknown fact about the candidate.
+
+    ``value`` is None when the fact is not available; ``missing`` then names the
+    inputs that would decide it (defaults to the variable's own inputs).
+    ``uln`` is a lab's own upper limit of normal given with a marker's value.
+    ``note`` is shown after the value (for example the interval of a rise).
+    """
+
+    value: Decimal | str | bool | None
+    uln: Decimal | None = None
+    note: str = ""
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionResult:
+    variable: str
+    outcome: Outcome
+    reason: str
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    code: str
+    kind: CriterionKind
+    outcome: Outcome
+    reason: str
+    conditions: tuple[ConditionResult, ...]
+    missing: tuple[str, ...] = ()
+
+    @property
+    def blocking(self) -> bool:
+        """True when this result alone makes the candidate ineligible."""
+        if self.kind is CriterionKind.INCLUSION:
+            return self.outcome is Outcome.NOT_MET
+        return self.outcome is Outcome.MET
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    decision: Decision
+    criteria: tuple[CriterionResult, ...]
+    blocking: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    to_collect: tuple[str, ...] = field(default=())
+
+
+_SYMBOL = {
+    Operator.GT: ">",
+    Operator.GTE: ">=",
+    Operator.LT: "<",
+    Operator.LTE: "<=",
+}
+# The relation that holds when a comparison fails, for the reason text.
+_NEGATION = {
+    Operator.GT: "<=",
+    Operator.GTE: "<",
+    Operator.LT: ">=",
+    Operator.LTE: ">",
+}
+
+
+def format_number(value: Decimal) -> str:
+    """Show a Decimal plainly: no exponent, no trailing zeros, at most 3 places."""
+    if value == value.to_integral_value():
+        return f"{value.to_integral_value():f}"
+    if value.as_tuple().exponent < -3:
+        value = value.quantize(Decimal("0.001"))
+    return f"{value.normalize():f}"
+
+
+def _with_unit(value: Decimal, unit: str) -> str:
+    return f"{format_number(value)} {unit}" if unit else format_number(value)
+
+
+def _compare(op: Operator, value: Decimal, threshold: Decimal) -> bool:
+    if op is Operator.GT:
+        return value > threshold
+    if op is Operator.GTE:
+        return value >= threshold
+    if op is Operator.LT:
+        return value < threshold
+    return value <= threshold
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _evaluate_condition(spec: ConditionSpec, fact: Fact | None) -> ConditionResult:
+    variable = VARIABLES[spec.variable]
+    if fact is None or fact.value is None:
+        missing = (fact.missing if fact and fact.missing else ()) or variable.inputs
+        wording = "not answered" if variable.kind is Kind.BOOLEAN else "not available"
+        return ConditionResult(
+            spec.variable,
+            Outcome.UNKNOWN,
+            f"{variable.label} {wording}",
+            missing,
+        )
+    value = fact.value
+    op = spec.operator
+    note = f" ({fact.note})" if fact.note else ""
+
+    if op in BOOLEAN_OPERATORS:
+        holds = value is (op is Operator.IS_TRUE)
+        reason = f"{variable.label}: {_yes_no(bool(value))}"
+    elif variable.kind is Kind.CATEGORY:
+        wanted = spec.values
+        holds = value in wanted
+        relation = "in" if holds else "not in"
+        reason = f"{variable.label} {value} {relation} {', '.join(wanted)}"
+    elif op is Operator.BETWEEN:
+        holds = spec.low <= value <= spec.high
+        shown = _with_unit(value, variable.unit)
+        bounds = f"{format_number(spec.low)}-{format_number(spec.high)}"
+        if holds:
+            reason = f"{variable.label} {shown} within {bounds}"
+        else:
+            side = (
+                f"< {format_number(spec.low)}"
+                if value < spec.low
+                else f"> {format_number(spec.high)}"
+            )
+            reason = f"{variable.label} {shown} {side} (outside {bounds})"
+    elif op is Operator.EQ:
+        holds = value == spec.low
+        relation = "=" if holds else "!="
+        reason = f"{variable.label} {format_number(value)} {relation} " + (
+            format_number(spec.low)
+        )
+    else:
+        threshold = spec.low
+        source = ""
+        if variable.has_lab_uln and op is Operator.GT:
+            if fact.uln is not None:
+                threshold, source = fact.uln, " (lab ULN)"
+            else:
+                source = " (default ULN)"
+        holds = _compare(op, value, threshold)
+        relation = _SYMBOL[op] if holds else _NEGATION[op]
+        reason = (
+            f"{variable.label} {_with_unit(value, variable.unit)} {relation} "
+            f"{format_number(threshold)}{source}"
+        )
+    outcome = Outcome.MET if holds else Outcome.NOT_MET
+    return ConditionResult(spec.variable, outcome, reason + note)
+
+
+def evaluate_criterion(
+    spec: CriterionSpec, facts: Mapping[str, Fact]
+) -> CriterionResult:
+    """MET if any condition holds; UNKNOWN if none holds and one is unknown."""
+    results = tuple(
+        _evaluate_condition(c, facts.get(c.variable)) for c in spec.conditions
+    )
+    outcomes = {r.outcome for r in results}
+    if Outcome.MET in outcomes:
+        outcome = Outcome.MET
+    elif Outcome.UNKNOWN in outcomes:
+        outcome = Outcome.UNKNOWN
+    else:
+        outcome = Outcome.NOT_MET
+    if not results:
+        outcome = Outcome.UNKNOWN
+    missing: tuple[str, ...] = ()
+    if outcome is Outcome.UNKNOWN:
+        missing = tuple(dict.fromkeys(m for r in results for m in r.missing))
+    reason = "; ".join(r.reason for r in results) or "no machine-checkable condition"
+    return CriterionResult(spec.code, spec.kind, outcome, reason, results, missing)
+
+
+def evaluate(
+    criteria: Sequence[CriterionSpec], facts: Mapping[str, Fact]
+) -> Evaluation:
+    """Decide every criterion, then the candidate.
+
+    INELIGIBLE when any inclusion is NOT_MET or any exclusion is MET, even if other
+    data are missing; otherwise INCOMPLETE when any criterion is UNKNOWN, with the
+    inputs that would decide them; otherwise ELIGIBLE.
+    """
+    results = tuple(evaluate_criterion(spec, facts) for spec in criteria)
+    blocking = tuple(r.code for r in results if r.blocking)
+    unknown = tuple(r.code for r in results if r.outcome is Outcome.UNKNOWN)
+    to_collect = tuple(
+        dict.fromkeys(
+            m for r in results if r.outcome is Outcome.UNKNOWN for m in r.missing
+        )
+    )
+    if blocking:
+        decision = Decision.INELIGIBLE
+    elif unknown:
+        decision = Decision.INCOMPLETE
+    else:
+        decision = Decision.ELIGIBLE
+    return Evaluation(decision, results, blocking, unknown, to_collect)

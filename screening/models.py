@@ -1,0 +1,253 @@
+"""Recorded eligibility decisions: append-only, hash-chained, signed.
+
+Rows here are never updated or deleted: no code path does it, admin is read-only,
+and database triggers (migration 0002) refuse UPDATE and DELETE.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from screening.domain.engine import Decision, Outcome
+from trials.models import Criterion, Trial
+
+
+class EligibilityDecision(models.Model):
+    class Result(models.TextChoices):
+        ELIGIBLE = Decision.ELIGIBLE.value, _("Eligible")
+        INELIGIBLE = Decision.INELIGIBLE.value, _("Ineligible")
+        INCOMPLETE = Decision.INCOMPLETE.value, _("Incomplete")
+
+    class Sex(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+
+    trial = models.ForeignKey(
+        Trial,
+        on_delete=models.PROTECT,
+        related_name="decisions",
+        verbose_name=_("trial"),
+    )
+    sequence = models.PositiveIntegerField(
+        _("sequence"), help_text=_("Position in the trial's audit chain.")
+    )
+    screening_number = models.CharField(_("screening number"), max_length=12)
+    initials = models.CharField(_("initials"), max_length=4, blank=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    screening_date = models.DateField(_("screening date"))
+    age_years = models.PositiveSmallIntegerField(_("age (years)"), null=True)
+    meld = models.PositiveSmallIntegerField(_("MELD"), null=True)
+    outcome = models.CharField(_("decision"), max_length=10, choices=Result.choices)
+    blocking_codes = models.JSONField(_("blocking criteria"), default=list)
+    unknown_codes = models.JSONField(_("undecided criteria"), default=list)
+    to_collect = models.JSONField(_("data to collect"), default=list)
+    entered = models.JSONField(_("values as entered"))
+    normalised = models.JSONField(_("normalised values"))
+    computed = models.JSONField(_("computed values"))
+    criteria_snapshot = models.JSONField(_("criteria as evaluated"))
+    supersedes = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        verbose_name=_("supersedes"),
+    )
+    supersede_reason = models.TextField(_("reason for correction"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at (UTC)"), editable=False)
+    app_version = models.CharField(_("application version"), max_length=40)
+    previous_hash = models.CharField(_("previous hash"), max_length=64)
+    content_hash = models.CharField(_("content hash"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("eligibility decision")
+        verbose_name_plural = _("eligibility decisions")
+        ordering = ["-recorded_at", "-id"]
+        default_permissions = ("add", "view")
+        permissions = [
+            ("sign_eligibilitydecision", _("Can sign off eligibility decisions")),
+            ("export_eligibilitydecision", _("Can export the screening log")),
+            ("prescreen_eligibilitydecision", _("Can run bulk pre-screening")),
+            ("view_audit_trail", _("Can view audit trails and access logs")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "sequence"], name="decision_unique_sequence"
+            ),
+            models.UniqueConstraint(
+                fields=["trial", "screening_number"],
+                condition=Q(supersedes__isnull=True),
+                name="decision_unique_first_screening_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(supersedes__isnull=True) | ~Q(supersede_reason=""),
+                name="decision_correction_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=[d.value for d in Decision]),
+                name="decision_outcome_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["trial", "-recorded_at"], name="decision_log_idx"),
+            models.Index(
+                fields=["trial", "screening_number"], name="decision_number_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.screening_number} #{self.sequence} {self.outcome}"
+
+    def get_absolute_url(self):
+        return reverse("screening:decision", kwargs={"pk": self.pk})
+
+
+class CriterionOutcome(models.Model):
+    class Result(models.TextChoices):
+        MET = Outcome.MET.value, _("Met")
+        NOT_MET = Outcome.NOT_MET.value, _("Not met")
+        UNKNOWN = Outcome.UNKNOWN.value, _("Unknown")
+
+    decision = models.ForeignKey(
+        EligibilityDecision,
+        on_delete=models.PROTECT,
+        related_name="outcomes",
+        verbose_name=_("decision"),
+    )
+    criterion = models.ForeignKey(
+        Criterion,
+        on_delete=models.PROTECT,
+        related_name="outcomes",
+        verbose_name=_("criterion"),
+    )
+    criterion_history_id = models.PositiveBigIntegerField(_("criterion version"))
+    position = models.PositiveSmallIntegerField(_("position"))
+    code = models.CharField(_("code"), max_length=8)
+    kind = models.CharField(_("kind"), max_length=10, choices=Criterion.Kind.choices)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Result.choices)
+    blocking = models.BooleanField(_("blocking"))
+    reason = models.TextField(_("reason"))
+    missing = models.JSONField(_("data to collect"), default=list)
+
+    class Meta:
+        verbose_name = _("criterion outcome")
+        verbose_name_plural = _("criterion outcomes")
+        ordering = ["decision", "position"]
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["decision", "code"], name="outcome_unique_code_per_decision"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=[o.value for o in Outcome]),
+                name="outcome_value_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["code", "blocking"], name="outcome_reason_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.outcome}"
+
+
+class Signature(models.Model):
+    """An investigator's electronic signature on a decision (21 CFR 11.50/11.70)."""
+
+    class Meaning(models.TextChoices):
+        CONFIRM = "CONFIRM", _("I confirm the eligibility assessment")
+        DISAGREE = "DISAGREE", _("I disagree with the eligibility assessment")
+
+    decision = models.OneToOneField(
+        EligibilityDecision,
+        on_delete=models.PROTECT,
+        related_name="signature",
+        verbose_name=_("decision"),
+    )
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("signer"),
+    )
+    signer_full_name = models.CharField(_("signer's full name"), max_length=300)
+    signed_at = models.DateTimeField(_("signed at (UTC)"), editable=False)
+    meaning = models.CharField(_("meaning"), max_length=10, choices=Meaning.choices)
+    statement = models.CharField(_("statement"), max_length=200)
+    reason = models.TextField(_("reason"), blank=True)
+    override_outcome = models.CharField(
+        _("investigator's decision"),
+        max_length=10,
+        choices=EligibilityDecision.Result.choices,
+        blank=True,
+    )
+    decision_hash = models.CharField(_("signed decision hash"), max_length=64)
+    content_hash = models.CharField(_("signature hash"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        default_permissions = ("view",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(meaning="CONFIRM", override_outcome="")
+                | (Q(meaning="DISAGREE") & ~Q(reason="")),
+                name="signature_disagreement_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.signer_full_name} {self.meaning}"
+
+
+class ScreeningLogExport(models.Model):
+    """Each export of the screening log: who, when, with which filter."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    exported_at = models.DateTimeField(_("exported at (UTC)"), editable=False)
+    export_format = models.CharField(_("format"), max_length=10)
+    filters = models.JSONField(_("filters"), default=dict)
+
+    class Meta:
+        verbose_name = _("screening log export")
+        verbose_name_plural = _("screening log exports")
+        default_permissions = ("view",)
+        ordering = ["-exported_at"]
+
+    def __str__(self):
+        return f"{self.user} {self.exported_at:%Y-%m-%d %H:%M}"
+
+
+class PrescreenUpload(models.Model):
+    """A bulk pre-screening upload: logged, never a decision."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at (UTC)"), editable=False)
+    file_name = models.CharField(_("file name"), max_length=200)
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
+    row_count = models.PositiveIntegerField(_("rows"))
+    error_count = models.PositiveIntegerField(_("rows with errors"))
+
+    class Meta:
+        verbose_name = _("pre-screening upload")
+        verbose_name_plural = _("pre-screening uploads")
+        default_permissions = ("view",)
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.row_count})"

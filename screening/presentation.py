@@ -1,0 +1,177 @@
+"""What pages show: filter forms and display rows. No clinical logic here."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from screening.domain.variables import VARIABLES
+
+from . import selectors
+from .models import EligibilityDecision, Signature
+
+INPUT_LABELS = {
+    "date_of_birth": _("date of birth"),
+    "screening_date": _("screening date"),
+    "liver_failure_stage": _("liver failure stage (clinician)"),
+    "tbil": _("current TBil"),
+    "tbil_series": _("timed TBil measurements"),
+    "tbil_series (12 h apart)": _("TBil measurements at least 12 hours apart"),
+    "pta_percent": _("PTA"),
+    "inr": _("INR"),
+    "creatinine": _("creatinine"),
+    "dialysis_twice_past_week": _("dialysis in the past week"),
+    "he_grade": _("hepatic encephalopathy grade"),
+    "il6": _("IL-6"),
+    "tnf_alpha": _("TNF-α"),
+    "crp": _("CRP"),
+    "pct": _("PCT"),
+    "able_to_communicate_and_complete": _("able to communicate and complete (I7)"),
+    "written_informed_consent": _("written informed consent (I8)"),
+    "severe_active_bleeding": _("severe active bleeding (E1)"),
+    "dic": _("DIC (E1)"),
+    "allergy_blood_products_or_study_drugs": _(
+        "allergy to blood products or drugs (E2)"
+    ),
+    "circulatory_failure": _("circulatory failure (E3)"),
+    "severe_comorbidity": _("severe comorbidity (E5)"),
+    "diabetes": _("diabetes (E5)"),
+    "investigator_excludes": _("investigator's judgement (E6)"),
+}
+
+OUTCOME_STYLE = {
+    "ELIGIBLE": "success",
+    "INELIGIBLE": "danger",
+    "INCOMPLETE": "warning",
+    "MET": "success",
+    "NOT_MET": "danger",
+    "UNKNOWN": "warning",
+}
+
+
+def input_label(name: str) -> str:
+    return INPUT_LABELS.get(name, name)
+
+
+def _snapshot_text(entry: dict) -> str:
+    if (get_language() or "").startswith("zh") and entry.get("text_zh_hans"):
+        return entry["text_zh_hans"]
+    return entry["text"]
+
+
+def decision_view_context(request, record: EligibilityDecision) -> dict:
+    snapshot = {entry["code"]: entry for entry in record.criteria_snapshot}
+    rows = [
+        {
+            "outcome": outcome,
+            "text": _snapshot_text(snapshot[outcome.code])
+            if outcome.code in snapshot
+            else outcome.criterion.text,
+            "missing": [input_label(m) for m in outcome.missing],
+            "style": OUTCOME_STYLE[outcome.outcome],
+        }
+        for outcome in record.outcomes.all()
+    ]
+    signature = getattr(record, "signature", None) if _has_signature(record) else None
+    user = request.user
+    return {
+        "decision": record,
+        "trial": record.trial,
+        "rows": rows,
+        "style": OUTCOME_STYLE[record.outcome],
+        "to_collect": [input_label(m) for m in record.to_collect],
+        "computed": record.computed,
+        "signature": signature,
+        "override_differs": bool(
+            signature
+            and signature.override_outcome
+            and signature.override_outcome != record.outcome
+        ),
+        "superseded_by": selectors.decision_superseded_by(decision=record),
+        "can_sign": signature is None
+        and user.has_perm("screening.sign_eligibilitydecision"),
+        "can_correct": user.has_perm("screening.add_eligibilitydecision"),
+        "variables": VARIABLES,
+    }
+
+
+def _has_signature(record) -> bool:
+    try:
+        record.signature  # noqa: B018 - the reverse one-to-one may be absent
+    except Signature.DoesNotExist:
+        return False
+    return True
+
+
+class LogFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Screening number or initials"), required=False, max_length=20
+    )
+    outcome = forms.ChoiceField(
+        label=_("Decision"),
+        required=False,
+        choices=[("", _("All"))] + list(EligibilityDecision.Result.choices),
+    )
+    blocking = forms.ChoiceField(label=_("Blocking criterion"), required=False)
+    date_from = forms.DateField(
+        label=_("Screened from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=_("Screened to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    recorded_by = forms.TypedChoiceField(
+        label=_("Screened by"), required=False, coerce=int, empty_value=None
+    )
+    signed = forms.ChoiceField(
+        label=_("Sign-off"),
+        required=False,
+        choices=[
+            ("", _("All")),
+            ("signed", _("Signed")),
+            ("unsigned", _("Not signed")),
+            ("disagreed", _("Investigator disagreed")),
+        ],
+    )
+    current_only = forms.BooleanField(
+        label=_("Latest record of each candidate only"), required=False
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[(s, s) for key in selectors.SORTS for s in (key, f"-{key}")],
+    )
+
+    def __init__(self, *args, trial, **kwargs):
+        super().__init__(*args, **kwargs)
+        codes = trial.criteria.order_by("position").values_list("code", flat=True)
+        self.fields["blocking"].choices = [("", _("Any"))] + [(c, c) for c in codes]
+        users = (
+            get_user_model()
+            .objects.filter(groups__permissions__codename="add_eligibilitydecision")
+            .distinct()
+            .order_by("username")
+        )
+        self.fields["recorded_by"].choices = [("", _("Anyone"))] + [
+            (u.pk, u.get_full_name() or u.get_username()) for u in users
+        ]
+
+
+def log_filter_form(params, *, trial) -> tuple[LogFilterForm, selectors.LogFilter]:
+    """The filter form, and the filters it gives; invalid filters are ignored."""
+    form = LogFilterForm(params, trial=trial)
+    form.is_valid()
+    data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+    return form, selectors.LogFilter(
+        outcome=data.get("outcome") or "",
+        blocking=data.get("blocking") or "",
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        recorded_by=data.get("recorded_by"),
+        signed=data.get("signed") or "",
+        q=data.get("q") or "",
+        sort=data.get("sort") or "-recorded",
+        current_only=bool(data.get("current_only")),
+    )

@@ -1,0 +1,146 @@
+"""Reads that pages need, with related rows fetched up front (no N+1)."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from trials.models import Trial
+
+from .models import CriterionOutcome, EligibilityDecision, Signature
+
+SORTS = {
+    "recorded": "recorded_at",
+    "number": "screening_number",
+    "decision": "outcome",
+    "screening_date": "screening_date",
+    "age": "age_years",
+    "meld": "meld",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    outcome: str = ""
+    blocking: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    recorded_by: int | None = None
+    signed: str = ""  # "", "signed", "unsigned", "disagreed"
+    q: str = ""
+    sort: str = "-recorded"
+    current_only: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            key: (value.isoformat() if isinstance(value, date) else value)
+            for key, value in (
+                ("outcome", self.outcome),
+                ("blocking", self.blocking),
+                ("date_from", self.date_from),
+                ("date_to", self.date_to),
+                ("recorded_by", self.recorded_by),
+                ("signed", self.signed),
+                ("q", self.q),
+                ("sort", self.sort),
+                ("current_only", self.current_only),
+            )
+            if value not in ("", None, False)
+        }
+
+
+def decision_log(*, trial: Trial, filters: LogFilter) -> QuerySet[EligibilityDecision]:
+    """The screening log: filtered, sorted, with who screened and the sign-off."""
+    qs = (
+        EligibilityDecision.objects.filter(trial=trial)
+        .select_related("recorded_by", "signature", "superseded_by")
+        .defer(
+            "entered",
+            "normalised",
+            "criteria_snapshot",
+            "superseded_by__entered",
+            "superseded_by__normalised",
+            "superseded_by__criteria_snapshot",
+            "superseded_by__computed",
+        )
+    )
+    f = filters
+    if f.outcome:
+        qs = qs.filter(outcome=f.outcome)
+    if f.blocking:
+        qs = qs.filter(
+            Exists(
+                CriterionOutcome.objects.filter(
+                    decision=OuterRef("pk"), code=f.blocking, blocking=True
+                )
+            )
+        )
+    if f.date_from:
+        qs = qs.filter(screening_date__gte=f.date_from)
+    if f.date_to:
+        qs = qs.filter(screening_date__lte=f.date_to)
+    if f.recorded_by:
+        qs = qs.filter(recorded_by_id=f.recorded_by)
+    if f.signed == "signed":
+        qs = qs.filter(signature__isnull=False)
+    elif f.signed == "unsigned":
+        qs = qs.filter(signature__isnull=True)
+    elif f.signed == "disagreed":
+        qs = qs.filter(signature__meaning=Signature.Meaning.DISAGREE)
+    if f.q:
+        term = f.q.strip()[:20]
+        qs = qs.filter(Q(screening_number__icontains=term) | Q(initials__iexact=term))
+    if f.current_only:
+        qs = qs.filter(superseded_by__isnull=True)
+    descending = f.sort.startswith("-")
+    field = SORTS.get(f.sort.lstrip("-"), "recorded_at")
+    order = f"-{field}" if descending else field
+    return qs.order_by(order, "-id")
+
+
+def decision_detail(*, pk: int) -> EligibilityDecision:
+    return (
+        EligibilityDecision.objects.select_related(
+            "trial", "recorded_by", "supersedes", "signature", "signature__signer"
+        )
+        .prefetch_related(
+            Prefetch(
+                "outcomes",
+                queryset=CriterionOutcome.objects.select_related("criterion").order_by(
+                    "position"
+                ),
+            )
+        )
+        .get(pk=pk)
+    )
+
+
+def decision_superseded_by(*, decision: EligibilityDecision):
+    return (
+        EligibilityDecision.objects.filter(supersedes=decision)
+        .only("pk", "screening_number", "sequence", "recorded_at")
+        .first()
+    )
+
+
+def candidate_chain(
+    *, trial: Trial, screening_number: str
+) -> list[EligibilityDecision]:
+    """Every screening of a number in the trial, oldest first."""
+    return list(
+        EligibilityDecision.objects.filter(
+            trial=trial, screening_number=screening_number
+        )
+        .select_related("recorded_by", "signature")
+        .defer("entered", "normalised", "criteria_snapshot")
+        .order_by("recorded_at", "id")
+    )
+
+
+def latest_in_chain(*, decision: EligibilityDecision) -> EligibilityDecision:
+    latest = decision
+    while True:
+        nxt = EligibilityDecision.objects.filter(supersedes=latest).first()
+        if nxt is None:
+            return latest
+        latest = nxt

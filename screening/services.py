@@ -1,0 +1,286 @@
+"""Writes for screening: each service is one transaction, keyword-only and typed."""
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from screening.domain import candidate as contract
+from screening.domain.engine import Evaluation, evaluate
+from trials.models import Trial
+
+from . import audit
+from .criteria import CriteriaSet, criteria_load
+from .models import CriterionOutcome, EligibilityDecision, Signature
+
+SIGN_STATEMENTS = {
+    Signature.Meaning.CONFIRM: "I confirm the eligibility assessment",
+    Signature.Meaning.DISAGREE: "I disagree with the eligibility assessment",
+}
+_CHAIN_ATTEMPTS = 5
+
+
+def site_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """A candidate evaluated against a trial's criteria, before anything is saved."""
+
+    candidate: contract.Candidate
+    derived: contract.Derived
+    evaluation: Evaluation
+    criteria: CriteriaSet
+
+
+def candidate_assess(*, trial: Trial, data: dict, today: date) -> Assessment:
+    """Check the data against the contract and evaluate every active criterion.
+
+    Raises ``CandidateError`` (field -> messages) when the data do not fit.
+    """
+    zone = site_zone()
+    candidate = contract.parse_candidate(data, today=today, tz=zone)
+    derived = contract.derive(candidate, tz=zone)
+    criteria = criteria_load(trial=trial)
+    return Assessment(
+        candidate, derived, evaluate(criteria.specs, derived.facts), criteria
+    )
+
+
+def computed_values(derived: contract.Derived) -> dict:
+    rise = derived.tbil_rise
+    return {
+        "age_years": derived.age_years,
+        "tbil_umol_l": _text(derived.tbil_umol_l),
+        "tbil_max_rise_per_day": _text(rise.per_day) if rise else None,
+        "tbil_rise_from": rise.start.time.isoformat() if rise else None,
+        "tbil_rise_to": rise.end.time.isoformat() if rise else None,
+        "meld": derived.meld,
+        "meld_na": derived.meld_na,
+        "meld_3": derived.meld_3,
+    }
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
+class ScreeningNumberTaken(ValidationError):
+    pass
+
+
+def decision_record(
+    *,
+    trial: Trial,
+    data: dict,
+    user: AbstractBaseUser,
+    supersedes: EligibilityDecision | None = None,
+    supersede_reason: str = "",
+) -> EligibilityDecision:
+    """Evaluate and record one eligibility decision, appended to the trial's chain.
+
+    A first screening of a screening number must be new for the trial; a
+    correction or re-screen supersedes the latest record of that number and needs
+    a reason. Raises ``CandidateError`` for invalid data and ``ValidationError``
+    for a taken number or a bad correction; nothing is saved then.
+    """
+    now = timezone.now()
+    assessment = candidate_assess(
+        trial=trial, data=data, today=timezone.localdate(now, site_zone())
+    )
+    number = assessment.candidate.screening_number
+    _check_supersedes(trial, number, supersedes, supersede_reason)
+    for _attempt in range(_CHAIN_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _append(
+                    trial=trial,
+                    data=data,
+                    user=user,
+                    assessment=assessment,
+                    supersedes=supersedes,
+                    supersede_reason=supersede_reason.strip(),
+                    now=now,
+                )
+        except IntegrityError:
+            # A concurrent submission took the number, the correction, or the
+            # chain position; the first two are the user's to resolve.
+            if supersedes is None and _number_taken(trial, number):
+                raise ScreeningNumberTaken(
+                    _("Screening number %(number)s is already recorded."),
+                    code="screening_number_taken",
+                    params={"number": number},
+                ) from None
+            if supersedes is not None and _already_superseded(supersedes):
+                raise ValidationError(
+                    _("This record has already been superseded."),
+                    code="already_superseded",
+                ) from None
+    raise ValidationError(
+        _("The audit chain is busy; please submit again."), code="chain_busy"
+    )
+
+
+def _number_taken(trial: Trial, number: str | None) -> bool:
+    return EligibilityDecision.objects.filter(
+        trial=trial, screening_number=number, supersedes__isnull=True
+    ).exists()
+
+
+def _already_superseded(decision: EligibilityDecision) -> bool:
+    return EligibilityDecision.objects.filter(supersedes=decision).exists()
+
+
+def _check_supersedes(trial, number, supersedes, reason) -> None:
+    if number is None:
+        raise ValidationError(
+            {"screening_number": _("The screening number is required.")},
+            code="required",
+        )
+    if supersedes is None:
+        if _number_taken(trial, number):
+            raise ScreeningNumberTaken(
+                _(
+                    "Screening number %(number)s is already recorded; "
+                    "open its record to correct or re-screen it."
+                ),
+                code="screening_number_taken",
+                params={"number": number},
+            )
+        return
+    if supersedes.trial_id != trial.pk or supersedes.screening_number != number:
+        raise ValidationError(
+            _("A correction keeps the trial and the screening number."),
+            code="correction_mismatch",
+        )
+    if not reason.strip():
+        raise ValidationError(
+            {"supersede_reason": _("Give the reason for the correction.")},
+            code="required",
+        )
+    if _already_superseded(supersedes):
+        raise ValidationError(
+            _("This record has already been superseded; correct the latest one."),
+            code="already_superseded",
+        )
+
+
+def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now):
+    # Lock the trial row: one writer at a time extends a trial's chain (PostgreSQL);
+    # the unique (trial, sequence) constraint guards every database.
+    Trial.objects.select_for_update().filter(pk=trial.pk).first()
+    last = (
+        EligibilityDecision.objects.filter(trial=trial)
+        .order_by("-sequence")
+        .only("sequence", "content_hash")
+        .first()
+    )
+    c, derived, evaluation = (
+        assessment.candidate,
+        assessment.derived,
+        assessment.evaluation,
+    )
+    decision = EligibilityDecision(
+        trial=trial,
+        sequence=(last.sequence + 1) if last else 1,
+        screening_number=c.screening_number,
+        initials=c.initials or "",
+        sex=c.sex or "",
+        date_of_birth=c.date_of_birth,
+        screening_date=c.screening_date,
+        age_years=derived.age_years,
+        meld=derived.meld,
+        outcome=evaluation.decision.value,
+        blocking_codes=list(evaluation.blocking),
+        unknown_codes=list(evaluation.unknown),
+        to_collect=list(evaluation.to_collect),
+        entered=data,
+        normalised=contract.normalised(c),
+        computed=computed_values(derived),
+        criteria_snapshot=assessment.criteria.snapshot,
+        supersedes=supersedes,
+        supersede_reason=supersede_reason,
+        recorded_by=user,
+        recorded_at=now,
+        app_version=settings.APP_VERSION,
+        previous_hash=last.content_hash if last else audit.GENESIS_HASH,
+    )
+    outcomes = [
+        CriterionOutcome(
+            criterion=assessment.criteria.rows[result.code],
+            criterion_history_id=assessment.criteria.history_ids[
+                assessment.criteria.rows[result.code].pk
+            ],
+            position=position,
+            code=result.code,
+            kind=result.kind.value,
+            outcome=result.outcome.value,
+            blocking=result.blocking,
+            reason=result.reason,
+            missing=list(result.missing),
+        )
+        for position, result in enumerate(evaluation.criteria, start=1)
+    ]
+    decision.content_hash = audit.sha256(audit.decision_content(decision, outcomes))
+    decision.full_clean(exclude=["content_hash"], validate_unique=False)
+    decision.save(force_insert=True)
+    for outcome in outcomes:
+        outcome.decision = decision
+    CriterionOutcome.objects.bulk_create(outcomes)
+    return decision
+
+
+def signature_record(
+    *,
+    decision: EligibilityDecision,
+    signer: AbstractBaseUser,
+    password: str,
+    meaning: str,
+    reason: str = "",
+    override_outcome: str = "",
+) -> Signature:
+    """Sign a decision after re-authentication; one signature per decision."""
+    if not signer.check_password(password):
+        raise ValidationError(
+            {"password": _("The password is not correct.")}, code="bad_password"
+        )
+    full_name = signer.get_full_name().strip()
+    if not full_name:
+        raise ValidationError(
+            _("Your account has no full name; an administrator must add it first."),
+            code="no_full_name",
+        )
+    if meaning == Signature.Meaning.CONFIRM:
+        reason, override_outcome = reason.strip(), ""
+    elif not reason.strip():
+        raise ValidationError(
+            {"reason": _("Give the reason for disagreeing.")}, code="required"
+        )
+    signature = Signature(
+        decision=decision,
+        signer=signer,
+        signer_full_name=full_name,
+        signed_at=timezone.now(),
+        meaning=meaning,
+        statement=SIGN_STATEMENTS[meaning],
+        reason=reason.strip(),
+        override_outcome=override_outcome,
+        decision_hash=decision.content_hash,
+    )
+    signature.content_hash = audit.sha256(audit.signature_content(signature))
+    signature.full_clean(exclude=["content_hash", "decision"])
+    try:
+        with transaction.atomic():
+            signature.save(force_insert=True)
+    except IntegrityError:
+        raise ValidationError(
+            _("This decision is already signed."), code="already_signed"
+        ) from None
+    return signature

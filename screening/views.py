@@ -1,0 +1,209 @@
+"""Thin views: check permission, validate the form, call one service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods
+
+from screening.domain.candidate import CandidateError
+from trials.models import Trial
+
+from . import selectors, services
+from .forms import (
+    ScreeningForm,
+    SignatureForm,
+    TbilSeriesFormSet,
+    initial_from_contract,
+)
+from .models import EligibilityDecision
+from .presentation import decision_view_context, log_filter_form
+
+VIEW = "screening.view_eligibilitydecision"
+SCREEN = "screening.add_eligibilitydecision"
+SIGN = "screening.sign_eligibilitydecision"
+
+SORT_COLUMNS = [
+    ("recorded", _lazy("Recorded")),
+    ("number", _lazy("Screening number")),
+    ("decision", _lazy("Decision")),
+    ("screening_date", _lazy("Screening date")),
+    ("age", _lazy("Age")),
+    ("meld", _lazy("MELD")),
+]
+
+
+def _screening_forms(request, *, initial=None, series=None, correction=False):
+    if request.method == "POST":
+        formset = TbilSeriesFormSet(request.POST, prefix="series")
+        form = ScreeningForm(
+            request.POST, series=formset, correction=correction, initial=initial
+        )
+    else:
+        formset = TbilSeriesFormSet(prefix="series", initial=series or None)
+        form = ScreeningForm(initial=initial, series=formset, correction=correction)
+    return form, formset
+
+
+def _record(request, form, formset, **kwargs):
+    """Call the service; put any refusal back on the form. Returns the decision."""
+    try:
+        return services.decision_record(
+            data=form.to_contract(), user=request.user, **kwargs
+        )
+    except CandidateError as exc:
+        for field, problems in exc.errors.items():
+            name = field.split(".")[0].split("[")[0]
+            target = name if name in form.fields else None
+            form.add_error(target, "; ".join(problems))
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(
+                "screening_number" if exc.code == "screening_number_taken" else None,
+                exc,
+            )
+    return None
+
+
+@permission_required(SCREEN, raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def screen(request, trial_slug):
+    trial = get_object_or_404(Trial, slug=trial_slug)
+    initial, series = {"screening_date": timezone.localdate()}, None
+    if request.method == "GET" and request.session.get("prefill"):
+        prefill, series = initial_from_contract(request.session.pop("prefill"))
+        initial.update(prefill)
+    form, formset = _screening_forms(request, initial=initial, series=series)
+    if request.method == "POST" and form.is_valid() & formset.is_valid():
+        decision = _record(request, form, formset, trial=trial)
+        if decision is not None:
+            return redirect(decision)
+    return render(
+        request,
+        "screening/screen.html",
+        {"trial": trial, "form": form, "formset": formset},
+    )
+
+
+@permission_required(SCREEN, raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def correct(request, pk):
+    original = get_object_or_404(
+        EligibilityDecision.objects.select_related("trial"), pk=pk
+    )
+    latest = selectors.latest_in_chain(decision=original)
+    if latest.pk != original.pk:
+        messages.info(request, _("This record was superseded; correct the latest one."))
+        return redirect("screening:correct", pk=latest.pk)
+    initial, series = initial_from_contract(original.entered)
+    form, formset = _screening_forms(
+        request, initial=initial, series=series, correction=True
+    )
+    if request.method == "POST" and form.is_valid() & formset.is_valid():
+        decision = _record(
+            request,
+            form,
+            formset,
+            trial=original.trial,
+            supersedes=original,
+            supersede_reason=form.cleaned_data["supersede_reason"],
+        )
+        if decision is not None:
+            return redirect(decision)
+    return render(
+        request,
+        "screening/screen.html",
+        {
+            "trial": original.trial,
+            "form": form,
+            "formset": formset,
+            "original": original,
+        },
+    )
+
+
+@permission_required(VIEW, raise_exception=True)
+def decision(request, pk):
+    try:
+        record = selectors.decision_detail(pk=pk)
+    except EligibilityDecision.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request, "screening/decision.html", decision_view_context(request, record)
+    )
+
+
+@permission_required(SIGN, raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def sign(request, pk):
+    record = get_object_or_404(
+        EligibilityDecision.objects.select_related("trial", "signature"), pk=pk
+    )
+    if hasattr(record, "signature"):
+        messages.info(request, _("This decision is already signed."))
+        return redirect(record)
+    form = SignatureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.signature_record(
+                decision=record,
+                signer=request.user,
+                password=form.cleaned_data["password"],
+                meaning=form.cleaned_data["meaning"],
+                reason=form.cleaned_data["reason"],
+                override_outcome=form.cleaned_data["override_outcome"],
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+        else:
+            messages.success(request, _("Signed."))
+            return redirect(record)
+    return render(request, "screening/sign.html", {"decision": record, "form": form})
+
+
+@permission_required(VIEW, raise_exception=True)
+def candidate(request, trial_slug, screening_number):
+    trial = get_object_or_404(Trial, slug=trial_slug)
+    chain = selectors.candidate_chain(trial=trial, screening_number=screening_number)
+    if not chain:
+        raise Http404
+    return render(
+        request,
+        "screening/candidate.html",
+        {"trial": trial, "screening_number": screening_number, "chain": chain},
+    )
+
+
+@permission_required(VIEW, raise_exception=True)
+def log(request, trial_slug):
+    trial = get_object_or_404(Trial, slug=trial_slug)
+    form, filters = log_filter_form(request.GET, trial=trial)
+    page = Paginator(selectors.decision_log(trial=trial, filters=filters), 50).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "screening/log.html",
+        {
+            "trial": trial,
+            "form": form,
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "sort_columns": SORT_COLUMNS,
+        },
+    )

@@ -1,0 +1,97 @@
+"""Admin for trials and criteria: every save asks why, and history keeps it."""
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Condition, Criterion, Trial
+
+
+class ChangeReasonForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for change"),
+        max_length=100,
+        help_text=_("Required. Recorded in the history with your name and the time."),
+    )
+
+
+class ReasonedHistoryAdmin(SimpleHistoryAdmin):
+    """Saves the parent and its inlines with the reason given on the form."""
+
+    form = ChangeReasonForm
+
+    def save_model(self, request, obj, form, change):
+        obj._change_reason = form.cleaned_data["change_reason"]
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        reason = form.cleaned_data["change_reason"]
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj._change_reason = reason
+            obj.delete()
+        for obj in instances:
+            obj._change_reason = reason
+            obj.save()
+        formset.save_m2m()
+
+
+class CriterionInline(admin.TabularInline):
+    model = Criterion
+    fields = ["code", "kind", "position", "text", "is_attestation", "active"]
+    extra = 0
+    show_change_link = True
+
+
+class ConditionInline(admin.TabularInline):
+    model = Condition
+    fields = [
+        "position",
+        "variable",
+        "operator",
+        "value_low",
+        "value_high",
+        "values",
+        "unit",
+    ]
+    extra = 0
+
+
+@admin.register(Trial)
+class TrialAdmin(ReasonedHistoryAdmin):
+    list_display = ["registry_id", "slug", "title", "site", "status"]
+    search_fields = ["registry_id", "slug", "title"]
+    inlines = [CriterionInline]
+
+
+@admin.register(Criterion)
+class CriterionAdmin(ReasonedHistoryAdmin):
+    list_display = ["code", "trial", "kind", "position", "short_text", "active"]
+    list_filter = ["trial", "kind", "active"]
+    search_fields = ["code", "text", "text_zh_hans"]
+    list_select_related = ["trial"]
+    inlines = [ConditionInline]
+    fields = [
+        "trial",
+        "code",
+        "kind",
+        "position",
+        "text",
+        "text_zh_hans",
+        "is_attestation",
+        "active",
+        "change_reason",
+    ]
+
+    @admin.display(description=_("protocol wording"))
+    def short_text(self, obj):
+        return obj.text[:80]
+
+
+@admin.register(Condition)
+class ConditionAdmin(ReasonedHistoryAdmin):
+    list_display = ["criterion", "position", "__str__"]
+    list_filter = ["criterion__trial", "criterion__kind", "variable", "operator"]
+    search_fields = ["criterion__code", "variable"]
+    list_select_related = ["criterion__trial"]

@@ -1,0 +1,317 @@
+"""A trial and its eligibility criteria, as rows that admins edit (with history)."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from screening.domain.engine import (
+    BOOLEAN_OPERATORS,
+    NUMERIC_OPERATORS,
+    ConditionSpec,
+    Operator,
+    SpecError,
+)
+from screening.domain.variables import VARIABLES, Kind
+
+
+class Trial(models.Model):
+    class Status(models.TextChoices):
+        NOT_YET_RECRUITING = "NOT_YET_RECRUITING", _("Not yet recruiting")
+        RECRUITING = "RECRUITING", _("Recruiting")
+        CLOSED = "CLOSED", _("Closed to recruitment")
+
+    slug = models.SlugField(_("slug"), max_length=40, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    title_zh_hans = models.CharField(
+        _("title (Simplified Chinese)"), max_length=300, blank=True
+    )
+    registry_id = models.CharField(_("registry id"), max_length=40, unique=True)
+    sponsor = models.CharField(_("sponsor"), max_length=200)
+    site = models.CharField(_("site"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.RECRUITING
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("trial")
+        verbose_name_plural = _("trials")
+        ordering = ["slug"]
+
+    def __str__(self):
+        return f"{self.registry_id} {self.localized_title}"
+
+    def get_absolute_url(self):
+        return reverse("screening:log", kwargs={"trial_slug": self.slug})
+
+    @property
+    def localized_title(self) -> str:
+        if (get_language() or "").startswith("zh") and self.title_zh_hans:
+            return self.title_zh_hans
+        return self.title
+
+
+class Criterion(models.Model):
+    class Kind(models.TextChoices):
+        INCLUSION = "INCLUSION", _("Inclusion")
+        EXCLUSION = "EXCLUSION", _("Exclusion")
+
+    trial = models.ForeignKey(
+        Trial,
+        on_delete=models.PROTECT,
+        related_name="criteria",
+        verbose_name=_("trial"),
+    )
+    code = models.CharField(
+        _("code"), max_length=8, help_text=_("As numbered in the protocol: I1, E4.")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(_("position"))
+    text = models.TextField(_("protocol wording (English)"))
+    text_zh_hans = models.TextField(
+        _("protocol wording (Simplified Chinese)"), blank=True
+    )
+    is_attestation = models.BooleanField(
+        _("clinician's attestation"),
+        default=False,
+        help_text=_("Decided by a clinician's answer on the checklist."),
+    )
+    active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Inactive criteria are not evaluated. Deactivate, never delete."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
+        ordering = ["trial", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "code"], name="criterion_unique_code_per_trial"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["INCLUSION", "EXCLUSION"]),
+                name="criterion_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="INCLUSION", code__startswith="I")
+                    | Q(kind="EXCLUSION", code__startswith="E")
+                ),
+                name="criterion_code_matches_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.localized_text[:60]}"
+
+    @property
+    def localized_text(self) -> str:
+        if (get_language() or "").startswith("zh") and self.text_zh_hans:
+            return self.text_zh_hans
+        return self.text
+
+
+def _variables_of(*kinds: Kind) -> list[str]:
+    return [name for name, v in VARIABLES.items() if v.kind in kinds]
+
+
+def _ops(*operators: Operator) -> list[str]:
+    return sorted(op.value for op in operators)
+
+
+class Condition(models.Model):
+    """One machine-checkable condition; a criterion is met when any holds."""
+
+    Variable = models.TextChoices(
+        "Variable", [(name, name) for name in VARIABLES], module=__name__
+    )
+
+    class Op(models.TextChoices):
+        GT = Operator.GT, ">"
+        GTE = Operator.GTE, ">="
+        LT = Operator.LT, "<"
+        LTE = Operator.LTE, "<="
+        BETWEEN = Operator.BETWEEN, _("between (inclusive)")
+        EQ = Operator.EQ, _("equals")
+        IN = Operator.IN, _("in")
+        IS_TRUE = Operator.IS_TRUE, _("is true")
+        IS_FALSE = Operator.IS_FALSE, _("is false")
+
+    criterion = models.ForeignKey(
+        Criterion,
+        on_delete=models.CASCADE,
+        related_name="conditions",
+        verbose_name=_("criterion"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    variable = models.CharField(_("variable"), max_length=48, choices=Variable.choices)
+    operator = models.CharField(_("operator"), max_length=10, choices=Op.choices)
+    value_low = models.DecimalField(
+        _("value (or lower bound)"),
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+    )
+    value_high = models.DecimalField(
+        _("upper bound"), max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    values = models.CharField(
+        _("categories"),
+        max_length=200,
+        blank=True,
+        help_text=_("For 'equals' or 'in' on a category: comma-separated values."),
+    )
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("condition")
+        verbose_name_plural = _("conditions")
+        ordering = ["criterion", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(variable__in=list(VARIABLES)),
+                name="condition_variable_registered",
+            ),
+            models.CheckConstraint(
+                condition=Q(operator__in=[op.value for op in Operator]),
+                name="condition_operator_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(operator__in=_ops(*BOOLEAN_OPERATORS))
+                | Q(
+                    variable__in=_variables_of(Kind.BOOLEAN),
+                    value_low__isnull=True,
+                    value_high__isnull=True,
+                    values="",
+                ),
+                name="condition_boolean_shape",
+            ),
+            models.CheckConstraint(
+                condition=~Q(operator=Operator.BETWEEN.value)
+                | Q(
+                    variable__in=_variables_of(Kind.NUMBER),
+                    value_low__isnull=False,
+                    value_high__isnull=False,
+                    value_low__lte=models.F("value_high"),
+                    values="",
+                ),
+                name="condition_between_bounds_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(
+                    operator__in=_ops(*(NUMERIC_OPERATORS - {Operator.BETWEEN}))
+                )
+                | Q(
+                    variable__in=_variables_of(Kind.NUMBER),
+                    value_low__isnull=False,
+                    value_high__isnull=True,
+                    values="",
+                ),
+                name="condition_comparison_shape",
+            ),
+            models.CheckConstraint(
+                condition=~Q(operator=Operator.IN.value)
+                | (
+                    Q(
+                        variable__in=_variables_of(Kind.CATEGORY),
+                        value_low__isnull=True,
+                        value_high__isnull=True,
+                    )
+                    & ~Q(values="")
+                ),
+                name="condition_in_shape",
+            ),
+            models.CheckConstraint(
+                condition=~Q(operator=Operator.EQ.value)
+                | Q(
+                    variable__in=_variables_of(Kind.NUMBER),
+                    value_low__isnull=False,
+                    value_high__isnull=True,
+                    values="",
+                )
+                | (
+                    Q(
+                        variable__in=_variables_of(Kind.CATEGORY),
+                        value_low__isnull=True,
+                        value_high__isnull=True,
+                    )
+                    & ~Q(values="")
+                ),
+                name="condition_equals_shape",
+            ),
+        ]
+
+    def __str__(self):
+        return self.describe()
+
+    def clean(self):
+        try:
+            self.to_spec()
+        except SpecError as exc:
+            raise ValidationError(
+                _("The operator and values do not fit the variable: %(problem)s"),
+                code="condition_shape",
+                params={"problem": exc},
+            ) from exc
+        variable = VARIABLES[self.variable]
+        if variable.kind is Kind.CATEGORY:
+            unknown = set(self.category_values) - set(variable.categories)
+            if unknown:
+                raise ValidationError(
+                    {
+                        "values": ValidationError(
+                            _("Unknown categories: %(values)s"),
+                            code="unknown_category",
+                            params={"values": ", ".join(sorted(unknown))},
+                        )
+                    }
+                )
+
+    @property
+    def category_values(self) -> tuple[str, ...]:
+        return tuple(v.strip() for v in self.values.split(",") if v.strip())
+
+    def to_spec(self) -> ConditionSpec:
+        """The engine's plain spec for this row (raises SpecError if malformed)."""
+        if self.variable not in VARIABLES:
+            raise SpecError(f"unknown variable {self.variable!r}")
+        return ConditionSpec(
+            variable=self.variable,
+            operator=Operator(self.operator),
+            low=_normal(self.value_low),
+            high=_normal(self.value_high),
+            values=self.category_values,
+            unit=self.unit,
+        )
+
+    def describe(self) -> str:
+        op = Operator(self.operator) if self.operator in Operator else None
+        if op is Operator.BETWEEN:
+            threshold = f"{_plain(self.value_low)}-{_plain(self.value_high)}"
+        elif op in (Operator.IN, Operator.EQ) and self.values:
+            threshold = self.values
+        elif op in BOOLEAN_OPERATORS:
+            threshold = ""
+        else:
+            threshold = _plain(self.value_low)
+        unit = f" {self.unit}" if self.unit and threshold else ""
+        return (
+            f"{self.variable} {self.get_operator_display()} {threshold}{unit}".strip()
+        )
+
+
+def _normal(value):
+    return None if value is None else value.normalize()
+
+
+def _plain(value) -> str:
+    return "" if value is None else f"{value.normalize():f}"
