@@ -38,12 +38,14 @@ class EligibilityDecision(models.Model):
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     screening_date = models.DateField(_("screening date"))
-    age_years = models.PositiveSmallIntegerField(_("age (years)"), null=True)
-    meld = models.PositiveSmallIntegerField(_("MELD"), null=True)
+    age_years = models.PositiveSmallIntegerField(
+        _("age (years)"), null=True, blank=True
+    )
+    meld = models.PositiveSmallIntegerField(_("MELD"), null=True, blank=True)
     outcome = models.CharField(_("decision"), max_length=10, choices=Result.choices)
-    blocking_codes = models.JSONField(_("blocking criteria"), default=list)
-    unknown_codes = models.JSONField(_("undecided criteria"), default=list)
-    to_collect = models.JSONField(_("data to collect"), default=list)
+    blocking_codes = models.JSONField(_("blocking criteria"), default=list, blank=True)
+    unknown_codes = models.JSONField(_("undecided criteria"), default=list, blank=True)
+    to_collect = models.JSONField(_("data to collect"), default=list, blank=True)
     entered = models.JSONField(_("values as entered"))
     normalised = models.JSONField(_("normalised values"))
     computed = models.JSONField(_("computed values"))
@@ -136,7 +138,7 @@ class CriterionOutcome(models.Model):
     outcome = models.CharField(_("outcome"), max_length=8, choices=Result.choices)
     blocking = models.BooleanField(_("blocking"))
     reason = models.TextField(_("reason"))
-    missing = models.JSONField(_("data to collect"), default=list)
+    missing = models.JSONField(_("data to collect"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("criterion outcome")
@@ -218,7 +220,7 @@ class ScreeningLogExport(models.Model):
     )
     exported_at = models.DateTimeField(_("exported at (UTC)"), editable=False)
     export_format = models.CharField(_("format"), max_length=10)
-    filters = models.JSONField(_("filters"), default=dict)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("screening log export")

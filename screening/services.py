@@ -40,15 +40,18 @@ class Assessment:
     criteria: CriteriaSet
 
 
-def candidate_assess(*, trial: Trial, data: dict, today: date) -> Assessment:
+def candidate_assess(
+    *, trial: Trial, data: dict, today: date, criteria: CriteriaSet | None = None
+) -> Assessment:
     """Check the data against the contract and evaluate every active criterion.
 
     Raises ``CandidateError`` (field -> messages) when the data do not fit.
+    ``criteria`` may be passed in when many candidates share one load.
     """
     zone = site_zone()
     candidate = contract.parse_candidate(data, today=today, tz=zone)
     derived = contract.derive(candidate, tz=zone)
-    criteria = criteria_load(trial=trial)
+    criteria = criteria or criteria_load(trial=trial)
     return Assessment(
         candidate, derived, evaluate(criteria.specs, derived.facts), criteria
     )
@@ -83,6 +86,7 @@ def decision_record(
     user: AbstractBaseUser,
     supersedes: EligibilityDecision | None = None,
     supersede_reason: str = "",
+    criteria: CriteriaSet | None = None,
 ) -> EligibilityDecision:
     """Evaluate and record one eligibility decision, appended to the trial's chain.
 
@@ -93,7 +97,10 @@ def decision_record(
     """
     now = timezone.now()
     assessment = candidate_assess(
-        trial=trial, data=data, today=timezone.localdate(now, site_zone())
+        trial=trial,
+        data=data,
+        today=timezone.localdate(now, site_zone()),
+        criteria=criteria,
     )
     number = assessment.candidate.screening_number
     _check_supersedes(trial, number, supersedes, supersede_reason)

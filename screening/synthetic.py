@@ -99,10 +99,15 @@ def candidate(rng: random.Random, index: int, screening_date: date) -> dict:
     return data
 
 
-def candidates(count: int, *, seed: int = 20251124, start: date | None = None):
-    """``count`` candidates screened over the days before ``start``."""
+def candidates(
+    count: int, *, seed: int = 20251124, start: date | None = None, first: int = 1
+):
+    """``count`` candidates screened over the year before ``start``.
+
+    Screening numbers run from ``first`` (01-0001) upwards.
+    """
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     start = start or date(2026, 11, 1)
-    for index in range(1, count + 1):
+    for index in range(first, first + count):
         day = start - timedelta(days=rng.randint(0, 364))
         yield candidate(rng, index, day)

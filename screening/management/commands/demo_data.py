@@ -1,0 +1,168 @@
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import roles
+from screening import services, synthetic
+from screening.criteria import criteria_load
+from screening.models import EligibilityDecision, Signature
+from trials.models import Trial
+
+CREDENTIALS_FILE = ".demo-credentials"
+# (user name, first name, last name, role, staff, superuser)
+DEMO_USERS = [
+    ("demo-admin", "Demo", "Administrator", None, True, True),
+    (
+        "demo-coordinator",
+        "Li",
+        "Na (demo coordinator)",
+        roles.COORDINATOR,
+        False,
+        False,
+    ),
+    (
+        "demo-investigator",
+        "Wang",
+        "Jun (demo investigator)",
+        roles.INVESTIGATOR,
+        False,
+        False,
+    ),
+    ("demo-monitor", "Chen", "Mei (demo monitor)", roles.MONITOR, False, False),
+    (
+        "demo-trialadmin",
+        "Zhao",
+        "Lei (demo trial admin)",
+        roles.TRIAL_ADMIN,
+        True,
+        False,
+    ),
+]
+BATCH = 500
+
+
+def demo_password() -> tuple[str, str]:
+    """The demo password and where it comes from (environment or local file)."""
+    if os.environ.get("DEMO_PASSWORD"):
+        return os.environ["DEMO_PASSWORD"], "the DEMO_PASSWORD environment variable"
+    path = Path(settings.BASE_DIR) / CREDENTIALS_FILE
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip(), f"the file {path}"
+    password = secrets.token_urlsafe(12)
+    path.write_text(password + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return password, f"the file {path} (generated now)"
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo users if missing, and N realistic screenings recorded "
+        "through the same service as the form."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--screenings", type=int, default=0)
+        parser.add_argument("--trial", default="nct06904755")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="add screenings only when the trial has none",
+        )
+        parser.add_argument("--seed", type=int, default=20251124)
+
+    def handle(self, *args, **options):
+        trial = Trial.objects.filter(slug=options["trial"]).first()
+        if trial is None:
+            raise CommandError("load the trial first: python manage.py load_trial")
+        users = self._users()
+        count = options["screenings"]
+        if count < 0:
+            raise CommandError("--screenings must be 0 or more")
+        existing = EligibilityDecision.objects.filter(trial=trial).count()
+        if options["if_empty"] and existing:
+            self.stdout.write(f"{existing} screenings already recorded; none added.")
+            return
+        if count:
+            created = self._screenings(trial, users, count, options["seed"], existing)
+            self.stdout.write(f"Recorded {created} demo screenings.")
+
+    def _users(self):
+        User = get_user_model()
+        password, source = demo_password()
+        users = {}
+        for username, first, last, role, staff, superuser in DEMO_USERS:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User(
+                    username=username,
+                    first_name=first,
+                    last_name=last,
+                    is_staff=staff,
+                    is_superuser=superuser,
+                )
+                user.set_password(password)
+                user.save()
+                if role:
+                    user.groups.add(Group.objects.get(name=role))
+                self.stdout.write(f"Created demo user {username}")
+            else:
+                self.stdout.write(f"Demo user {username} exists (unchanged)")
+            users[username] = user
+        self.stdout.write(f"Demo users' password comes from {source}.")
+        self._password = password
+        return users
+
+    def _screenings(self, trial, users, count, seed, existing) -> int:
+        criteria = criteria_load(trial=trial)
+        screeners = [users["demo-coordinator"], users["demo-investigator"]]
+        first = (
+            EligibilityDecision.objects.filter(
+                trial=trial, supersedes__isnull=True
+            ).count()
+            + 1
+        )
+        start = timezone.localdate()
+        created = 0
+        batch = []
+        for index, data in enumerate(
+            synthetic.candidates(count, seed=seed, start=start, first=first)
+        ):
+            batch.append((index, data))
+            if len(batch) == BATCH:
+                created += self._record(trial, batch, screeners, criteria)
+                batch = []
+                self.stdout.write(f"  {created}/{count}")
+        if batch:
+            created += self._record(trial, batch, screeners, criteria)
+        self._sign_some(trial, users["demo-investigator"])
+        return created
+
+    @transaction.atomic
+    def _record(self, trial, batch, screeners, criteria) -> int:
+        for index, data in batch:
+            services.decision_record(
+                trial=trial,
+                data=data,
+                user=screeners[index % len(screeners)],
+                criteria=criteria,
+            )
+        return len(batch)
+
+    def _sign_some(self, trial, investigator, limit=5):
+        unsigned = EligibilityDecision.objects.filter(
+            trial=trial, signature__isnull=True
+        ).order_by("sequence")[:limit]
+        for decision in unsigned:
+            services.signature_record(
+                decision=decision,
+                signer=investigator,
+                password=self._password,
+                meaning=Signature.Meaning.CONFIRM,
+            )

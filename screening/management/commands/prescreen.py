@@ -1,0 +1,58 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from screening.criteria import criteria_load
+from screening.prescreen import (
+    UnreadableFile,
+    prescreen,
+    read_candidates,
+    write_csv,
+    write_json,
+)
+from trials.models import Trial
+
+
+class Command(BaseCommand):
+    help = (
+        "Evaluate candidates from a JSON list or CSV file against a trial's criteria "
+        "and print the results. Records nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="JSON list of candidates, or CSV (README)")
+        parser.add_argument("--trial", default="nct06904755", help="trial slug")
+        parser.add_argument("--format", choices=["json", "csv"], default="json")
+        parser.add_argument(
+            "--input-format",
+            choices=["auto", "json", "csv"],
+            default="auto",
+            help="by default, from the file name (.json or .csv)",
+        )
+
+    def handle(self, *args, **options):
+        trial = Trial.objects.filter(slug=options["trial"]).first()
+        if trial is None:
+            raise CommandError(f"no trial {options['trial']!r}")
+        path = Path(options["file"])
+        fmt = options["input_format"]
+        if fmt == "auto":
+            fmt = "json" if path.suffix.lower() == ".json" else "csv"
+        try:
+            handle = path.open(encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
+        criteria = criteria_load(trial=trial)
+        write = write_json if options["format"] == "json" else write_csv
+        self.stdout.ending = ""
+        try:
+            with handle:
+                results = prescreen(
+                    read_candidates(handle, fmt=fmt),
+                    criteria=criteria,
+                    today=timezone.localdate(),
+                )
+                write(results, self.stdout)
+        except (UnreadableFile, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read {path}: {exc}") from exc

@@ -1,0 +1,64 @@
+"""Factories and canonical candidates for the tests."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+TEST_PASSWORD = "correct horse battery staple 42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User {n}")
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+        if create:
+            self.save()
+
+
+def eligible_candidate(**overrides) -> dict:
+    """A candidate in the input contract who meets every criterion of NCT06904755."""
+    data = {
+        "screening_number": "01-001",
+        "initials": "ZW",
+        "sex": "M",
+        "date_of_birth": "1980-05-17",
+        "screening_date": "2026-06-01",
+        "liver_failure_stage": "early",
+        "tbil": {"value": "180", "unit": "umol/L", "time": "2026-06-01T08:00+08:00"},
+        "tbil_series": [
+            {"time": "2026-05-31T08:00+08:00", "value": "158.6", "unit": "umol/L"}
+        ],
+        "pta_percent": "35",
+        "inr": "1.8",
+        "creatinine": {"value": "90", "unit": "umol/L"},
+        "dialysis_twice_past_week": False,
+        "sodium_mmol_l": "136",
+        "albumin": {"value": "32", "unit": "g/L"},
+        "he_grade": 1,
+        "il6": {"value": "25", "unit": "pg/mL"},
+        "tnf_alpha": {"value": "12", "unit": "pg/mL"},
+        "crp": {"value": "18", "unit": "mg/L"},
+        "pct": {"value": "0.3", "unit": "ng/mL"},
+        "able_to_communicate_and_complete": True,
+        "written_informed_consent": True,
+        "severe_active_bleeding": False,
+        "dic": False,
+        "allergy_blood_products_or_study_drugs": False,
+        "circulatory_failure": False,
+        "severe_comorbidity": False,
+        "diabetes": False,
+        "investigator_excludes": False,
+    }
+    data.update(overrides)
+    return data
