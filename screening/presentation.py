@@ -43,10 +43,15 @@ OUTCOME_STYLE = {
     "ELIGIBLE": "success",
     "INELIGIBLE": "danger",
     "INCOMPLETE": "warning",
-    "MET": "success",
-    "NOT_MET": "danger",
-    "UNKNOWN": "warning",
 }
+
+
+def _outcome_style(outcome) -> str:
+    # Colour says good or bad for the candidate: an exclusion that is not met is
+    # as good as an inclusion that is met.
+    if outcome.outcome == "UNKNOWN":
+        return "warning"
+    return "danger" if outcome.blocking else "success"
 
 
 def input_label(name: str) -> str:
@@ -68,7 +73,7 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
             if outcome.code in snapshot
             else outcome.criterion.text,
             "missing": [input_label(m) for m in outcome.missing],
-            "style": OUTCOME_STYLE[outcome.outcome],
+            "style": _outcome_style(outcome),
         }
         for outcome in record.outcomes.all()
     ]

@@ -35,7 +35,7 @@ def candidate(rng: random.Random, index: int, screening_date: date) -> dict:
     )
     dob = screening_date - timedelta(days=int(age * 365.25) + rng.randint(0, 360))
     tbil_mg = rng.random() < 0.2
-    current = Decimal(_dec(rng, 120, 420))
+    current = Decimal(_dec(rng, 110, 330))
     measured_at = datetime.combine(screening_date, time(8, 0), SITE_OFFSET)
     earlier = current - Decimal(_dec(rng, 5, 60))
     data = {
@@ -64,8 +64,8 @@ def candidate(rng: random.Random, index: int, screening_date: date) -> dict:
             }
         ],
         "pta_percent": _dec(rng, 15, 48),
-        "inr": _dec(rng, 1.3, 3.2, 2),
-        "creatinine": {"value": _dec(rng, 50, 260, 0), "unit": "umol/L"},
+        "inr": _dec(rng, 1.3, 2.8, 2),
+        "creatinine": {"value": _dec(rng, 45, 180, 0), "unit": "umol/L"},
         "dialysis_twice_past_week": rng.random() < 0.05,
         "sodium_mmol_l": _dec(rng, 124, 142, 0),
         "albumin": {"value": _dec(rng, 22, 40, 0), "unit": "g/L"},

@@ -4,6 +4,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from accounts.services import roles_sync
+
 TEST_PASSWORD = "correct horse battery staple 42"
 
 
@@ -21,6 +23,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
         if create and extracted:
+            if not Group.objects.filter(name=extracted).exists():
+                # A transactional test's cleanup empties the roles the
+                # migration created.
+                roles_sync()
             self.groups.add(Group.objects.get(name=extracted))
         if create:
             self.save()
