@@ -148,8 +148,11 @@ def _already_superseded(decision: EligibilityDecision) -> bool:
 def _check_supersedes(trial, number, supersedes, reason) -> None:
     if number is None:
         raise ValidationError(
-            {"screening_number": _("The screening number is required.")},
-            code="required",
+            {
+                "screening_number": ValidationError(
+                    _("The screening number is required."), code="required"
+                )
+            }
         )
     if supersedes is None:
         if _number_taken(trial, number):
@@ -169,8 +172,11 @@ def _check_supersedes(trial, number, supersedes, reason) -> None:
         )
     if not reason.strip():
         raise ValidationError(
-            {"supersede_reason": _("Give the reason for the correction.")},
-            code="required",
+            {
+                "supersede_reason": ValidationError(
+                    _("Give the reason for the correction."), code="required"
+                )
+            }
         )
     if _already_superseded(supersedes):
         raise ValidationError(
@@ -236,7 +242,9 @@ def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now)
         for position, result in enumerate(evaluation.criteria, start=1)
     ]
     decision.content_hash = audit.sha256(audit.decision_content(decision, outcomes))
-    decision.full_clean(exclude=["content_hash"], validate_unique=False)
+    decision.full_clean(
+        exclude=["content_hash"], validate_unique=False, validate_constraints=False
+    )
     decision.save(force_insert=True)
     for outcome in outcomes:
         outcome.decision = decision
@@ -256,7 +264,11 @@ def signature_record(
     """Sign a decision after re-authentication; one signature per decision."""
     if not signer.check_password(password):
         raise ValidationError(
-            {"password": _("The password is not correct.")}, code="bad_password"
+            {
+                "password": ValidationError(
+                    _("The password is not correct."), code="bad_password"
+                )
+            }
         )
     full_name = signer.get_full_name().strip()
     if not full_name:
@@ -268,7 +280,11 @@ def signature_record(
         reason, override_outcome = reason.strip(), ""
     elif not reason.strip():
         raise ValidationError(
-            {"reason": _("Give the reason for disagreeing.")}, code="required"
+            {
+                "reason": ValidationError(
+                    _("Give the reason for disagreeing."), code="required"
+                )
+            }
         )
     signature = Signature(
         decision=decision,

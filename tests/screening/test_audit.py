@@ -1,0 +1,301 @@
+"""Append-only records, the hash chain, verify_audit and sign-off."""
+
+import threading
+from decimal import Decimal
+from http import HTTPStatus
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from screening import audit, db_triggers
+from screening.domain.candidate import CandidateError
+from screening.models import CriterionOutcome, EligibilityDecision, Signature
+from screening.services import (
+    ScreeningNumberTaken,
+    decision_record,
+    signature_record,
+)
+from tests.factories import UserFactory, eligible_candidate
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE screening_eligibilitydecision SET outcome = 'ELIGIBLE'",
+        "DELETE FROM screening_eligibilitydecision",
+        "UPDATE screening_criterionoutcome SET reason = 'x'",
+        "DELETE FROM screening_criterionoutcome",
+        "UPDATE screening_signature SET reason = 'x'",
+        "DELETE FROM screening_signature",
+    ],
+)
+def test_database_refuses_update_and_delete(record, investigator, password, statement):
+    decision = record(eligible_candidate(inr="3.5", pta_percent="10"))
+    signature_record(
+        decision=decision,
+        signer=investigator,
+        password=password,
+        meaning=Signature.Meaning.CONFIRM,
+    )
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    decision.refresh_from_db()
+    assert decision.outcome == EligibilityDecision.Result.INELIGIBLE
+    assert CriterionOutcome.objects.filter(decision=decision).count() == 14
+
+
+def test_orm_update_and_delete_are_refused(record):
+    decision = record()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        EligibilityDecision.objects.filter(pk=decision.pk).update(initials="XX")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        CriterionOutcome.objects.filter(decision=decision).delete()
+    assert EligibilityDecision.objects.get(pk=decision.pk).initials == "ZW"
+
+
+def test_chain_links_each_decision_to_the_previous(record):
+    first = record(eligible_candidate(screening_number="01-001"))
+    second = record(eligible_candidate(screening_number="01-002"))
+    assert first.sequence == 1 and first.previous_hash == audit.GENESIS_HASH
+    assert second.sequence == 2 and second.previous_hash == first.content_hash
+    stored = EligibilityDecision.objects.get(pk=second.pk)
+    assert audit.sha256(
+        audit.decision_content(stored, list(stored.outcomes.all()))
+    ) == (stored.content_hash)
+
+
+def test_verify_audit_passes_on_an_intact_chain(record, capsys):
+    for number in ("01-001", "01-002", "01-003"):
+        record(eligible_candidate(screening_number=number))
+    call_command("verify_audit")
+    assert "3 decisions" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("table", "assignment"),
+    [
+        ("screening_eligibilitydecision", "outcome = 'INELIGIBLE'"),
+        ("screening_eligibilitydecision", "initials = 'QQ'"),
+        ("screening_criterionoutcome", "reason = 'tampered'"),
+        (
+            "screening_eligibilitydecision",
+            "previous_hash = '1111111111111111111111111111111111111111111111111111111111111111'",
+        ),
+    ],
+)
+def test_verify_audit_detects_a_row_changed_behind_the_apps_back(
+    record, table, assignment
+):
+    record(eligible_candidate(screening_number="01-001"))
+    target = record(eligible_candidate(screening_number="01-002"))
+    record(eligible_candidate(screening_number="01-003"))
+    db_triggers.remove(connection)
+    key = "id" if table == "screening_eligibilitydecision" else "decision_id"
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {assignment} WHERE {key} = %s", [target.pk])  # noqa: S608
+    db_triggers.install(connection)
+    with pytest.raises(CommandError, match=f"decision id {target.pk}"):
+        call_command("verify_audit")
+
+
+def test_verify_audit_detects_a_tampered_signature(record, investigator, password):
+    decision = record()
+    signature_record(
+        decision=decision,
+        signer=investigator,
+        password=password,
+        meaning=Signature.Meaning.CONFIRM,
+    )
+    db_triggers.remove(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE screening_signature SET signer_full_name = 'Someone Else'"
+        )
+    db_triggers.install(connection)
+    with pytest.raises(CommandError, match="signature"):
+        call_command("verify_audit")
+
+
+def test_screening_number_is_unique_for_first_screenings(record):
+    record(eligible_candidate(screening_number="01-007"))
+    with pytest.raises(ScreeningNumberTaken):
+        record(eligible_candidate(screening_number="01-007"))
+    assert EligibilityDecision.objects.count() == 1
+
+
+def test_correction_supersedes_with_reason_and_keeps_the_original(record):
+    original = record(eligible_candidate(inr="3.5", pta_percent="10"))
+    with pytest.raises(ValidationError) as missing_reason:
+        record(eligible_candidate(), supersedes=original, supersede_reason="  ")
+    assert missing_reason.value.error_dict["supersede_reason"][0].code == "required"
+    corrected = record(
+        eligible_candidate(), supersedes=original, supersede_reason="INR mistyped"
+    )
+    assert corrected.supersedes == original
+    assert corrected.outcome == EligibilityDecision.Result.ELIGIBLE
+    original.refresh_from_db()
+    assert original.outcome == EligibilityDecision.Result.INELIGIBLE
+    with pytest.raises(ValidationError) as twice:
+        record(eligible_candidate(), supersedes=original, supersede_reason="again")
+    assert twice.value.code == "already_superseded"
+
+
+def test_invalid_data_records_nothing(record):
+    with pytest.raises(CandidateError) as error:
+        record(eligible_candidate(inr="NaN"))
+    assert "inr" in error.value.errors
+    assert EligibilityDecision.objects.count() == 0
+
+
+def test_decision_records_inputs_versions_user_and_time(record, coordinator, trial):
+    decision = record(eligible_candidate(tbil={"value": "10.0", "unit": "mg/dL"}))
+    assert decision.entered["tbil"] == {"value": "10.0", "unit": "mg/dL"}
+    assert Decimal(decision.normalised["tbil"]["value"]) == Decimal("171")
+    assert decision.computed["meld"] == decision.meld
+    assert decision.recorded_by == coordinator
+    assert decision.recorded_at.utcoffset().total_seconds() == 0
+    versions = {
+        entry["code"]: entry["history_id"] for entry in decision.criteria_snapshot
+    }
+    assert set(versions) == {f"I{i}" for i in range(1, 9)} | {
+        f"E{i}" for i in range(1, 7)
+    }
+    assert all(versions.values())
+    outcome = decision.outcomes.get(code="I3")
+    assert outcome.criterion_history_id == versions["I3"]
+
+
+class TestSignOff:
+    def test_wrong_password_is_refused(self, record, investigator):
+        decision = record()
+        with pytest.raises(ValidationError) as error:
+            signature_record(
+                decision=decision,
+                signer=investigator,
+                password="not my password",
+                meaning=Signature.Meaning.CONFIRM,
+            )
+        assert error.value.error_dict["password"][0].code == "bad_password"
+        assert not Signature.objects.exists()
+
+    def test_confirm_records_name_time_meaning_and_hash(
+        self, record, investigator, password
+    ):
+        decision = record()
+        signature = signature_record(
+            decision=decision,
+            signer=investigator,
+            password=password,
+            meaning=Signature.Meaning.CONFIRM,
+        )
+        assert signature.signer_full_name == "Wang Jun"
+        assert signature.statement == "I confirm the eligibility assessment"
+        assert signature.decision_hash == decision.content_hash
+
+    def test_disagreement_needs_a_reason_and_keeps_both_outcomes(
+        self, record, investigator, password
+    ):
+        decision = record()
+        with pytest.raises(ValidationError):
+            signature_record(
+                decision=decision,
+                signer=investigator,
+                password=password,
+                meaning=Signature.Meaning.DISAGREE,
+                override_outcome="INELIGIBLE",
+            )
+        signature = signature_record(
+            decision=decision,
+            signer=investigator,
+            password=password,
+            meaning=Signature.Meaning.DISAGREE,
+            reason="Stage is late on review",
+            override_outcome="INELIGIBLE",
+        )
+        decision.refresh_from_db()
+        assert decision.outcome == "ELIGIBLE"
+        assert signature.override_outcome == "INELIGIBLE"
+
+    def test_a_decision_is_signed_once(self, record, investigator, password):
+        decision = record()
+        kwargs = {
+            "decision": decision,
+            "signer": investigator,
+            "password": password,
+            "meaning": Signature.Meaning.CONFIRM,
+        }
+        signature_record(**kwargs)
+        with pytest.raises(ValidationError) as again:
+            signature_record(**kwargs)
+        assert again.value.code == "already_signed"
+
+    def test_sign_page_with_wrong_password_shows_error(
+        self, client, record, investigator
+    ):
+        decision = record()
+        client.force_login(investigator)
+        response = client.post(
+            f"/decisions/{decision.pk}/sign/",
+            {"meaning": "CONFIRM", "password": "wrong"},
+        )
+        assert response.status_code == HTTPStatus.OK
+        assert response.context["form"].errors["password"]
+        assert not Signature.objects.exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)"
+)
+class TestConcurrency:
+    def _submit_all(self, trial, users, datas):
+        barrier = threading.Barrier(len(datas))
+        results = []
+
+        def submit(user, data):
+            from django.db import connections
+
+            try:
+                barrier.wait()
+                results.append(decision_record(trial=trial, data=data, user=user))
+            except ValidationError as exc:
+                results.append(exc)
+            finally:
+                connections.close_all()
+
+        threads = [
+            threading.Thread(target=submit, args=(u, d))
+            for u, d in zip(users, datas, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return results
+
+    def test_concurrent_submissions_keep_one_unbroken_chain(
+        self, transactional_audit_db, trial
+    ):
+        users = [UserFactory(username=f"c{i}") for i in range(6)]
+        datas = [eligible_candidate(screening_number=f"02-{i:03d}") for i in range(6)]
+        results = self._submit_all(trial, users, datas)
+        assert all(isinstance(r, EligibilityDecision) for r in results)
+        sequences = sorted(
+            EligibilityDecision.objects.values_list("sequence", flat=True)
+        )
+        assert sequences == [1, 2, 3, 4, 5, 6]
+        call_command("verify_audit")
+
+    def test_same_screening_number_at_once_gives_one_record_one_error(
+        self, transactional_audit_db, trial
+    ):
+        users = [UserFactory(username=f"d{i}") for i in range(2)]
+        datas = [eligible_candidate(screening_number="03-001")] * 2
+        results = self._submit_all(trial, users, datas)
+        errors = [r for r in results if isinstance(r, ValidationError)]
+        assert len(errors) == 1 and errors[0].code == "screening_number_taken"
+        assert (
+            EligibilityDecision.objects.filter(screening_number="03-001").count() == 1
+        )
