@@ -82,7 +82,7 @@ def test_verify_audit_passes_on_an_intact_chain(record, capsys):
         ("screening_criterionoutcome", "reason = 'tampered'"),
         (
             "screening_eligibilitydecision",
-            "previous_hash = '1111111111111111111111111111111111111111111111111111111111111111'",
+            "previous_hash = '" + "1" * 64 + "'",
         ),
     ],
 )
