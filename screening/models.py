@@ -242,6 +242,8 @@ class PrescreenUpload(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at (UTC)"), editable=False)
     file_name = models.CharField(_("file name"), max_length=200)
     file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
+    file_format = models.CharField(_("format"), max_length=4)
+    content = models.BinaryField(_("file as uploaded"))
     row_count = models.PositiveIntegerField(_("rows"))
     error_count = models.PositiveIntegerField(_("rows with errors"))
 

@@ -15,6 +15,7 @@ from screening.domain.engine import Evaluation, evaluate
 from screening.domain.variables import CHECKLIST_ITEMS
 
 from .criteria import CriteriaSet
+from .exports import spreadsheet_safe
 from .services import computed_values, site_zone
 
 QUANTITY_COLUMNS = {
@@ -282,7 +283,8 @@ def write_csv(results: Iterable[dict], out) -> int:
     writer = csv.writer(out)
     writer.writerow(RESULT_COLUMNS)
     count = 0
+
     for result in results:
-        writer.writerow(result_csv_row(result))
+        writer.writerow(spreadsheet_safe(result_csv_row(result)))
         count += 1
     return count

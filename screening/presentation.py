@@ -108,6 +108,19 @@ def _has_signature(record) -> bool:
     return True
 
 
+def add_bootstrap_classes(form: forms.Form) -> None:
+    """Small Bootstrap controls for filter forms laid out by hand in templates."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select form-select-sm"
+        else:
+            css = "form-control form-control-sm"
+        widget.attrs["class"] = css
+
+
 class LogFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Screening number or initials"), required=False, max_length=20
@@ -162,6 +175,7 @@ class LogFilterForm(forms.Form):
         self.fields["recorded_by"].choices = [("", _("Anyone"))] + [
             (u.pk, u.get_full_name() or u.get_username()) for u in users
         ]
+        add_bootstrap_classes(self)
 
 
 def log_filter_form(params, *, trial) -> tuple[LogFilterForm, selectors.LogFilter]:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from trials.models import Trial
 
@@ -144,3 +144,43 @@ def latest_in_chain(*, decision: EligibilityDecision) -> EligibilityDecision:
         if nxt is None:
             return latest
         latest = nxt
+
+
+@dataclass(frozen=True, slots=True)
+class Funnel:
+    screened: int
+    eligible: int
+    ineligible: int
+    incomplete: int
+    reasons: list[tuple[str, str, int]]  # code, kind, candidates excluded by it
+
+
+def screening_funnel(
+    *, trial: Trial, date_from: date | None, date_to: date | None
+) -> Funnel:
+    """Counts over each candidate's latest record (corrections replace originals).
+
+    A candidate excluded by several criteria counts under each of them.
+    """
+    current = EligibilityDecision.objects.filter(
+        trial=trial, superseded_by__isnull=True
+    )
+    if date_from:
+        current = current.filter(screening_date__gte=date_from)
+    if date_to:
+        current = current.filter(screening_date__lte=date_to)
+    counts = dict(current.order_by().values_list("outcome").annotate(n=Count("id")))
+    reasons = (
+        CriterionOutcome.objects.filter(decision__in=current, blocking=True)
+        .order_by()
+        .values_list("code", "kind", "position")
+        .annotate(n=Count("decision_id", distinct=True))
+    )
+    ordered = sorted(reasons, key=lambda r: (r[2], r[0]))
+    return Funnel(
+        screened=sum(counts.values()),
+        eligible=counts.get("ELIGIBLE", 0),
+        ineligible=counts.get("INELIGIBLE", 0),
+        incomplete=counts.get("INCOMPLETE", 0),
+        reasons=[(code, kind, n) for code, kind, _position, n in ordered],
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import prescreen_views, report_views, views
 
 app_name = "screening"
 
@@ -8,9 +8,38 @@ urlpatterns = [
     path("trials/<slug:trial_slug>/screen/", views.screen, name="screen"),
     path("trials/<slug:trial_slug>/log/", views.log, name="log"),
     path(
+        "trials/<slug:trial_slug>/log/export/", report_views.export_log, name="export"
+    ),
+    path("trials/<slug:trial_slug>/funnel/", report_views.funnel, name="funnel"),
+    path(
         "trials/<slug:trial_slug>/candidates/<str:screening_number>/",
         views.candidate,
         name="candidate",
+    ),
+    path(
+        "trials/<slug:trial_slug>/prescreen/",
+        prescreen_views.upload,
+        name="prescreen",
+    ),
+    path(
+        "trials/<slug:trial_slug>/prescreen/template.csv",
+        prescreen_views.template_csv,
+        name="prescreen_template",
+    ),
+    path(
+        "prescreen/<int:pk>/",
+        prescreen_views.results,
+        name="prescreen_results",
+    ),
+    path(
+        "prescreen/<int:pk>/results.csv",
+        prescreen_views.results_csv,
+        name="prescreen_results_csv",
+    ),
+    path(
+        "prescreen/<int:pk>/rows/<int:row>/screen/",
+        prescreen_views.prefill,
+        name="prescreen_prefill",
     ),
     path("decisions/<int:pk>/", views.decision, name="decision"),
     path("decisions/<int:pk>/correct/", views.correct, name="correct"),

@@ -294,7 +294,7 @@ class Condition(models.Model):
         )
 
     def describe(self) -> str:
-        op = Operator(self.operator) if self.operator in Operator else None
+        op = Operator(self.operator) if self.operator in _OPERATOR_VALUES else None
         if op is Operator.BETWEEN:
             threshold = f"{_plain(self.value_low)}-{_plain(self.value_high)}"
         elif op in (Operator.IN, Operator.EQ) and self.values:
@@ -307,6 +307,9 @@ class Condition(models.Model):
         return (
             f"{self.variable} {self.get_operator_display()} {threshold}{unit}".strip()
         )
+
+
+_OPERATOR_VALUES = frozenset(op.value for op in Operator)
 
 
 def _normal(value):

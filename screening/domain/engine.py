@@ -163,17 +163,30 @@ _NEGATION = {
 }
 
 
-def format_number(value: Decimal) -> str:
-    """Show a Decimal plainly: no exponent, no trailing zeros, at most 3 places."""
+def format_number(value: Decimal, *, differs_from: Decimal | None = None) -> str:
+    """Show a Decimal plainly: no exponent, no trailing zeros, at most 3 places.
+
+    When rounding to 3 places would make the value look equal to
+    ``differs_from`` (a threshold it is compared with), it is shown in full.
+    """
     if value == value.to_integral_value():
         return f"{value.to_integral_value():f}"
+    shown = value
     if value.as_tuple().exponent < -3:
-        value = value.quantize(Decimal("0.001"))
-    return f"{value.normalize():f}"
+        shown = value.quantize(Decimal("0.001"))
+        if differs_from is not None and shown == differs_from != value:
+            shown = value
+    return f"{shown.normalize():f}"
 
 
-def _with_unit(value: Decimal, unit: str) -> str:
-    return f"{format_number(value)} {unit}" if unit else format_number(value)
+def _with_unit(value: Decimal, unit: str, *thresholds: Decimal) -> str:
+    shown = format_number(value)
+    for threshold in thresholds:
+        if threshold is not None:
+            shown = format_number(value, differs_from=threshold)
+            if shown != format_number(value):
+                break
+    return f"{shown} {unit}" if unit else shown
 
 
 def _compare(op: Operator, value: Decimal, threshold: Decimal) -> bool:
@@ -215,7 +228,7 @@ def _evaluate_condition(spec: ConditionSpec, fact: Fact | None) -> ConditionResu
         reason = f"{variable.label} {value} {relation} {', '.join(wanted)}"
     elif op is Operator.BETWEEN:
         holds = spec.low <= value <= spec.high
-        shown = _with_unit(value, variable.unit)
+        shown = _with_unit(value, variable.unit, spec.low, spec.high)
         bounds = f"{format_number(spec.low)}-{format_number(spec.high)}"
         if holds:
             reason = f"{variable.label} {shown} within {bounds}"
@@ -229,7 +242,7 @@ def _evaluate_condition(spec: ConditionSpec, fact: Fact | None) -> ConditionResu
     elif op is Operator.EQ:
         holds = value == spec.low
         relation = "=" if holds else "!="
-        reason = f"{variable.label} {format_number(value)} {relation} " + (
+        reason = f"{variable.label} {_with_unit(value, '', spec.low)} {relation} " + (
             format_number(spec.low)
         )
     else:
@@ -243,7 +256,7 @@ def _evaluate_condition(spec: ConditionSpec, fact: Fact | None) -> ConditionResu
         holds = _compare(op, value, threshold)
         relation = _SYMBOL[op] if holds else _NEGATION[op]
         reason = (
-            f"{variable.label} {_with_unit(value, variable.unit)} {relation} "
+            f"{variable.label} {_with_unit(value, variable.unit, threshold)} {relation} "
             f"{format_number(threshold)}{source}"
         )
     outcome = Outcome.MET if holds else Outcome.NOT_MET

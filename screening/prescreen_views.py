@@ -1,0 +1,186 @@
+"""Bulk pre-screening upload: logged with its file, evaluated, never a decision."""
+
+import hashlib
+import io
+from collections import Counter
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from trials.models import Trial
+
+from . import prescreen as bulk
+from .criteria import criteria_load
+from .exports import csv_stream
+from .models import PrescreenUpload
+from .presentation import input_label
+
+PRESCREEN = "screening.prescreen_eligibilitydecision"
+RESULTS_PER_PAGE = 100
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Candidates file (CSV or JSON)"),
+        help_text=_("One row per candidate, in the template's columns."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.PRESCREEN_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)s."),
+                code="too_large",
+                params={"limit": filesizeformat(limit)},
+            )
+        name = upload.name.lower()
+        fmt = "json" if name.endswith(".json") else "csv"
+        content = upload.read()
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                _("The file is not UTF-8 text."), code="not_utf8"
+            ) from None
+        try:
+            rows = list(bulk.read_candidates(io.StringIO(text, newline=""), fmt=fmt))
+        except bulk.UnreadableFile as exc:
+            raise forms.ValidationError(
+                _("The file cannot be read: %(problem)s"),
+                code="unreadable",
+                params={"problem": str(exc)[:200]},
+            ) from None
+        if not rows:
+            raise forms.ValidationError(_("The file has no candidates."), code="empty")
+        self.parsed = (fmt, content, rows)
+        return upload
+
+
+def _evaluate(upload: PrescreenUpload, trial: Trial):
+    text = bytes(upload.content).decode("utf-8-sig")
+    rows = bulk.read_candidates(io.StringIO(text, newline=""), fmt=upload.file_format)
+    return bulk.prescreen(
+        rows, criteria=criteria_load(trial=trial), today=timezone.localdate()
+    )
+
+
+def _upload_for(request, pk) -> PrescreenUpload:
+    upload = get_object_or_404(PrescreenUpload.objects.select_related("trial"), pk=pk)
+    if upload.user_id != request.user.pk and not request.user.has_perm(
+        "screening.view_prescreenupload"
+    ):
+        raise PermissionDenied
+    return upload
+
+
+@permission_required(PRESCREEN, raise_exception=True)
+def upload(request, trial_slug):
+    trial = get_object_or_404(Trial, slug=trial_slug)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        fmt, content, rows = form.parsed
+        errors = sum(
+            1
+            for result in bulk.prescreen(
+                rows, criteria=criteria_load(trial=trial), today=timezone.localdate()
+            )
+            if result.get("errors")
+        )
+        record = PrescreenUpload.objects.create(
+            trial=trial,
+            user=request.user,
+            uploaded_at=timezone.now(),
+            file_name=form.cleaned_data["file"].name[:200],
+            file_format=fmt,
+            content=content,
+            file_sha256=hashlib.sha256(content).hexdigest(),
+            row_count=len(rows),
+            error_count=errors,
+        )
+        return redirect("screening:prescreen_results", pk=record.pk)
+    recent = PrescreenUpload.objects.filter(trial=trial, user=request.user).defer(
+        "content"
+    )[:10]
+    return render(
+        request,
+        "screening/prescreen_upload.html",
+        {"trial": trial, "form": form, "recent": recent},
+    )
+
+
+@permission_required(PRESCREEN, raise_exception=True)
+def template_csv(request, trial_slug):
+    get_object_or_404(Trial, slug=trial_slug)
+    response = HttpResponse(bulk.csv_template(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="prescreen-template.csv"'
+    return response
+
+
+@permission_required(PRESCREEN, raise_exception=True)
+def results(request, pk):
+    upload = _upload_for(request, pk)
+    entries = list(_evaluate(upload, upload.trial))
+    summary = Counter(e["decision"] or "ERROR" for e in entries)
+    show = request.GET.get("show", "")
+    if show in ("ELIGIBLE", "INELIGIBLE", "INCOMPLETE", "ERROR"):
+        entries = [e for e in entries if (e["decision"] or "ERROR") == show]
+    page = Paginator(entries, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    for entry in page:
+        entry["to_collect_labels"] = [
+            input_label(m) for m in entry.get("to_collect", [])
+        ]
+    return render(
+        request,
+        "screening/prescreen_results.html",
+        {
+            "trial": upload.trial,
+            "upload": upload,
+            "page": page,
+            "summary": summary,
+            "show": show,
+            "query": f"show={show}" if show else "",
+        },
+    )
+
+
+@permission_required(PRESCREEN, raise_exception=True)
+def results_csv(request, pk):
+    upload = _upload_for(request, pk)
+    response = StreamingHttpResponse(
+        csv_stream(_result_rows(upload), excel=request.GET.get("variant") == "excel"),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="prescreen-results-{upload.pk}.csv"'
+    )
+    return response
+
+
+def _result_rows(upload):
+    yield bulk.RESULT_COLUMNS
+    for entry in _evaluate(upload, upload.trial):
+        yield bulk.result_csv_row(entry)
+
+
+@permission_required(PRESCREEN, raise_exception=True)
+@require_POST
+def prefill(request, pk, row):
+    """Open the screening form pre-filled with one uploaded row."""
+    upload = _upload_for(request, pk)
+    text = bytes(upload.content).decode("utf-8-sig")
+    rows = bulk.read_candidates(io.StringIO(text, newline=""), fmt=upload.file_format)
+    for index, data in enumerate(rows, start=1):
+        if index == row and isinstance(data, dict):
+            request.session["prefill"] = data
+            return redirect("screening:screen", trial_slug=upload.trial.slug)
+    return redirect("screening:prescreen_results", pk=upload.pk)

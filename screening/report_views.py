@@ -1,0 +1,90 @@
+"""Screening log exports and the screening funnel."""
+
+from django import forms
+from django.contrib.auth.decorators import permission_required
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from trials.models import Trial
+
+from . import exports, selectors
+from .charts import bar_chart
+from .models import ScreeningLogExport
+from .presentation import add_bootstrap_classes, log_filter_form
+
+EXPORT = "screening.export_eligibilitydecision"
+VIEW = "screening.view_eligibilitydecision"
+
+
+@permission_required(EXPORT, raise_exception=True)
+def export_log(request, trial_slug):
+    trial = get_object_or_404(Trial, slug=trial_slug)
+    _form, filters = log_filter_form(request.GET, trial=trial)
+    excel = request.GET.get("variant") == "excel"
+    ScreeningLogExport.objects.create(
+        trial=trial,
+        user=request.user,
+        exported_at=timezone.now(),
+        export_format="excel-csv" if excel else "csv",
+        filters=filters.as_dict(),
+    )
+    criteria_text = {
+        c.code: c.localized_text[:80] for c in trial.criteria.order_by("position")
+    }
+    rows = exports.export_rows(
+        selectors.decision_log(trial=trial, filters=filters), criteria_text
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    suffix = "-excel" if excel else ""
+    response = StreamingHttpResponse(
+        exports.csv_stream(rows, excel=excel), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="screening-log-{trial.slug}-{stamp}{suffix}.csv"'
+    )
+    return response
+
+
+class FunnelForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("Screened from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=_("Screened to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_bootstrap_classes(self)
+
+
+@permission_required(VIEW, raise_exception=True)
+def funnel(request, trial_slug):
+    trial = get_object_or_404(Trial, slug=trial_slug)
+    form = FunnelForm(request.GET or None)
+    dates = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    result = selectors.screening_funnel(
+        trial=trial, date_from=dates.get("date_from"), date_to=dates.get("date_to")
+    )
+    texts = {c.code: c.localized_text for c in trial.criteria.order_by("position")}
+    chart = bar_chart([(code, n) for code, _kind, n in result.reasons])
+    return render(
+        request,
+        "screening/funnel.html",
+        {
+            "trial": trial,
+            "form": form,
+            "funnel": result,
+            "chart": chart,
+            "reasons": [
+                {"code": code, "kind": kind, "count": n, "text": texts.get(code, "")}
+                for code, kind, n in result.reasons
+            ],
+        },
+    )
