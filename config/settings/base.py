@@ -105,6 +105,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
@@ -160,5 +162,6 @@ LOGGING = {
         # Request bodies and template contexts can hold patient values: never log them.
         "django.request": {"level": "ERROR", "propagate": True},
         "django.security": {"level": "WARNING", "propagate": True},
+        "axes": {"level": "WARNING", "propagate": True},
     },
 }

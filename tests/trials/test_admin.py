@@ -483,7 +483,9 @@ def test_criterion_inline_adds_and_deletes_conditions_with_the_reason(
         "severe_comorbidity",
     ]
     deleted = Condition.history.get(id=diabetes.pk, history_type="-")
-    added = Condition.history.get(variable="circulatory_failure", history_type="+")
+    added = Condition.history.get(
+        criterion_id=e5.pk, variable="circulatory_failure", history_type="+"
+    )
     for version in (deleted, added):
         assert version.history_change_reason == reason
         assert version.history_user == superuser

@@ -1,0 +1,354 @@
+"""Every route, every role: the expected status, from one table.
+
+The test walks the whole URL configuration. A route without an entry here fails,
+so a new page cannot ship without deciding who may see it.
+"""
+
+import re
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import AccessEvent
+from screening.models import PrescreenUpload, ScreeningLogExport, Signature
+from screening.services import signature_record
+from tests.factories import TEST_PASSWORD, UserFactory, eligible_candidate
+
+OK = HTTPStatus.OK
+FOUND = HTTPStatus.FOUND  # for anonymous users: the login page
+FORBIDDEN = HTTPStatus.FORBIDDEN
+NOT_ALLOWED = HTTPStatus.METHOD_NOT_ALLOWED
+
+ROLES = [
+    "anonymous",
+    "norole",
+    "coordinator",
+    "investigator",
+    "monitor",
+    "trial_admin",
+    "superuser",
+]
+
+
+def row(anonymous, norole, coordinator, investigator, monitor, trial_admin, superuser):
+    return dict(
+        zip(
+            ROLES,
+            (
+                anonymous,
+                norole,
+                coordinator,
+                investigator,
+                monitor,
+                trial_admin,
+                superuser,
+            ),
+            strict=True,
+        )
+    )
+
+
+F, Y, X, N, NF = FOUND, OK, FORBIDDEN, NOT_ALLOWED, HTTPStatus.NOT_FOUND
+
+# Statuses of a GET. Anonymous users are sent to the login page (302).
+TABLE = {
+    "home": row(F, X, F, F, F, F, F),
+    "login": row(Y, Y, Y, Y, Y, Y, Y),
+    "logout": row(F, N, N, N, N, N, N),
+    "access_log": row(F, X, X, X, Y, X, Y),
+    "set_language": row(F, F, F, F, F, F, F),
+    "screening:screen": row(F, X, Y, Y, X, X, Y),
+    "screening:log": row(F, X, Y, Y, Y, X, Y),
+    "screening:export": row(F, X, Y, Y, Y, X, Y),
+    "screening:funnel": row(F, X, Y, Y, Y, X, Y),
+    "screening:candidate": row(F, X, Y, Y, Y, X, Y),
+    "screening:prescreen": row(F, X, Y, Y, X, X, Y),
+    "screening:prescreen_template": row(F, X, Y, Y, X, X, Y),
+    "screening:prescreen_results": row(F, X, Y, Y, X, X, Y),
+    "screening:prescreen_results_csv": row(F, X, Y, Y, X, X, Y),
+    "screening:prescreen_prefill": row(F, X, N, N, X, X, N),
+    "screening:decision": row(F, X, Y, Y, Y, X, Y),
+    "screening:correct": row(F, X, Y, Y, X, X, Y),
+    "screening:sign": row(F, X, X, Y, X, X, Y),
+}
+
+# Admin pages: staff only; a non-staff user (or anonymous) goes to the admin login.
+ADMIN_GLOBAL = {
+    "admin:index": row(F, F, F, F, F, Y, Y),
+    "admin:login": row(Y, Y, Y, Y, Y, F, F),
+    "admin:logout": row(F, F, F, F, F, N, N),
+    "admin:password_change": row(F, F, F, F, F, Y, Y),
+    "admin:password_change_done": row(F, F, F, F, F, Y, Y),
+    "admin:autocomplete": row(F, F, F, F, F, X, X),
+    "admin:jsi18n": row(F, F, F, F, F, Y, Y),
+    "admin:view_on_site": row(F, F, F, F, F, F, F),
+    "admin:catch_all": row(F, F, F, F, F, NF, NF),
+    "admin:app_list": row(F, F, F, F, F, Y, Y),
+}
+# Per admin model and action: (trial admin, superuser). Non-staff: admin login.
+TRIALS_MODEL = {
+    "changelist": (Y, Y),
+    "add": (Y, Y),
+    "change": (Y, Y),
+    "history": (Y, Y),
+    "simple_history": (Y, Y),
+    "redirect": (F, F),
+}
+AUDIT_MODEL = {  # read-only admin: never add, change or delete
+    "changelist": (X, Y),
+    "add": (X, X),
+    "delete": (X, X),
+    "change": (X, Y),
+    "history": (X, Y),
+    "redirect": (F, F),
+}
+ADMIN_MODELS = {
+    "trials_trial": {**TRIALS_MODEL, "delete": (X, Y)},
+    "trials_criterion": {**TRIALS_MODEL, "delete": (X, Y)},
+    "trials_condition": {**TRIALS_MODEL, "delete": (Y, Y)},
+    "screening_eligibilitydecision": AUDIT_MODEL,
+    "screening_signature": AUDIT_MODEL,
+    "screening_screeninglogexport": AUDIT_MODEL,
+    "screening_prescreenupload": AUDIT_MODEL,
+    "accounts_accessevent": AUDIT_MODEL,
+    "auth_user": {
+        "changelist": (X, Y),
+        "add": (X, Y),
+        "change": (X, Y),
+        "delete": (X, Y),
+        "history": (X, Y),
+        "password_change": (X, Y),
+        "redirect": (F, F),
+    },
+    "auth_group": {
+        "changelist": (X, Y),
+        "add": (X, Y),
+        "change": (X, Y),
+        "delete": (X, Y),
+        "history": (X, Y),
+        "redirect": (F, F),
+    },
+    # django-axes keeps its own read-only records of login attempts.
+    "axes_accessattempt": {
+        "changelist": (X, Y),
+        "add": (X, X),
+        "change": (X, Y),
+        "delete": (X, Y),
+        "history": (X, Y),
+        "redirect": (F, F),
+    },
+    "axes_accesslog": {
+        "changelist": (X, Y),
+        "add": (X, X),
+        "change": (X, Y),
+        "delete": (X, Y),
+        "history": (X, Y),
+        "redirect": (F, F),
+    },
+    "axes_accessfailurelog": {
+        "changelist": (X, Y),
+        "add": (X, X),
+        "change": (X, Y),
+        "delete": (X, Y),
+        "history": (X, Y),
+        "redirect": (F, F),
+    },
+}
+_ADMIN_ACTION = re.compile(
+    r"^admin:(?P<model>[a-z]+_[a-z]+)_(?P<action>changelist|add|change|delete"
+    r"|history|simple_history|password_change)$"
+)
+
+
+def walk(patterns, namespace="", prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            yield from walk(pattern.url_patterns, inner, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield namespace, prefix, pattern
+
+
+def all_routes() -> list[tuple[str, URLPattern]]:
+    routes = []
+    for namespace, prefix, pattern in walk(get_resolver().url_patterns):
+        if pattern.name is None and prefix == "admin/":
+            routes.append(("admin:catch_all", pattern))
+        elif pattern.name is None:
+            # Admin's object-id shortcut that redirects to the change page.
+            app_label, model = prefix.removeprefix("admin/").split("/")[:2]
+            routes.append((f"{namespace}{app_label}_{model}_redirect", pattern))
+        else:
+            routes.append((f"{namespace}{pattern.name}", pattern))
+    return routes
+
+
+def expected(route: str, role: str) -> HTTPStatus:
+    if route in TABLE:
+        return TABLE[route][role]
+    if route in ADMIN_GLOBAL:
+        return ADMIN_GLOBAL[route][role]
+    model, action = _admin_model_action(route)
+    staff_status = ADMIN_MODELS[model][action]
+    if role in ("trial_admin", "superuser"):
+        return staff_status[0 if role == "trial_admin" else 1]
+    return FOUND
+
+
+def _admin_model_action(route: str) -> tuple[str, str]:
+    if route.endswith("_redirect"):
+        return route.removeprefix("admin:").removesuffix("_redirect"), "redirect"
+    match = _ADMIN_ACTION.match(route)
+    if match is None:
+        raise KeyError(route)
+    return match["model"], match["action"]
+
+
+def test_every_route_has_an_entry_in_the_table():
+    missing = []
+    for route, _pattern in all_routes():
+        try:
+            expected(route, "superuser")
+        except KeyError:
+            missing.append(route)
+    assert missing == [], f"routes without an expected status per role: {missing}"
+
+
+@pytest.fixture
+def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
+    from screening.services import decision_record
+
+    norole = UserFactory(username="norole")
+    signed = decision_record(
+        trial=trial,
+        data=eligible_candidate(screening_number="09-001"),
+        user=coordinator,
+    )
+    signature_record(
+        decision=signed,
+        signer=investigator,
+        password=TEST_PASSWORD,
+        meaning=Signature.Meaning.CONFIRM,
+    )
+    unsigned = decision_record(
+        trial=trial,
+        data=eligible_candidate(screening_number="09-002"),
+        user=coordinator,
+    )
+    client = Client()
+    client.post(reverse("login"), {"username": "ghost", "password": "wrong"})
+    client.post(reverse("login"), {"username": "norole", "password": TEST_PASSWORD})
+    upload = PrescreenUpload.objects.create(
+        trial=trial,
+        user=coordinator,
+        uploaded_at=signed.recorded_at,
+        file_name="x.json",
+        file_format="json",
+        content=b'[{"screening_number": "09-003"}]',
+        file_sha256="0" * 64,
+        row_count=1,
+        error_count=0,
+    )
+    export = ScreeningLogExport.objects.create(
+        trial=trial, user=monitor, exported_at=signed.recorded_at, export_format="csv"
+    )
+    criterion = trial.criteria.get(code="I6")
+    condition = criterion.conditions.first()
+    users = {
+        "norole": norole,
+        "coordinator": coordinator,
+        "investigator": investigator,
+        "monitor": monitor,
+        "trial_admin": trial_admin,
+        "superuser": superuser,
+    }
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    objects = {
+        "trials_trial": trial,
+        "trials_criterion": criterion,
+        "trials_condition": condition,
+        "screening_eligibilitydecision": signed,
+        "screening_signature": signed.signature,
+        "screening_screeninglogexport": export,
+        "screening_prescreenupload": upload,
+        "accounts_accessevent": AccessEvent.objects.first(),
+        "auth_user": coordinator,
+        "auth_group": Group.objects.first(),
+        "axes_accessattempt": AccessAttempt.objects.first()
+        or AccessFailureLog.objects.first(),
+        "axes_accesslog": AccessLog.objects.first(),
+        "axes_accessfailurelog": AccessFailureLog.objects.first(),
+    }
+    return {
+        "users": users,
+        "objects": objects,
+        "trial": trial,
+        "signed": signed,
+        "unsigned": unsigned,
+        "upload": upload,
+    }
+
+
+def url_for(route: str, world) -> str:
+    trial, unsigned = world["trial"], world["unsigned"]
+    kwargs = {
+        "screening:screen": {"trial_slug": trial.slug},
+        "screening:log": {"trial_slug": trial.slug},
+        "screening:export": {"trial_slug": trial.slug},
+        "screening:funnel": {"trial_slug": trial.slug},
+        "screening:prescreen": {"trial_slug": trial.slug},
+        "screening:prescreen_template": {"trial_slug": trial.slug},
+        "screening:candidate": {"trial_slug": trial.slug, "screening_number": "09-001"},
+        "screening:prescreen_results": {"pk": world["upload"].pk},
+        "screening:prescreen_results_csv": {"pk": world["upload"].pk},
+        "screening:prescreen_prefill": {"pk": world["upload"].pk, "row": 1},
+        "screening:decision": {"pk": unsigned.pk},
+        "screening:correct": {"pk": unsigned.pk},
+        "screening:sign": {"pk": unsigned.pk},
+    }
+    if route in kwargs:
+        return reverse(route, kwargs=kwargs[route])
+    if route == "admin:view_on_site":
+        from django.contrib.contenttypes.models import ContentType
+
+        ct = ContentType.objects.get_for_model(world["signed"])
+        return reverse(route, args=[ct.pk, world["signed"].pk])
+    if route == "admin:app_list":
+        return reverse(route, kwargs={"app_label": "trials"})
+    if route == "admin:catch_all":
+        return reverse("admin:index") + "no-such-page/"
+    if route in TABLE or route in ADMIN_GLOBAL:
+        return reverse(route)
+    model, action = _admin_model_action(route)
+    obj = world["objects"][model]
+    if action in ("changelist", "add"):
+        return reverse(f"admin:{model}_{action}")
+    if action == "redirect":
+        return reverse(f"admin:{model}_changelist") + f"{obj.pk}/"
+    if action == "password_change":
+        return reverse(f"admin:{model}_password_change", args=[obj.pk])
+    if action == "simple_history":
+        history_id = obj.history.latest().history_id
+        return reverse(f"admin:{model}_simple_history", args=[obj.pk, history_id])
+    return reverse(f"admin:{model}_{action}", args=[obj.pk])
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_gives_the_expected_status_for_the_role(role, world):
+    client = Client()
+    if role != "anonymous":
+        client.force_login(world["users"][role])
+    wrong = []
+    for route, _pattern in all_routes():
+        response = client.get(url_for(route, world))
+        want = expected(route, role)
+        if response.status_code != want:
+            wrong.append((route, response.status_code, int(want)))
+        if role == "anonymous" and route in TABLE and want == FOUND:
+            if route != "set_language":
+                assert response["Location"].startswith(reverse("login")), route
+    assert wrong == [], f"{role}: (route, got, expected) {wrong}"
