@@ -1,0 +1,102 @@
+"""Pages do a fixed number of queries, whatever the number of rows or criteria."""
+
+from http import HTTPStatus
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from screening.models import Signature
+from screening.services import signature_record
+from tests.factories import eligible_candidate, screening_form_post
+
+
+def queries_for(client, url, method="get", data=None):
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(url, data or {})
+    assert response.status_code in (HTTPStatus.OK, HTTPStatus.FOUND)
+    return len(captured.captured_queries)
+
+
+def add_screenings(record, first, count, investigator=None, password=None):
+    decisions = []
+    for i in range(first, first + count):
+        decisions.append(record(eligible_candidate(screening_number=f"05-{i:03d}")))
+    if investigator:
+        for decision in decisions[::2]:
+            signature_record(
+                decision=decision,
+                signer=investigator,
+                password=password,
+                meaning=Signature.Meaning.CONFIRM,
+            )
+    return decisions
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?outcome=ELIGIBLE", "?blocking=E4&signed=unsigned", "?sort=-meld&q=05"],
+)
+def test_log_page_queries_do_not_grow_with_rows(
+    client, trial, coordinator, investigator, password, record, query
+):
+    client.force_login(coordinator)
+    url = f"/trials/{trial.slug}/log/{query}"
+    add_screenings(record, 1, 2, investigator, password)
+    few = queries_for(client, url)
+    add_screenings(record, 3, 30, investigator, password)
+    many = queries_for(client, url)
+    assert few == many
+    assert many <= 12
+
+
+def test_decision_page_queries_do_not_grow_with_criteria(
+    client, trial, coordinator, record
+):
+    client.force_login(coordinator)
+    first = record(eligible_candidate(screening_number="06-001"))
+    few = queries_for(client, f"/decisions/{first.pk}/")
+    criterion = trial.criteria.get(code="I6")
+    for n in range(5):
+        trial.criteria.create(
+            code=f"I{10 + n}",
+            kind="INCLUSION",
+            position=20 + n,
+            text=f"extra {n}",
+        ).conditions.create(variable="crp_mg_l", operator="GT", value_low=1)
+    assert criterion.active
+    second = record(eligible_candidate(screening_number="06-002"))
+    assert second.outcomes.count() == 19
+    many = queries_for(client, f"/decisions/{second.pk}/")
+    assert few == many
+    assert many <= 12
+
+
+def test_submission_queries_do_not_grow_with_history(
+    client, trial, coordinator, record
+):
+    client.force_login(coordinator)
+    url = f"/trials/{trial.slug}/screen/"
+    first = queries_for(client, url, "post", screening_form_post("07-001"))
+    add_screenings(record, 100, 20)
+    later = queries_for(client, url, "post", screening_form_post("07-002"))
+    assert first == later
+    assert later <= 30
+
+
+def test_candidate_page_queries_do_not_grow_with_corrections(
+    client, trial, coordinator, record
+):
+    client.force_login(coordinator)
+    original = record(eligible_candidate(screening_number="08-001"))
+    url = f"/trials/{trial.slug}/candidates/08-001/"
+    few = queries_for(client, url)
+    latest = original
+    for n in range(5):
+        latest = record(
+            eligible_candidate(screening_number="08-001"),
+            supersedes=latest,
+            supersede_reason=f"correction {n}",
+        )
+    many = queries_for(client, url)
+    assert few == many
