@@ -165,3 +165,4 @@ LOGGING = {
         "axes": {"level": "WARNING", "propagate": True},
     },
 }
+FORMAT_MODULE_PATH = ["config.formats"]

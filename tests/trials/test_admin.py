@@ -18,18 +18,10 @@ pytestmark = pytest.mark.django_db
 
 SCREENING_DAY = date(2026, 6, 1)
 
-# Python 3.11's EnumType.__contains__ raises TypeError for a plain string, and
-# Condition.describe() (hence str(condition)) asks `self.operator in Operator`.
-CONDITION_STR_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="str(Condition) raises TypeError on Python 3.11 (see report)",
-)
-
 MODELS = [
     pytest.param(Trial, id="trial"),
     pytest.param(Criterion, id="criterion"),
-    pytest.param(Condition, id="condition", marks=CONDITION_STR_BUG),
+    pytest.param(Condition, id="condition"),
 ]
 
 
@@ -172,7 +164,6 @@ def test_trial_page_lists_its_criteria_inline(root_client, trial):
     assert codes == [*(f"I{n}" for n in range(1, 9)), *(f"E{n}" for n in range(1, 7))]
 
 
-@CONDITION_STR_BUG
 def test_criterion_page_lists_its_conditions_inline(root_client, i6):
     response = root_client.get(_url(Criterion, "change", i6.pk))
     (inline,) = response.context["inline_admin_formsets"]
@@ -235,7 +226,6 @@ def test_criterion_filter_by_trial(admin_client, trial):
     ]
 
 
-@CONDITION_STR_BUG
 @pytest.mark.parametrize(
     ("query", "variables"),
     [
@@ -258,7 +248,6 @@ def test_condition_filters_and_search(admin_client, trial, query, variables):
 # A change needs a reason
 
 
-@CONDITION_STR_BUG
 def test_condition_save_without_reason_is_refused(root_client, crp):
     url = _url(Condition, "change", crp.pk)
     data = change_form_data(root_client.get(url))
@@ -332,7 +321,6 @@ def test_add_criterion_without_reason_creates_nothing(root_client, trial):
 # Done when: an admin changes the CRP threshold from 10 to 5 mg/L
 
 
-@CONDITION_STR_BUG
 def test_admin_changes_crp_threshold_with_history_and_engine_follows(
     client, trial_admin, trial, crp
 ):
@@ -414,7 +402,6 @@ def test_lowered_crp_threshold_is_strict(trial, crp, crp_value, outcome):
 # Editing a criterion with its conditions inline
 
 
-@CONDITION_STR_BUG
 def test_criterion_edit_with_inline_conditions_records_the_reason(
     root_client, superuser, i6, crp
 ):
@@ -449,7 +436,6 @@ def test_criterion_edit_with_inline_conditions_records_the_reason(
     assert crp.history.count() == 1
 
 
-@CONDITION_STR_BUG
 def test_criterion_inline_adds_and_deletes_conditions_with_the_reason(
     root_client, superuser, trial
 ):
@@ -491,7 +477,6 @@ def test_criterion_inline_adds_and_deletes_conditions_with_the_reason(
         assert version.history_user == superuser
 
 
-@CONDITION_STR_BUG
 def test_inline_condition_with_a_bad_shape_is_refused(root_client, i6, crp):
     url = _url(Criterion, "change", i6.pk)
     data = change_form_data(root_client.get(url))
@@ -526,7 +511,6 @@ def test_trial_page_edits_a_criterion_inline_with_the_reason(
     assert Criterion.history.filter(history_type="~").count() == 1
 
 
-@CONDITION_STR_BUG
 def test_condition_add_page_saves_with_reason(root_client, superuser, trial):
     e4 = Criterion.objects.get(trial=trial, code="E4")
     response = root_client.post(
@@ -606,7 +590,6 @@ def test_condition_add_with_a_bad_shape_shows_an_error(
 # A criterion used by a recorded decision cannot be deleted
 
 
-@CONDITION_STR_BUG
 def test_delete_page_shows_a_used_criterion_is_protected(root_client, record, trial):
     decision = record()
     e4 = Criterion.objects.get(trial=trial, code="E4")
@@ -624,7 +607,6 @@ def test_delete_page_shows_a_used_criterion_is_protected(root_client, record, tr
     assert e4.conditions.count() == 1
 
 
-@CONDITION_STR_BUG
 def test_bulk_delete_of_a_used_criterion_is_refused(root_client, record, trial):
     record()
     e4 = Criterion.objects.get(trial=trial, code="E4")
@@ -649,7 +631,6 @@ def test_trial_inline_cannot_delete_a_used_criterion(root_client, record, trial)
     assert Criterion.objects.filter(trial=trial, code="E4").exists()
 
 
-@CONDITION_STR_BUG
 def test_unused_criterion_can_be_deleted_by_a_superuser(root_client, trial):
     e4 = Criterion.objects.get(trial=trial, code="E4")
     response = root_client.post(_url(Criterion, "delete", e4.pk), {"post": "yes"})

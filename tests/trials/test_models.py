@@ -600,12 +600,6 @@ def test_to_spec_splits_and_trims_categories(criterion):
     assert spec.operator is Operator.IN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="Condition.describe(): `str in Operator` raises TypeError on Python 3.11 "
-    "(see report)",
-)
 @pytest.mark.parametrize(
     ("variable", "shown"),
     [
