@@ -62,6 +62,7 @@ def decision_content(
                 "outcome": o.outcome,
                 "blocking": o.blocking,
                 "reason": o.reason,
+                "details": o.details,
                 "missing": o.missing,
             }
             for o in sorted(outcomes, key=lambda o: o.position)

@@ -138,6 +138,7 @@ class CriterionOutcome(models.Model):
     outcome = models.CharField(_("outcome"), max_length=8, choices=Result.choices)
     blocking = models.BooleanField(_("blocking"))
     reason = models.TextField(_("reason"))
+    details = models.JSONField(_("reason in parts"), default=list, blank=True)
     missing = models.JSONField(_("data to collect"), default=list, blank=True)
 
     class Meta:

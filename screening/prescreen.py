@@ -185,7 +185,7 @@ def read_candidates(text: Iterable[str], *, fmt: str) -> Iterator[dict]:
 
 
 def prescreen(
-    records: Iterable, *, criteria: CriteriaSet, today: date
+    records: Iterable, *, criteria: CriteriaSet, today: date, details: bool = False
 ) -> Iterator[dict]:
     """One result per candidate, in input order; a malformed one gives its errors."""
     zone = site_zone()
@@ -212,7 +212,9 @@ def result_entry(
     parsed: contract.Candidate,
     derived: contract.Derived,
     evaluation: Evaluation,
+    details: bool = False,
 ) -> dict:
+    """The contract's result for one candidate; ``details`` adds reason parts."""
     computed = computed_values(derived)
     return {
         "row": index,
@@ -230,6 +232,7 @@ def result_entry(
                 "kind": r.kind.value,
                 "outcome": r.outcome.value,
                 "reason": r.reason,
+                **({"details": [c.as_dict() for c in r.conditions]} if details else {}),
             }
             for r in evaluation.criteria
         ],

@@ -22,7 +22,7 @@ from . import prescreen as bulk
 from .criteria import criteria_load
 from .exports import csv_stream
 from .models import PrescreenUpload
-from .presentation import input_label
+from .presentation import condition_text, input_label
 
 PRESCREEN = "screening.prescreen_eligibilitydecision"
 RESULTS_PER_PAGE = 100
@@ -66,11 +66,14 @@ class UploadForm(forms.Form):
         return upload
 
 
-def _evaluate(upload: PrescreenUpload, trial: Trial):
+def _evaluate(upload: PrescreenUpload, trial: Trial, *, details: bool = False):
     text = bytes(upload.content).decode("utf-8-sig")
     rows = bulk.read_candidates(io.StringIO(text, newline=""), fmt=upload.file_format)
     return bulk.prescreen(
-        rows, criteria=criteria_load(trial=trial), today=timezone.localdate()
+        rows,
+        criteria=criteria_load(trial=trial),
+        today=timezone.localdate(),
+        details=details,
     )
 
 
@@ -129,7 +132,7 @@ def template_csv(request, trial_slug):
 @permission_required(PRESCREEN, raise_exception=True)
 def results(request, pk):
     upload = _upload_for(request, pk)
-    entries = list(_evaluate(upload, upload.trial))
+    entries = list(_evaluate(upload, upload.trial, details=True))
     summary = Counter(e["decision"] or "ERROR" for e in entries)
     show = request.GET.get("show", "")
     if show in ("ELIGIBLE", "INELIGIBLE", "INCOMPLETE", "ERROR"):
@@ -138,6 +141,11 @@ def results(request, pk):
     for entry in page:
         entry["to_collect_labels"] = [
             input_label(m) for m in entry.get("to_collect", [])
+        ]
+        entry["blocking_reasons"] = [
+            (c["code"], [condition_text(d) for d in c["details"]])
+            for c in entry.get("criteria", [])
+            if c["code"] in entry.get("blocking", [])
         ]
     return render(
         request,

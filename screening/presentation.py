@@ -39,6 +39,98 @@ INPUT_LABELS = {
     "investigator_excludes": _("investigator's judgement (E6)"),
 }
 
+VARIABLE_LABELS = {
+    "age_years": _("Age"),
+    "liver_failure_stage": _("Liver failure stage"),
+    "tbil_umol_l": _("TBil"),
+    "tbil_rise_per_day": _("largest daily TBil rise"),
+    "pta_percent": _("PTA"),
+    "inr": _("INR"),
+    "he_grade": _("HE grade"),
+    "il6_pg_ml": _("IL-6"),
+    "tnf_alpha_pg_ml": _("TNF-α"),
+    "crp_mg_l": _("CRP"),
+    "pct_ng_ml": _("PCT"),
+    "meld": _("MELD"),
+    "able_to_communicate_and_complete": _("Able to communicate and complete the study"),
+    "written_informed_consent": _("Written informed consent signed"),
+    "severe_active_bleeding": _("Severe active bleeding"),
+    "dic": _("Diffuse intravascular coagulation"),
+    "allergy_blood_products_or_study_drugs": _(
+        "High degree of allergy to blood products or study drugs"
+    ),
+    "circulatory_failure": _("Circulatory failure"),
+    "severe_comorbidity": _("Severe heart, lung, blood or autoimmune disease"),
+    "diabetes": _("Diabetes"),
+    "investigator_excludes": _(
+        "Investigator judges the subject should not be included"
+    ),
+}
+WORDS = {
+    "yes": _("yes"),
+    "no": _("no"),
+    "early": _("early"),
+    "intermediate": _("intermediate"),
+    "late": _("late"),
+    "none": _("not liver failure"),
+    "lab ULN": _("lab upper limit of normal"),
+    "default ULN": _("default upper limit of normal"),
+    "years": _("years"),
+    "umol/L": _("μmol/L"),
+    "umol/L/day": _("μmol/L/day"),
+}
+
+
+def _word(text: str) -> str:
+    return str(WORDS.get(text, text))
+
+
+def _translated_units(value: str) -> str:
+    number, _sep, unit = value.partition(" ")
+    return f"{number} {_word(unit)}" if unit else number
+
+
+def condition_text(detail: dict) -> str:
+    """One condition's reason in the page's language, from its stored parts."""
+    label = str(VARIABLE_LABELS.get(detail.get("variable"), detail.get("variable")))
+    relation = detail.get("relation", "")
+    params = {
+        "label": label,
+        "value": _translated_units(detail.get("value", "")),
+        "relation": relation,
+        "threshold": detail.get("threshold", ""),
+        "bounds": detail.get("bounds", ""),
+    }
+    if relation == "unknown":
+        text = _("%(label)s: not available") % params
+    elif relation == ":":
+        text = f"{label}: {_word(detail.get('value', ''))}"
+    elif relation in ("in", "not in"):
+        params["value"] = _word(detail.get("value", ""))
+        params["threshold"] = ", ".join(
+            _word(v.strip()) for v in detail.get("threshold", "").split(",")
+        )
+        template = (
+            _("%(label)s %(value)s is one of %(threshold)s")
+            if relation == "in"
+            else _("%(label)s %(value)s is not one of %(threshold)s")
+        )
+        text = template % params
+    elif relation == "within":
+        text = _("%(label)s %(value)s within %(bounds)s") % params
+    elif detail.get("bounds"):
+        text = _(
+            "%(label)s %(value)s %(relation)s %(threshold)s (outside %(bounds)s)"
+        ) % (params)
+    else:
+        text = "{label} {value} {relation} {threshold}".format(**params)
+    if detail.get("source"):
+        text += f" ({_word(detail['source'])})"
+    if detail.get("note"):
+        text += f" ({detail['note']})"
+    return text
+
+
 OUTCOME_STYLE = {
     "ELIGIBLE": "success",
     "INELIGIBLE": "danger",
@@ -73,6 +165,7 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
             if outcome.code in snapshot
             else outcome.criterion.text,
             "missing": [input_label(m) for m in outcome.missing],
+            "reasons": [condition_text(d) for d in outcome.details] or [outcome.reason],
             "style": _outcome_style(outcome),
         }
         for outcome in record.outcomes.all()

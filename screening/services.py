@@ -237,6 +237,7 @@ def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now)
             outcome=result.outcome.value,
             blocking=result.blocking,
             reason=result.reason,
+            details=[c.as_dict() for c in result.conditions],
             missing=list(result.missing),
         )
         for position, result in enumerate(evaluation.criteria, start=1)

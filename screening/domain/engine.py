@@ -116,10 +116,35 @@ class Fact:
 
 @dataclass(frozen=True, slots=True)
 class ConditionResult:
+    """One condition's outcome, with its reason in words and in parts.
+
+    The parts (value shown with its unit, relation, threshold, bounds of a range,
+    source of a limit, note) let a page say the same reason in another language.
+    """
+
     variable: str
     outcome: Outcome
     reason: str
     missing: tuple[str, ...] = ()
+    value: str = ""
+    relation: str = ""
+    threshold: str = ""
+    bounds: str = ""
+    source: str = ""
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "variable": self.variable,
+            "outcome": self.outcome.value,
+            "value": self.value,
+            "relation": self.relation,
+            "threshold": self.threshold,
+            "bounds": self.bounds,
+            "source": self.source,
+            "note": self.note,
+            "missing": list(self.missing),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,60 +232,99 @@ def _evaluate_condition(spec: ConditionSpec, fact: Fact | None) -> ConditionResu
     variable = VARIABLES[spec.variable]
     if fact is None or fact.value is None:
         missing = (fact.missing if fact and fact.missing else ()) or variable.inputs
-        wording = "not answered" if variable.kind is Kind.BOOLEAN else "not available"
-        return ConditionResult(
-            spec.variable,
-            Outcome.UNKNOWN,
-            f"{variable.label} {wording}",
-            missing,
-        )
+        return _result(spec.variable, Outcome.UNKNOWN, "unknown", missing=missing)
     value = fact.value
     op = spec.operator
-    note = f" ({fact.note})" if fact.note else ""
 
     if op in BOOLEAN_OPERATORS:
         holds = value is (op is Operator.IS_TRUE)
-        reason = f"{variable.label}: {_yes_no(bool(value))}"
+        parts = {"value": _yes_no(bool(value)), "relation": ":"}
     elif variable.kind is Kind.CATEGORY:
-        wanted = spec.values
-        holds = value in wanted
-        relation = "in" if holds else "not in"
-        reason = f"{variable.label} {value} {relation} {', '.join(wanted)}"
+        holds = value in spec.values
+        parts = {
+            "value": str(value),
+            "relation": "in" if holds else "not in",
+            "threshold": ", ".join(spec.values),
+        }
     elif op is Operator.BETWEEN:
         holds = spec.low <= value <= spec.high
-        shown = _with_unit(value, variable.unit, spec.low, spec.high)
-        bounds = f"{format_number(spec.low)}-{format_number(spec.high)}"
+        parts = {
+            "value": _with_unit(value, variable.unit, spec.low, spec.high),
+            "bounds": f"{format_number(spec.low)}-{format_number(spec.high)}",
+        }
         if holds:
-            reason = f"{variable.label} {shown} within {bounds}"
+            parts["relation"] = "within"
+        elif value < spec.low:
+            parts.update(relation="<", threshold=format_number(spec.low))
         else:
-            side = (
-                f"< {format_number(spec.low)}"
-                if value < spec.low
-                else f"> {format_number(spec.high)}"
-            )
-            reason = f"{variable.label} {shown} {side} (outside {bounds})"
+            parts.update(relation=">", threshold=format_number(spec.high))
     elif op is Operator.EQ:
         holds = value == spec.low
-        relation = "=" if holds else "!="
-        reason = f"{variable.label} {_with_unit(value, '', spec.low)} {relation} " + (
-            format_number(spec.low)
-        )
+        parts = {
+            "value": _with_unit(value, "", spec.low),
+            "relation": "=" if holds else "!=",
+            "threshold": format_number(spec.low),
+        }
     else:
         threshold = spec.low
         source = ""
         if variable.has_lab_uln and op is Operator.GT:
             if fact.uln is not None:
-                threshold, source = fact.uln, " (lab ULN)"
+                threshold, source = fact.uln, "lab ULN"
             else:
-                source = " (default ULN)"
+                source = "default ULN"
         holds = _compare(op, value, threshold)
-        relation = _SYMBOL[op] if holds else _NEGATION[op]
-        reason = (
-            f"{variable.label} {_with_unit(value, variable.unit, threshold)} {relation} "
-            f"{format_number(threshold)}{source}"
-        )
+        parts = {
+            "value": _with_unit(value, variable.unit, threshold),
+            "relation": _SYMBOL[op] if holds else _NEGATION[op],
+            "threshold": format_number(threshold),
+            "source": source,
+        }
     outcome = Outcome.MET if holds else Outcome.NOT_MET
-    return ConditionResult(spec.variable, outcome, reason + note)
+    return _result(spec.variable, outcome, note=fact.note, **parts)
+
+
+def _result(
+    variable_name: str,
+    outcome: Outcome,
+    relation: str,
+    *,
+    value: str = "",
+    threshold: str = "",
+    bounds: str = "",
+    source: str = "",
+    note: str = "",
+    missing: tuple[str, ...] = (),
+) -> ConditionResult:
+    variable = VARIABLES[variable_name]
+    label = variable.label
+    if relation == "unknown":
+        wording = "not answered" if variable.kind is Kind.BOOLEAN else "not available"
+        reason = f"{label} {wording}"
+    elif relation == ":":
+        reason = f"{label}: {value}"
+    elif relation == "within":
+        reason = f"{label} {value} within {bounds}"
+    else:
+        reason = f"{label} {value} {relation} {threshold}"
+        if bounds:
+            reason += f" (outside {bounds})"
+        if source:
+            reason += f" ({source})"
+    if note:
+        reason += f" ({note})"
+    return ConditionResult(
+        variable=variable_name,
+        outcome=outcome,
+        reason=reason,
+        missing=missing,
+        value=value,
+        relation=relation,
+        threshold=threshold,
+        bounds=bounds,
+        source=source,
+        note=note,
+    )
 
 
 def evaluate_criterion(

@@ -51,7 +51,7 @@ def _form_data(form) -> dict:
 def change_form_data(response) -> dict:
     """The POST data of an admin change page as rendered, inlines included."""
     data = _form_data(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
+    for inline in response.context.get("inline_admin_formsets", []):
         formset = inline.formset
         data.update(_form_data(formset.management_form))
         for form in formset.forms:
@@ -631,11 +631,26 @@ def test_trial_inline_cannot_delete_a_used_criterion(root_client, record, trial)
     assert Criterion.objects.filter(trial=trial, code="E4").exists()
 
 
-def test_unused_criterion_can_be_deleted_by_a_superuser(root_client, trial):
+def test_unused_criterion_is_deleted_on_the_trial_page_with_the_reason(
+    root_client, superuser, trial
+):
     e4 = Criterion.objects.get(trial=trial, code="E4")
-    response = root_client.post(_url(Criterion, "delete", e4.pk), {"post": "yes"})
+    url = _url(Trial, "change", trial.pk)
+    data = change_form_data(root_client.get(url))
+    e4_row = _inline_prefix(data, "criteria", "code", "E4")
+    data.update({f"{e4_row}-DELETE": "on", "change_reason": "E4 withdrawn"})
+
+    response = root_client.post(url, data)
+
     assert response.status_code == HTTPStatus.FOUND
     assert not Criterion.objects.filter(pk=e4.pk).exists()
+    deleted = Criterion.history.get(id=e4.pk, history_type="-")
+    assert (deleted.history_user, deleted.history_change_reason) == (
+        superuser,
+        "E4 withdrawn",
+    )
+    removed = Condition.history.filter(criterion_id=e4.pk, history_type="-")
+    print(list(removed.values_list("history_change_reason", "history_user_id")))
 
 
 def test_trial_admin_has_no_delete_permission_on_criteria(client, trial_admin, i6):
@@ -687,3 +702,52 @@ def test_trial_admin_deactivates_a_criterion_instead(
     assessment = candidate_assess(trial=trial, data=sick, today=SCREENING_DAY)
     assert assessment.derived.meld > 30
     assert "E4" not in [r.code for r in assessment.evaluation.criteria]
+
+
+# Reverting and deleting
+
+
+def test_threshold_change_can_be_reverted_from_history_with_a_reason(
+    client, trial_admin, trial, crp
+):
+    client.force_login(trial_admin)
+    change = _url(Condition, "change", crp.pk)
+    data = change_form_data(client.get(change))
+    data.update(value_low="5", change_reason="Site lab CRP upper limit is 5 mg/L")
+    assert client.post(change, data).status_code == HTTPStatus.FOUND
+    original = crp.history.earliest()
+    revert = reverse(
+        "admin:trials_condition_simple_history", args=[crp.pk, original.history_id]
+    )
+    data = change_form_data(client.get(revert))
+    assert data["value_low"] == D(10)
+    data["change_reason"] = "Back to the protocol's default ULN"
+
+    response = client.post(revert, data)
+
+    assert response.status_code == HTTPStatus.FOUND
+    crp.refresh_from_db()
+    assert crp.value_low == D(10)
+    latest = crp.history.latest()
+    assert (latest.history_user, latest.history_change_reason) == (
+        trial_admin,
+        "Back to the protocol's default ULN",
+    )
+    assert crp.history.count() == 3
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="The Condition delete page asks no reason and history records none "
+    "(see report)",
+)
+def test_deleting_a_condition_on_its_own_page_needs_a_reason(
+    client, trial_admin, trial, crp
+):
+    client.force_login(trial_admin)
+    response = client.post(_url(Condition, "delete", crp.pk), {"post": "yes"})
+    if response.status_code == HTTPStatus.FORBIDDEN:
+        assert Condition.objects.filter(pk=crp.pk).exists()
+    else:
+        deleted = Condition.history.get(id=crp.pk, history_type="-")
+        assert deleted.history_change_reason

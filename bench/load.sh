@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Load benchmark: gunicorn (2 workers) on PostgreSQL with N demo screenings,
+# driven by locust from a second process, all on 127.0.0.1. See bench/README.md.
+#
+#   bash bench/load.sh                      # 100,000 screenings (slow to load)
+#   BENCH_SCREENINGS=2000 bash bench/load.sh
+#   BENCH_DB=name DEMO_PASSWORD=... bash bench/load.sh   # reuse a loaded database
+#
+# Phases, each bounded in time: mixed (coordinators, monitors and the reference
+# view together, with think time), capacity (valid submissions alone, then the
+# reference INSERT alone, no think time), fault (mixed load while one worker is
+# SIGKILLed). After each phase the decisions recorded are counted against the
+# accepted submissions; at the end verify_audit runs, every decision must have
+# its 14 outcome rows and the server must still answer. The last line printed is
+# one JSON object. Everything started here is stopped on exit.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+PY="$ROOT/.venv/bin/python"
+SCREENINGS="${BENCH_SCREENINGS:-100000}"
+USERS="${BENCH_USERS:-20}"
+MIXED_TIME="${BENCH_TIME:-60s}"
+CAPACITY_TIME="${BENCH_CAPACITY_TIME:-20s}"
+FAULT_TIME="${BENCH_FAULT_TIME:-30s}"
+PORT="${BENCH_PORT:-$((20000 + RANDOM % 20000))}"
+HOST="http://127.0.0.1:$PORT"
+PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+WORK="$(mktemp -d /tmp/bench-load.XXXXXX)"
+
+export DJANGO_SETTINGS_MODULE=bench.settings
+export DJANGO_SECRET_KEY="bench-only-$RANDOM$RANDOM$RANDOM-not-a-production-secret"
+export DJANGO_ALLOWED_HOSTS=127.0.0.1
+export DJANGO_SECURE_SSL_REDIRECT=false
+export DEMO_PASSWORD="${DEMO_PASSWORD:-bench-only-demo-password}"
+export BENCH_STATIC_ROOT="$WORK/static"
+
+if [[ -n "${BENCH_DB:-}" ]]; then
+  DB="$BENCH_DB"
+  OWN_DB=0
+else
+  DB="bench_$$"
+  OWN_DB=1
+fi
+export DATABASE_URL="$PG/$DB"
+GUNICORN_PID=""
+
+cleanup() {
+  if [[ -n "$GUNICORN_PID" ]] && kill -0 "$GUNICORN_PID" 2>/dev/null; then
+    kill -TERM "$GUNICORN_PID" 2>/dev/null || true
+    for _ in $(seq 50); do
+      kill -0 "$GUNICORN_PID" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -KILL "$GUNICORN_PID" 2>/dev/null || true
+  fi
+  if [[ "$OWN_DB" == 1 && "${BENCH_KEEP_DB:-0}" != 1 ]]; then
+    psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+sql() { psql "$DATABASE_URL" -tAqc "$1"; }
+log() { echo "[load $(date +%H:%M:%S)] $*"; }
+
+load_seconds="${BENCH_LOAD_SECONDS:-null}"
+if [[ "$OWN_DB" == 1 ]]; then
+  psql "$PG/postgres" -qc "CREATE DATABASE $DB"
+  "$PY" manage.py migrate --noinput -v0
+  "$PY" manage.py load_trial
+  log "loading $SCREENINGS screenings through the service (demo_data)"
+  start=$(date +%s.%N)
+  timeout "${BENCH_LOAD_TIMEOUT:-7200}" "$PY" manage.py demo_data \
+    --screenings "$SCREENINGS" >"$WORK/demo_data.log"
+  grep -v '^  [0-9]*/' "$WORK/demo_data.log"
+  load_seconds=$(echo "$(date +%s.%N) - $start" | bc)
+  log "loaded in $load_seconds s"
+fi
+sql "CREATE TABLE IF NOT EXISTS bench_reference (
+       id bigserial PRIMARY KEY,
+       created_at timestamptz NOT NULL DEFAULT now(),
+       payload text NOT NULL)"
+"$PY" manage.py collectstatic --noinput -v0
+records=$(sql "SELECT count(*) FROM screening_eligibilitydecision")
+pk_range=$(sql "SELECT min(id) || ' ' || max(id) FROM screening_eligibilitydecision")
+export BENCH_PK_MIN="${pk_range% *}" BENCH_PK_MAX="${pk_range#* }"
+log "$records decisions in $DB"
+
+"$ROOT/.venv/bin/gunicorn" config.wsgi --workers 2 --bind "127.0.0.1:$PORT" \
+  --timeout 30 --graceful-timeout 5 --error-logfile "$WORK/gunicorn.log" &
+GUNICORN_PID=$!
+for _ in $(seq 100); do
+  curl -fsS -o /dev/null "$HOST/accounts/login/" 2>/dev/null && break
+  sleep 0.2
+done
+curl -fsS -o /dev/null "$HOST/accounts/login/"
+log "gunicorn $GUNICORN_PID on $HOST"
+
+# The next free number above every bench submission so far: each valid one is new.
+next_number() {
+  sql "SELECT greatest(500000, coalesce(max(replace(screening_number, '-', '')::int), 0) + 1)
+       FROM screening_eligibilitydecision WHERE screening_number >= '50-0000'"
+}
+recorded_since() {  # decisions recorded with numbers from $1 (NN-NNNN)
+  sql "SELECT count(*) FROM screening_eligibilitydecision WHERE screening_number >= '$1'"
+}
+as_number() { printf '%02d-%04d' $(($1 / 10000)) $(($1 % 10000)); }
+
+run_locust() {  # phase, run time, user classes...
+  local phase=$1 time=$2
+  shift 2
+  BENCH_NUMBER_START=$(next_number)
+  export BENCH_NUMBER_START BENCH_COUNTS="$WORK/$phase-counts.json"
+  echo "$(as_number "$BENCH_NUMBER_START")" >"$WORK/$phase-first"
+  timeout 300 "$ROOT/.venv/bin/locust" -f bench/locustfile.py --headless \
+    -H "$HOST" -u "$USERS" -r 10 -t "$time" --stop-timeout 10 \
+    --csv "$WORK/$phase" --only-summary --loglevel WARNING "$@" \
+    >"$WORK/$phase.out" 2>&1 || true
+  recorded_since "$(cat "$WORK/$phase-first")" >"$WORK/$phase-recorded"
+  log "$phase: $(cat "$WORK/$phase-recorded") decisions recorded"
+}
+
+log "mixed: $USERS users, $MIXED_TIME"
+BENCH_WAIT_MIN="${BENCH_WAIT_MIN:-0.5}" BENCH_WAIT_MAX="${BENCH_WAIT_MAX:-1.5}" \
+  run_locust mixed "$MIXED_TIME" Coordinator Monitor Reference
+log "capacity: submissions alone, then the reference alone ($CAPACITY_TIME each)"
+BENCH_WAIT_MIN=0 BENCH_WAIT_MAX=0 run_locust capacity-submit "$CAPACITY_TIME" SubmitCapacity
+BENCH_WAIT_MIN=0 BENCH_WAIT_MAX=0 run_locust capacity-reference "$CAPACITY_TIME" ReferenceCapacity
+
+log "fault: SIGKILL one worker 10 s into $FAULT_TIME of mixed load"
+(
+  sleep 10
+  victim=$(pgrep -P "$GUNICORN_PID" | head -1)
+  echo "$victim" >"$WORK/killed"
+  kill -KILL "$victim"
+) &
+killer=$!
+BENCH_WAIT_MIN=0.2 BENCH_WAIT_MAX=0.5 run_locust fault "$FAULT_TIME" Coordinator Monitor
+wait "$killer" || true
+sleep 2
+workers_after=$(pgrep -P "$GUNICORN_PID" | wc -l)
+answers_after=$(curl -s -o /dev/null -w '%{http_code}' "$HOST/accounts/login/")
+
+orphans=$(sql "SELECT count(*) FROM screening_eligibilitydecision d
+               WHERE (SELECT count(*) FROM screening_criterionoutcome o
+                      WHERE o.decision_id = d.id) <> 14")
+if "$PY" manage.py verify_audit >"$WORK/verify.out" 2>&1; then audit=true; else audit=false; fi
+cat "$WORK/verify.out"
+records_after=$(sql "SELECT count(*) FROM screening_eligibilitydecision")
+
+"$PY" bench/load_report.py --work "$WORK" --records "$records" \
+  --records-after "$records_after" --load-seconds "$load_seconds" \
+  --screenings "$SCREENINGS" --users "$USERS" --orphans "$orphans" \
+  --audit "$audit" --killed "$(cat "$WORK/killed" 2>/dev/null || echo)" \
+  --workers-after "$workers_after" --answers-after "$answers_after"

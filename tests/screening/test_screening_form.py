@@ -1,0 +1,449 @@
+"""The screening form through its view: field errors by code, nothing recorded.
+
+Every invalid POST must come back with the error at the field (or the formset
+row), keep what was entered, and write no decision; a valid POST records one
+decision and redirects to its page.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+from http import HTTPStatus
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from screening.domain.variables import CHECKLIST_ITEMS
+from screening.models import EligibilityDecision
+from tests.factories import eligible_candidate
+from tests.screening.form_data import SCREEN_URL, screening_post
+
+
+@pytest.fixture
+def screen(client, trial, coordinator):
+    """POST the screening form as the coordinator; returns the response."""
+    client.force_login(coordinator)
+
+    def _post(data):
+        return client.post(SCREEN_URL, data)
+
+    return _post
+
+
+def field_codes(response, field):
+    return [e.code for e in response.context["form"].errors.as_data()[field]]
+
+
+def series_codes(response, index, field):
+    forms = response.context["formset"].forms
+    return [e.code for e in forms[index].errors.as_data()[field]]
+
+
+def refused(response, field, code):
+    """The form came back (no redirect), with ``code`` at ``field``, nothing saved."""
+    assert response.status_code == HTTPStatus.OK
+    assert code in field_codes(response, field)
+    assert not EligibilityDecision.objects.exists()
+
+
+def post(**overrides):
+    return screening_post(eligible_candidate(), **overrides)
+
+
+def test_screen_url_uses_the_trial_slug():
+    assert reverse("screening:screen", args=["nct06904755"]) == SCREEN_URL
+
+
+class TestValidPath:
+    def test_valid_post_redirects_to_the_decision_page(self, screen, client):
+        response = screen(post())
+        decision = EligibilityDecision.objects.get()
+        assert response.status_code == HTTPStatus.FOUND
+        assert response.url == decision.get_absolute_url()
+        assert response.url == reverse("screening:decision", args=[decision.pk])
+
+        page = client.get(response.url)
+        assert page.status_code == HTTPStatus.OK
+        assert page.context["decision"] == decision
+        assert decision.outcome == EligibilityDecision.Result.ELIGIBLE
+        assert 'data-outcome="ELIGIBLE"' in page.text
+        rows = page.context["rows"]
+        assert len(rows) == 14
+        codes = [row["outcome"].code for row in rows]
+        assert codes == list(decision.outcomes.values_list("code", flat=True))
+        for code in codes:
+            assert f'data-code="{code}"' in page.text
+
+    def test_ineligible_decision_shows_the_blocking_criteria(self, screen, client):
+        response = screen(post(inr="3.5", pta_percent="10"))
+        page = client.get(response.url)
+        decision = page.context["decision"]
+        assert decision.outcome == EligibilityDecision.Result.INELIGIBLE
+        assert decision.blocking_codes
+        assert 'data-outcome="INELIGIBLE"' in page.text
+        blocking = [r["outcome"].code for r in page.context["rows"] if r["outcome"].blocking]
+        assert blocking == decision.blocking_codes
+
+    def test_entered_values_are_stored_as_entered_with_units(self, screen):
+        screen(
+            post(
+                tbil_value="10.5",
+                tbil_unit="mg/dL",
+                creatinine_value="1.2",
+                creatinine_unit="mg/dL",
+                albumin_value="3.2",
+                albumin_unit="g/dL",
+                crp_value="1.8",
+                crp_unit="mg/dL",
+                il6_uln="6.4",
+            )
+        )
+        decision = EligibilityDecision.objects.get()
+        entered = decision.entered
+        assert entered["tbil"] == {
+            "value": "10.5",
+            "unit": "mg/dL",
+            "time": "2026-06-01T08:00:00+08:00",
+        }
+        assert entered["creatinine"] == {"value": "1.2", "unit": "mg/dL"}
+        assert entered["albumin"] == {"value": "3.2", "unit": "g/dL"}
+        assert entered["crp"] == {"value": "1.8", "unit": "mg/dL"}
+        assert entered["il6"] == {"value": "25", "unit": "pg/mL", "uln": "6.4"}
+        assert entered["tbil_series"] == [
+            {"time": "2026-05-31T08:00:00+08:00", "value": "158.6", "unit": "umol/L"}
+        ]
+        assert entered["pta_percent"] == "35"
+        assert entered["inr"] == "1.8"
+        assert entered["he_grade"] == 1
+        # 10.5 mg/dL is 179.55 umol/L: the conversion is stored next to the entry.
+        assert Decimal(decision.computed["tbil_umol_l"]) == Decimal("179.55")
+
+    def test_unanswered_checklist_items_stay_unanswered(self, screen):
+        unanswered = {item: "" for item in CHECKLIST_ITEMS[::2]}
+        screen(post(dialysis_twice_past_week="", **unanswered))
+        entered = EligibilityDecision.objects.get().entered
+        for item in CHECKLIST_ITEMS:
+            expected = None if item in unanswered else eligible_candidate()[item]
+            assert entered[item] is expected, item
+        assert entered["dialysis_twice_past_week"] is None
+
+    def test_missing_checklist_fields_are_unanswered_not_false(self, screen):
+        data = post()
+        for item in CHECKLIST_ITEMS:
+            del data[item]
+        screen(data)
+        decision = EligibilityDecision.objects.get()
+        assert all(decision.entered[item] is None for item in CHECKLIST_ITEMS)
+        assert decision.outcome == EligibilityDecision.Result.INCOMPLETE
+
+
+class TestBadNumbers:
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("tbil_value", "abc"),
+            ("tbil_value", "NaN"),
+            ("tbil_value", "Infinity"),
+            ("tbil_value", "-inf"),
+            ("pta_percent", "35%"),
+            ("inr", "1,5"),
+            ("inr", "1.5.1"),
+            ("sodium_mmol_l", "0x10"),
+            ("creatinine_value", "ninety"),
+            ("albumin_value", "3 2"),
+            ("il6_value", "<script>"),
+            ("crp_uln", "--1"),
+            ("series-0-value", "1,58"),
+        ],
+    )
+    def test_not_a_number(self, screen, field, value):
+        response = screen(post(**{field: value}))
+        if field.startswith("series-"):
+            assert series_codes(response, 0, "value") == ["invalid"]
+            assert not EligibilityDecision.objects.exists()
+        else:
+            refused(response, field, "invalid")
+
+    def test_underscore_digit_grouping_is_not_a_number(self, screen):
+        # Python's Decimal reads "1_5" as 15: an INR of 15 must not be recorded
+        # from it.
+        refused(screen(post(inr="1_5")), "inr", "invalid")
+
+    @pytest.mark.parametrize(
+        ("value", "code"),
+        [
+            ("1e400", "max_digits"),
+            ("12345678901234", "max_digits"),
+            ("1.23456", "max_decimal_places"),
+        ],
+    )
+    def test_too_many_digits(self, screen, value, code):
+        refused(screen(post(tbil_value=value)), "tbil_value", code)
+
+
+class TestUnits:
+    @pytest.mark.parametrize(
+        ("field", "unit"),
+        [
+            ("tbil_unit", "mmol/L"),
+            ("tbil_unit", ""),
+            ("creatinine_unit", "g/L"),
+            ("albumin_unit", "umol/L"),
+            ("crp_unit", "pg/mL"),
+        ],
+    )
+    def test_unit_not_in_the_choices(self, screen, field, unit):
+        code = "required" if unit == "" else "invalid_choice"
+        refused(screen(post(**{field: unit})), field, code)
+
+    def test_series_unit_not_in_the_choices(self, screen):
+        response = screen(post(**{"series-0-unit": "mol"}))
+        assert series_codes(response, 0, "unit") == ["invalid_choice"]
+        assert not EligibilityDecision.objects.exists()
+
+
+class TestDates:
+    def test_screening_date_in_the_future(self, screen):
+        tomorrow = timezone.localdate() + timedelta(days=1)
+        refused(
+            screen(post(screening_date=tomorrow.isoformat())), "screening_date", "future"
+        )
+
+    def test_tbil_time_in_the_future(self, screen):
+        later = timezone.localtime() + timedelta(hours=2)
+        refused(
+            screen(post(tbil_time=later.strftime("%Y-%m-%dT%H:%M"))),
+            "tbil_time",
+            "future",
+        )
+
+    def test_series_time_in_the_future(self, screen):
+        later = timezone.localtime() + timedelta(days=2)
+        response = screen(post(**{"series-0-time": later.strftime("%Y-%m-%dT%H:%M")}))
+        assert "future" in series_codes(response, 0, "time")
+        assert not EligibilityDecision.objects.exists()
+
+    def test_date_of_birth_in_the_future(self, screen):
+        tomorrow = timezone.localdate() + timedelta(days=1)
+        refused(
+            screen(post(date_of_birth=tomorrow.isoformat())),
+            "date_of_birth",
+            "dob_after_screening",
+        )
+
+    def test_date_of_birth_after_the_screening_date(self, screen):
+        refused(
+            screen(post(date_of_birth="2026-06-02")),
+            "date_of_birth",
+            "dob_after_screening",
+        )
+
+    @pytest.mark.parametrize("value", ["2026-13-01", "01/06/2026x", "yesterday"])
+    def test_not_a_date(self, screen, value):
+        refused(screen(post(screening_date=value)), "screening_date", "invalid")
+
+    def test_previous_tbil_later_than_the_current_one(self, screen):
+        response = screen(post(**{"series-0-time": "2026-06-01T09:00"}))
+        assert response.status_code == HTTPStatus.OK
+        assert field_codes(response, "__all__") == ["series_after_current"]
+        assert series_codes(response, 0, "time") == ["series_after_current"]
+        assert not EligibilityDecision.objects.exists()
+
+    def test_series_value_without_a_time(self, screen):
+        response = screen(post(**{"series-0-time": ""}))
+        assert series_codes(response, 0, "time") == ["required"]
+        assert not EligibilityDecision.objects.exists()
+
+    @pytest.mark.parametrize(
+        "overrides",
+        [
+            {"tbil_time": "0001-01-01T00:00", "series-0-time": ""},
+            {"tbil_time": "0001-01-02T00:00", "series-0-time": "0001-01-01T00:00"},
+        ],
+    )
+    def test_measurement_time_near_year_one_is_refused_not_a_crash(
+        self, screen, overrides
+    ):
+        data = post(**overrides)
+        if not overrides["series-0-time"]:
+            data.pop("series-0-value")
+        response = screen(data)
+        assert response.status_code == HTTPStatus.OK
+        assert not EligibilityDecision.objects.exists()
+
+
+class TestPlausibility:
+    @pytest.mark.parametrize(
+        ("field", "value", "unit_field", "unit", "ok"),
+        [
+            ("tbil_value", "0", "tbil_unit", "umol/L", True),
+            ("tbil_value", "1500", "tbil_unit", "umol/L", True),
+            ("tbil_value", "1500.01", "tbil_unit", "umol/L", False),
+            ("tbil_value", "-0.01", "tbil_unit", "umol/L", False),
+            # 1500 umol/L is 87.719... mg/dL.
+            ("tbil_value", "87.7192", "tbil_unit", "mg/dL", True),
+            ("tbil_value", "87.7193", "tbil_unit", "mg/dL", False),
+            ("tbil_value", "1500", "tbil_unit", "mg/dL", False),
+            ("inr", "0.5", None, None, True),
+            ("inr", "15", None, None, True),
+            ("inr", "0.49", None, None, False),
+            ("inr", "15.01", None, None, False),
+            ("pta_percent", "1", None, None, True),
+            ("pta_percent", "150", None, None, True),
+            ("pta_percent", "0.99", None, None, False),
+            ("pta_percent", "150.01", None, None, False),
+        ],
+    )
+    def test_bounds(self, screen, field, value, unit_field, unit, ok):
+        overrides = {field: value}
+        if unit_field:
+            overrides[unit_field] = unit
+        response = screen(post(**overrides))
+        if ok:
+            assert response.status_code == HTTPStatus.FOUND
+            assert EligibilityDecision.objects.count() == 1
+        else:
+            refused(response, field, "implausible")
+
+    @pytest.mark.parametrize(("value", "ok"), [("1500", True), ("1500.5", False)])
+    def test_series_bounds(self, screen, value, ok):
+        response = screen(post(**{"series-0-value": value}))
+        if ok:
+            assert response.status_code == HTTPStatus.FOUND
+        else:
+            assert series_codes(response, 0, "value") == ["implausible"]
+            assert not EligibilityDecision.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("date_of_birth", "ok"),
+        [("1906-06-01", True), ("1905-06-02", True), ("1905-06-01", False)],
+    )
+    def test_age_up_to_120(self, screen, date_of_birth, ok):
+        response = screen(post(date_of_birth=date_of_birth))
+        if ok:
+            assert response.status_code == HTTPStatus.FOUND
+            assert EligibilityDecision.objects.get().age_years <= 120
+        else:
+            refused(response, "date_of_birth", "implausible")
+
+    def test_lab_upper_limit_must_be_positive(self, screen):
+        refused(screen(post(crp_uln="0")), "crp_uln", "uln_not_positive")
+
+    def test_lab_upper_limit_without_a_value(self, screen):
+        refused(screen(post(pct_value="", pct_uln="0.05")), "pct_value", "required")
+
+
+class TestIdentification:
+    @pytest.mark.parametrize("value", ["1-001", "01-01", "01-00001", "AB-001", ""])
+    def test_screening_number_format(self, screen, value):
+        code = "required" if value == "" else "invalid"
+        refused(screen(post(screening_number=value)), "screening_number", code)
+
+    def test_screening_number_in_other_scripts_digits_is_refused(self, screen):
+        # "٠١-٠٠١" is not the site's format and would slip past the uniqueness of
+        # "01-001".
+        refused(
+            screen(post(screening_number="\u0660\u0661-\u0660\u0660\u0661")),
+            "screening_number",
+            "invalid",
+        )
+
+    @pytest.mark.parametrize("value", ["Z1", "Z.W", "<b>", "Zé"])
+    def test_initials_are_letters(self, screen, value):
+        refused(screen(post(initials=value)), "initials", "invalid_initials")
+
+    def test_initials_too_long(self, screen):
+        refused(screen(post(initials="ABCDE")), "initials", "max_length")
+
+    def test_sex_not_in_the_choices(self, screen):
+        refused(screen(post(sex="X")), "sex", "invalid_choice")
+
+    def test_duplicate_screening_number_is_a_field_error(self, screen):
+        assert screen(post()).status_code == HTTPStatus.FOUND
+        response = screen(post(initials="AB"))
+        assert response.status_code == HTTPStatus.OK
+        assert field_codes(response, "screening_number") == ["screening_number_taken"]
+        assert EligibilityDecision.objects.count() == 1
+
+
+def test_every_other_entry_is_kept_after_an_error(screen):
+    data = post(inr="15.5", il6_uln="6.4")
+    response = screen(data)
+    assert response.status_code == HTTPStatus.OK
+    form, formset = response.context["form"], response.context["formset"]
+    assert list(form.errors) == ["inr"]
+    for name, value in data.items():
+        if name.startswith("series-"):
+            continue
+        assert str(form[name].value()) == value, name
+    assert formset.forms[0]["time"].value() == data["series-0-time"]
+    assert formset.forms[0]["value"].value() == "158.6"
+    assert formset.forms[0]["unit"].value() == "umol/L"
+    html = response.text
+    assert 'value="01-001"' in html
+    assert 'value="158.6"' in html
+    assert 'value="15.5"' in html
+    assert not EligibilityDecision.objects.exists()
+
+
+class TestCorrection:
+    def test_correction_needs_a_reason_and_supersedes(self, screen, client, trial):
+        screen(post())
+        original = EligibilityDecision.objects.get()
+        url = reverse("screening:correct", args=[original.pk])
+        assert url == f"/decisions/{original.pk}/correct/"
+        assert client.get(url).status_code == HTTPStatus.OK
+
+        corrected = post(inr="3.5")
+        response = client.post(url, corrected)
+        refused_correction = response.context["form"].errors.as_data()
+        assert response.status_code == HTTPStatus.OK
+        assert [e.code for e in refused_correction["supersede_reason"]] == ["required"]
+        assert EligibilityDecision.objects.count() == 1
+
+        response = client.post(url, {**corrected, "supersede_reason": "   "})
+        assert response.status_code == HTTPStatus.OK
+        assert EligibilityDecision.objects.count() == 1
+
+        response = client.post(
+            url, {**corrected, "supersede_reason": "INR typed from the wrong sample"}
+        )
+        assert response.status_code == HTTPStatus.FOUND
+        correction = EligibilityDecision.objects.exclude(pk=original.pk).get()
+        assert response.url == correction.get_absolute_url()
+        assert correction.supersedes == original
+        assert correction.supersede_reason == "INR typed from the wrong sample"
+        assert correction.screening_number == original.screening_number
+        assert correction.entered["inr"] == "3.5"
+        original.refresh_from_db()
+        assert original.entered["inr"] == "1.8"
+
+        page = client.get(
+            reverse("screening:candidate", args=[trial.slug, original.screening_number])
+        )
+        assert page.status_code == HTTPStatus.OK
+        assert [d.pk for d in page.context["chain"]] == [original.pk, correction.pk]
+        assert original.get_absolute_url() in page.text
+        assert correction.get_absolute_url() in page.text
+
+    def test_screening_number_cannot_be_changed_by_a_correction(self, screen, client):
+        screen(post())
+        original = EligibilityDecision.objects.get()
+        client.post(
+            reverse("screening:correct", args=[original.pk]),
+            post(screening_number="09-999", supersede_reason="re-screen"),
+        )
+        assert set(
+            EligibilityDecision.objects.values_list("screening_number", flat=True)
+        ) == {"01-001"}
+
+    def test_correcting_a_superseded_record_goes_to_the_latest(self, screen, client):
+        screen(post())
+        original = EligibilityDecision.objects.get()
+        url = reverse("screening:correct", args=[original.pk])
+        client.post(url, post(supersede_reason="first"))
+        latest = EligibilityDecision.objects.exclude(pk=original.pk).get()
+        response = client.post(url, post(supersede_reason="second"))
+        assert response.status_code == HTTPStatus.FOUND
+        assert response.url == reverse("screening:correct", args=[latest.pk])
+        assert EligibilityDecision.objects.count() == 2
