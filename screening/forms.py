@@ -14,7 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from screening.domain import units
-from screening.domain.candidate import BOUNDS, INITIALS_RE, SCREENING_NUMBER_RE
+from screening.domain.candidate import (
+    BOUNDS,
+    EARLIEST_YEAR,
+    INITIALS_RE,
+    LATEST_YEAR,
+    NUMBER_RE,
+    SCREENING_NUMBER_RE,
+)
 from screening.domain.engine import format_number
 from screening.domain.variables import CHECKLIST_ITEMS
 
@@ -80,8 +87,41 @@ def _unit_choices(analyte: str):
     return [(u, UNIT_LABELS[u]) for u in units.accepted_units(analyte)]
 
 
+class PlainDecimalField(forms.DecimalField):
+    """A decimal typed with ASCII digits and a dot: nothing else is a number here.
+
+    Django's field would also take "1_000" and other scripts' digits; a comma
+    is refused rather than guessed as a decimal separator.
+    """
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip():
+            if not NUMBER_RE.match(value.strip()) or len(value) > 32:
+                raise forms.ValidationError(
+                    _("Enter a number with digits and a dot, for example 17.1."),
+                    code="invalid",
+                )
+        return super().to_python(value)
+
+
+class PlausibleDateTimeField(forms.DateTimeField):
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is not None and not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise forms.ValidationError(_("Implausible date."), code="implausible_date")
+        return moment
+
+
+class PlausibleDateField(forms.DateField):
+    def to_python(self, value):
+        day = super().to_python(value)
+        if day is not None and not EARLIEST_YEAR - 100 <= day.year <= LATEST_YEAR:
+            raise forms.ValidationError(_("Implausible date."), code="implausible_date")
+        return day
+
+
 def _number(label, help_text=""):
-    return forms.DecimalField(
+    return PlainDecimalField(
         label=label,
         required=False,
         max_digits=12,
@@ -126,7 +166,7 @@ def _implausible(low: Decimal, high: Decimal, unit: str) -> forms.ValidationErro
 
 
 class TbilMeasurementForm(forms.Form):
-    time = forms.DateTimeField(
+    time = PlausibleDateTimeField(
         label=_("Measured at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -197,18 +237,18 @@ class ScreeningForm(forms.Form):
         label=_("Sex"),
         choices=[("", "---------"), ("M", _("Male")), ("F", _("Female"))],
     )
-    date_of_birth = forms.DateField(
+    date_of_birth = PlausibleDateField(
         label=_("Date of birth"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    screening_date = forms.DateField(
+    screening_date = PlausibleDateField(
         label=_("Screening date"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
     tbil_value = _number(_("Current total bilirubin (TBil)"))
     tbil_unit = forms.ChoiceField(label=_("Unit"), choices=_unit_choices("bilirubin"))
-    tbil_time = forms.DateTimeField(
+    tbil_time = PlausibleDateTimeField(
         label=_("Measured at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),

@@ -17,9 +17,13 @@ from . import clinical, units
 from .engine import Fact
 from .variables import CHECKLIST_ITEMS, STAGES
 
-SCREENING_NUMBER_RE = re.compile(r"^\d{2}-\d{3,4}$")
+# ASCII digits only: \d would also match other scripts' digits.
+SCREENING_NUMBER_RE = re.compile(r"^[0-9]{2}-[0-9]{3,4}$")
 INITIALS_RE = re.compile(r"^[A-Z]{1,4}$")
-_NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
+NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+# Measurement times outside these years are typing errors (and would overflow
+# time-zone arithmetic near year 1 or 9999).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 _MAX_TEXT = 64
 
 SEXES = ("M", "F")
@@ -127,7 +131,7 @@ def parse_decimal(raw: Any) -> Decimal:
     if not isinstance(raw, str):
         raise ValueError("expected a number")
     text = raw.strip()
-    if len(text) > 32 or not _NUMBER_RE.match(text):
+    if len(text) > 32 or not NUMBER_RE.match(text):
         raise ValueError(f"not a number: {text[:20]!r} (use digits and a dot)")
     try:
         value = Decimal(text)
@@ -154,9 +158,12 @@ def parse_date(raw: Any) -> date:
     if not isinstance(raw, str) or len(raw) > 10:
         raise ValueError("expected an ISO date (YYYY-MM-DD)")
     try:
-        return date.fromisoformat(raw.strip())
+        value = date.fromisoformat(raw.strip())
     except ValueError as exc:
         raise ValueError("expected an ISO date (YYYY-MM-DD)") from exc
+    if not EARLIEST_YEAR - 100 <= value.year <= LATEST_YEAR:
+        raise ValueError(f"implausible year {value.year}")
+    return value
 
 
 def parse_datetime(raw: Any, tz: tzinfo) -> datetime:
@@ -167,6 +174,8 @@ def parse_datetime(raw: Any, tz: tzinfo) -> datetime:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError as exc:
         raise ValueError("expected an ISO date-time (YYYY-MM-DDTHH:MM)") from exc
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"implausible year {moment.year}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment

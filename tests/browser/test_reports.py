@@ -79,10 +79,13 @@ def check_funnel(page, *, show_label: str) -> None:
     assert box["width"] <= page.viewport_size["width"]
     bars = chart.locator("g")
     assert bars.count() == 2
-    assert chart.locator("text").all_text_contents()[:2] == ["E4", "2"]
-    table = page.locator("#reasons-table tbody tr")
-    assert [t.split("\t")[0] for t in table.all_inner_texts()] == ["E4", "I1"]
-    assert table.first.locator("td").last.inner_text() == "2"
+    # Bars follow the protocol's order of criteria, each labelled with its count.
+    labels = chart.locator("text").all_text_contents()
+    assert labels == ["I1", "1", "E4", "2"]
+    cells = page.locator("#reasons-table tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.cells[0].innerText, r.cells[2].innerText])"
+    )
+    assert cells == [["I1", "1"], ["E4", "2"]]
 
 
 def test_monitor_reports_e4_exclusions_in_both_languages(
