@@ -23,6 +23,7 @@ printed is one JSON object.
 import argparse
 import gc
 import json
+import os
 import platform
 import random
 import statistics
@@ -272,6 +273,7 @@ def main() -> int:
         "disagreements": disagreements,
         "decisions": decisions,
         "python": platform.python_version(),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
         "target_met": (
             disagreements == 0
             and statistics.median(ratios) <= 3

@@ -20,9 +20,9 @@ cd "$ROOT"
 PY="$ROOT/.venv/bin/python"
 SCREENINGS="${BENCH_SCREENINGS:-100000}"
 USERS="${BENCH_USERS:-20}"
-MIXED_TIME="${BENCH_TIME:-60s}"
-CAPACITY_TIME="${BENCH_CAPACITY_TIME:-20s}"
-FAULT_TIME="${BENCH_FAULT_TIME:-30s}"
+MIXED_TIME="${BENCH_TIME:-90s}"
+CAPACITY_TIME="${BENCH_CAPACITY_TIME:-45s}"
+FAULT_TIME="${BENCH_FAULT_TIME:-45s}"
 PORT="${BENCH_PORT:-$((20000 + RANDOM % 20000))}"
 HOST="http://127.0.0.1:$PORT"
 PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
@@ -114,7 +114,7 @@ run_locust() {  # phase, run time, user classes...
   export BENCH_NUMBER_START BENCH_COUNTS="$WORK/$phase-counts.json"
   echo "$(as_number "$BENCH_NUMBER_START")" >"$WORK/$phase-first"
   timeout 300 "$ROOT/.venv/bin/locust" -f bench/locustfile.py --headless \
-    -H "$HOST" -u "$USERS" -r 10 -t "$time" --stop-timeout 10 \
+    -H "$HOST" -u "$USERS" -r 10 -t "$time" --stop-timeout 30 \
     --csv "$WORK/$phase" --only-summary --loglevel WARNING "$@" \
     >"$WORK/$phase.out" 2>&1 || true
   recorded_since "$(cat "$WORK/$phase-first")" >"$WORK/$phase-recorded"
@@ -128,9 +128,9 @@ log "capacity: submissions alone, then the reference alone ($CAPACITY_TIME each)
 BENCH_WAIT_MIN=0 BENCH_WAIT_MAX=0 run_locust capacity-submit "$CAPACITY_TIME" SubmitCapacity
 BENCH_WAIT_MIN=0 BENCH_WAIT_MAX=0 run_locust capacity-reference "$CAPACITY_TIME" ReferenceCapacity
 
-log "fault: SIGKILL one worker 10 s into $FAULT_TIME of mixed load"
+log "fault: SIGKILL one worker 25 s into $FAULT_TIME of mixed load"
 (
-  sleep 10
+  sleep 25
   victim=$(pgrep -P "$GUNICORN_PID" | head -1)
   echo "$victim" >"$WORK/killed"
   kill -KILL "$victim"

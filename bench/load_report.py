@@ -6,6 +6,7 @@ Prints a table per phase and, last, one JSON object. Called by load.sh only.
 import argparse
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -107,6 +108,7 @@ def main() -> int:
         if args.load_seconds == "null"
         else float(args.load_seconds),
         "users": args.users,
+        "loadavg_1m": round(os.getloadavg()[0], 2),
         "pages": mixed,
         "capacity": {
             "submission_rps": submit_rps,

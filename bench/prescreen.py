@@ -164,6 +164,7 @@ def main() -> int:
         "small_peak_rss_mib": round(small_rss, 1),
         "rss_growth_mib": round(large_rss - small_rss, 1),
         "decisions": results["large"][0]["decisions"],
+        "loadavg_1m": round(os.getloadavg()[0], 2),
         "self_rusage_children_maxrss_mib": round(
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
         ),

@@ -57,10 +57,9 @@ def _record(request, form, formset, **kwargs):
             data=form.to_contract(), user=request.user, **kwargs
         )
     except CandidateError as exc:
+        # The form checks the same rules first; this is the service's last word.
         for field, problems in exc.errors.items():
-            name = field.split(".")[0].split("[")[0]
-            target = name if name in form.fields else None
-            form.add_error(target, "; ".join(problems))
+            form.add_error(_form_field(form, field), "; ".join(problems))
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             for field, errors in exc.error_dict.items():
@@ -70,6 +69,14 @@ def _record(request, form, formset, **kwargs):
                 "screening_number" if exc.code == "screening_number_taken" else None,
                 exc,
             )
+    return None
+
+
+def _form_field(form, contract_field: str) -> str | None:
+    """The form field for a contract path: "tbil.value" -> "tbil_value"."""
+    for name in (contract_field.replace(".", "_"), contract_field.split(".")[0]):
+        if name in form.fields:
+            return name
     return None
 
 
