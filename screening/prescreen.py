@@ -196,7 +196,8 @@ def prescreen(
         except contract.CandidateError as exc:
             yield {
                 "row": index,
-                "screening_number": number if isinstance(number, str) else None,
+                # Echo at most a short prefix of whatever was given.
+                "screening_number": number[:20] if isinstance(number, str) else None,
                 "decision": None,
                 "errors": exc.errors,
             }

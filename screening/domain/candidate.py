@@ -398,6 +398,14 @@ class _Parser:
                 )
 
     def _check_series(self, tbil: Quantity | None, series: tuple[Quantity, ...]):
+        if self.today is not None:
+            timed = [("tbil.time", tbil)] + [
+                (f"tbil_series[{i}].time", item) for i, item in enumerate(series)
+            ]
+            for name, item in timed:
+                if item is not None and item.time is not None:
+                    if item.time.astimezone(self.tz).date() > self.today:
+                        self.out.add(name, "the measurement time is in the future")
         if tbil is not None and tbil.time is not None:
             for index, item in enumerate(series):
                 if item.time > tbil.time:

@@ -66,7 +66,12 @@ class ConditionSpec:
         variable = VARIABLES.get(self.variable)
         if variable is None:
             raise SpecError(f"unknown variable {self.variable!r}")
-        op = self.operator
+        try:
+            op = Operator(self.operator)
+        except ValueError:
+            raise SpecError(f"unknown operator {self.operator!r}") from None
+        # Evaluation compares operators by identity: keep the enum member.
+        object.__setattr__(self, "operator", op)
         if op in BOOLEAN_OPERATORS:
             ok = variable.kind is Kind.BOOLEAN
         elif op is Operator.BETWEEN:
@@ -96,6 +101,14 @@ class CriterionSpec:
     kind: CriterionKind
     conditions: tuple[ConditionSpec, ...]
     text: str = ""
+
+    def __post_init__(self):
+        # An unchecked kind would silently turn an inclusion into an exclusion.
+        try:
+            kind = CriterionKind(self.kind)
+        except ValueError:
+            raise SpecError(f"unknown criterion kind {self.kind!r}") from None
+        object.__setattr__(self, "kind", kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +208,7 @@ def format_number(value: Decimal, *, differs_from: Decimal | None = None) -> str
     ``differs_from`` (a threshold it is compared with), it is shown in full.
     """
     if value == value.to_integral_value():
-        return f"{value.to_integral_value():f}"
+        return f"{value.to_integral_value() + 0:f}"
     shown = value
     if value.as_tuple().exponent < -3:
         shown = value.quantize(Decimal("0.001"))

@@ -1,3 +1,4 @@
+import itertools
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,6 +13,9 @@ from screening.prescreen import (
     write_json,
 )
 from trials.models import Trial
+
+
+_NOTHING = object()
 
 
 class Command(BaseCommand):
@@ -48,10 +52,14 @@ class Command(BaseCommand):
         self.stdout.ending = ""
         try:
             with handle:
+                records = iter(read_candidates(handle, fmt=fmt))
+                # Read the first candidate before printing anything, so that an
+                # unreadable file prints nothing but the error.
+                first = next(records, _NOTHING)
+                if first is not _NOTHING:
+                    records = itertools.chain([first], records)
                 results = prescreen(
-                    read_candidates(handle, fmt=fmt),
-                    criteria=criteria,
-                    today=timezone.localdate(),
+                    records, criteria=criteria, today=timezone.localdate()
                 )
                 write(results, self.stdout)
         except (UnreadableFile, UnicodeDecodeError) as exc:
