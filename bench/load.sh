@@ -76,6 +76,8 @@ if [[ "$OWN_DB" == 1 ]]; then
   grep -v '^  [0-9]*/' "$WORK/demo_data.log"
   load_seconds=$(echo "$(date +%s.%N) - $start" | bc)
   log "loaded in $load_seconds s"
+else
+  "$PY" manage.py migrate --noinput -v0
 fi
 sql "CREATE TABLE IF NOT EXISTS bench_reference (
        id bigserial PRIMARY KEY,
@@ -88,7 +90,8 @@ export BENCH_PK_MIN="${pk_range% *}" BENCH_PK_MAX="${pk_range#* }"
 log "$records decisions in $DB"
 
 "$ROOT/.venv/bin/gunicorn" config.wsgi --workers 2 --bind "127.0.0.1:$PORT" \
-  --timeout 30 --graceful-timeout 5 --error-logfile "$WORK/gunicorn.log" &
+  --timeout 30 --graceful-timeout 5 --error-logfile "$WORK/gunicorn.log" \
+  >>"$WORK/gunicorn.log" 2>&1 &
 GUNICORN_PID=$!
 for _ in $(seq 100); do
   curl -fsS -o /dev/null "$HOST/accounts/login/" 2>/dev/null && break
@@ -128,12 +131,16 @@ log "capacity: submissions alone, then the reference alone ($CAPACITY_TIME each)
 BENCH_WAIT_MIN=0 BENCH_WAIT_MAX=0 run_locust capacity-submit "$CAPACITY_TIME" SubmitCapacity
 BENCH_WAIT_MIN=0 BENCH_WAIT_MAX=0 run_locust capacity-reference "$CAPACITY_TIME" ReferenceCapacity
 
-log "fault: SIGKILL one worker 25 s into $FAULT_TIME of mixed load"
+log "fault: SIGKILL a worker three times from 15 s into $FAULT_TIME of mixed load"
 (
-  sleep 25
-  victim=$(pgrep -P "$GUNICORN_PID" | head -1)
-  echo "$victim" >"$WORK/killed"
-  kill -KILL "$victim"
+  # Three kills 8 s apart make it likely that one lands inside a submission.
+  sleep 15
+  for _ in 1 2 3; do
+    victim=$(pgrep -P "$GUNICORN_PID" | shuf -n 1)
+    echo "$victim" >>"$WORK/killed"
+    kill -KILL "$victim" || true
+    sleep 8
+  done
 ) &
 killer=$!
 BENCH_WAIT_MIN=0.2 BENCH_WAIT_MAX=0.5 run_locust fault "$FAULT_TIME" Coordinator Monitor
@@ -148,9 +155,12 @@ orphans=$(sql "SELECT count(*) FROM screening_eligibilitydecision d
 if "$PY" manage.py verify_audit >"$WORK/verify.out" 2>&1; then audit=true; else audit=false; fi
 cat "$WORK/verify.out"
 records_after=$(sql "SELECT count(*) FROM screening_eligibilitydecision")
+server_errors=$(grep -c "ERROR django.request" "$WORK/gunicorn.log" || true)
+log "server errors logged: $server_errors"
+grep -m 3 -A 2 "ERROR django.request" "$WORK/gunicorn.log" || true
 
 "$PY" bench/load_report.py --work "$WORK" --records "$records" \
   --records-after "$records_after" --load-seconds "$load_seconds" \
   --screenings "$SCREENINGS" --users "$USERS" --orphans "$orphans" \
-  --audit "$audit" --killed "$(cat "$WORK/killed" 2>/dev/null || echo)" \
+  --audit "$audit" --killed "$(tr "\n" " " <"$WORK/killed" 2>/dev/null || echo)" \
   --workers-after "$workers_after" --answers-after "$answers_after"

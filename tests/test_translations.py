@@ -1,18 +1,32 @@
 """The Simplified Chinese catalogue: complete, well-formed, compiled and in use."""
 
+import io
 import re
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import translation
 from django.utils.translation import gettext, ngettext
+from django.utils.translation.template import templatize
 
 PO_PATH = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 # %(name)s style and bare %s/%d; "30% < PTA" or "(PTA, %)" are not placeholders.
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]")
+# What `makemessages` reads: the project less these folders (its --ignore list),
+# with Django's gettext keywords.
+NOT_SCANNED = {".venv", "staticfiles", "test-artifacts", "tests", "bench"}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "gettext_lazy": None,
+    "gettext_noop": None,
+    "ngettext_lazy": (1, 2),
+    "pgettext_lazy": ((1, "c"), 2),
+    "npgettext_lazy": ((1, "c"), 2, 3),
+}
 
 
 def _catalog():
@@ -30,6 +44,34 @@ def _ids(message) -> tuple[str, ...]:
 
 def _strings(message) -> tuple[str, ...]:
     return tuple(message.string) if message.pluralizable else (message.string,)
+
+
+def _key(msgid):
+    return msgid if isinstance(msgid, str) else tuple(msgid)
+
+
+def _source_files(suffix: str):
+    base = Path(settings.BASE_DIR)
+    for path in sorted(base.rglob(f"*{suffix}")):
+        folders = path.relative_to(base).parts[:-1]
+        if not any(p in NOT_SCANNED or p.startswith(".") for p in folders):
+            yield path
+
+
+def _msgids_in_code() -> set:
+    """Every msgid in Python and templates, extracted as makemessages does."""
+    found = set()
+    sources = [(p, p.read_bytes()) for p in _source_files(".py")]
+    sources += [
+        (p, templatize(p.read_text("utf-8"), origin=str(p)).encode("utf-8"))
+        for p in _source_files(".html")
+    ]
+    for _path, source in sources:
+        for _line, msgid, _comments, _context in extract(
+            "python", io.BytesIO(source), keywords=KEYWORDS
+        ):
+            found.add(_key(msgid))
+    return found
 
 
 @pytest.fixture
@@ -52,6 +94,18 @@ def test_header_is_for_simplified_chinese():
 
 def test_catalogue_covers_many_messages():
     assert len(_messages()) > 300
+
+
+def test_catalogue_has_every_string_of_the_code():
+    """When this fails, update and translate the catalogue:
+
+    manage.py makemessages -l zh_Hans --no-location --ignore=.venv
+    --ignore=staticfiles --ignore=test-artifacts --ignore=tests --ignore=bench
+    """
+    in_catalogue = {_key(m.id) for m in _messages()}
+    in_code = _msgids_in_code()
+    assert sorted(map(str, in_code - in_catalogue)) == []
+    assert sorted(map(str, in_catalogue - in_code)) == []
 
 
 def test_no_untranslated_entries():

@@ -24,7 +24,8 @@ OVERFLOW_JS = """() => {
       const id = el.id ? '#' + el.id : '';
       const cls = typeof el.className === 'string' && el.className
         ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
-      offenders.push(`${el.tagName.toLowerCase()}${id}${cls} right=${Math.round(box.right)}`);
+      const name = el.tagName.toLowerCase() + id + cls;
+      offenders.push(`${name} right=${Math.round(box.right)}`);
     }
   }
   return {
@@ -117,7 +118,9 @@ def seed_log(record) -> dict:
         "01-003": candidate_on(day_b, "01-003", **meld_over_30(day_b), initials="LX"),
         "01-004": candidate_on(earlier, "01-004", **meld_over_30(earlier)),
         "01-005": candidate_on(
-            day_b, "01-005", date_of_birth=(day_b - timedelta(days=16 * 366)).isoformat()
+            day_b,
+            "01-005",
+            date_of_birth=(day_b - timedelta(days=16 * 366)).isoformat(),
         ),
         "01-006": candidate_on(day_b, "01-006", inr=None, pta_percent=None),
     }
@@ -133,7 +136,11 @@ def csv_row(candidate: dict) -> dict[str, str]:
                 continue
             unit_col, uln_col, time_col = QUANTITY_COLUMNS[name]
             row[name] = str(value["value"])
-            for column, key in ((unit_col, "unit"), (uln_col, "uln"), (time_col, "time")):
+            for column, key in (
+                (unit_col, "unit"),
+                (uln_col, "uln"),
+                (time_col, "time"),
+            ):
                 if column and value.get(key):
                     row[column] = str(value[key])
         elif name == "tbil_series":
@@ -159,3 +166,57 @@ def read_download(download) -> list[list[str]]:
     """The rows of a downloaded CSV file (a byte order mark is dropped)."""
     with open(download.path(), encoding="utf-8-sig", newline="") as handle:
         return list(csv.reader(handle))
+
+
+# Latin words a Chinese page may show: codes, abbreviations, units, user names.
+LATIN_ALLOWED = {
+    "meld", "meld-na", "inr", "pta", "tbil", "il-6", "tnf-α", "crp", "pct", "cvvhd",
+    "csv", "excel", "bom", "utf-8", "sha-256", "utc", "json", "english",
+    "west", "haven", "μmol", "mmol", "pg", "ml", "ng",
+    "coordinator", "investigator", "monitor", "wang", "jun", "test", "user",
+}  # fmt: skip
+LATIN_JS = """() => {
+  const skip = 'script, style, pre, .hash, [lang=en], #chart-title';
+  const words = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const parent = node.parentElement;
+    if (!parent || parent.closest(skip)) continue;
+    if (!parent.getClientRects().length && parent.tagName !== 'OPTION') continue;
+    for (const word of node.textContent.match(/[A-Za-zμα][A-Za-z0-9μα-]{2,}/g) || []) {
+      words.add(word);
+    }
+  }
+  return [...words];
+}"""
+
+
+def english_left(page) -> list[str]:
+    """Latin words on a Chinese page that are not codes, units or names."""
+    return sorted(
+        word
+        for word in page.evaluate(LATIN_JS)
+        if word.lower() not in LATIN_ALLOWED and not re.fullmatch(r"NCT\d+|v\d+", word)
+    )
+
+
+# Chinese may break between any two characters, so a narrow table column can
+# shrink to one character a line; short labels split over 4+ lines are unreadable.
+SQUEEZED_JS = """() => {
+  const found = new Set();
+  const range = document.createRange();
+  for (const cell of document.querySelectorAll('table th, table td')) {
+    const text = cell.innerText.trim().replace(/\\s+/g, ' ');
+    if (!text || text.length > 15 || !cell.getClientRects().length) continue;
+    range.selectNodeContents(cell);
+    const line = parseFloat(getComputedStyle(cell).lineHeight) || 24;
+    if (range.getBoundingClientRect().height > 3.5 * line) found.add(text);
+  }
+  return [...found];
+}"""
+
+
+def squeezed_cells(page) -> list[str]:
+    """Short table headings or links wrapped one or two characters a line."""
+    return page.evaluate(SQUEEZED_JS)

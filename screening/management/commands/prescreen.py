@@ -14,7 +14,6 @@ from screening.prescreen import (
 )
 from trials.models import Trial
 
-
 _NOTHING = object()
 
 

@@ -664,8 +664,18 @@ def test_reason_never_shows_a_value_equal_to_a_threshold_it_differs_from(
             "high": D(2),
         },
         # Not an operator at all.
-        {"variable": "liver_failure_stage", "operator": "FOO", "values": ("early",)},
-        {"variable": "pta_percent", "operator": "BETWEEN", "low": D(20)},
+        pytest.param(
+            {
+                "variable": "liver_failure_stage",
+                "operator": "FOO",
+                "values": ("early",),
+            },
+            id="unknown-operator",
+        ),
+        pytest.param(
+            {"variable": "pta_percent", "operator": "BETWEEN", "low": D(20)},
+            id="operator-as-text-between-without-high",
+        ),
     ],
 )
 def test_malformed_condition_specs_raise_spec_error(kwargs):
