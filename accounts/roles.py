@@ -1,5 +1,7 @@
 """The roles of the study team as Django groups, with their permissions."""
 
+from django.utils.translation import gettext_lazy as _
+
 COORDINATOR = "Coordinator"
 INVESTIGATOR = "Investigator"
 MONITOR = "Monitor"
@@ -43,4 +45,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "trials.change_condition",
         "trials.delete_condition",
     ],
+}
+
+ROLE_LABELS = {
+    COORDINATOR: _("Coordinator"),
+    INVESTIGATOR: _("Investigator"),
+    MONITOR: _("Monitor"),
+    TRIAL_ADMIN: _("Trial admin"),
 }

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from trials.models import Trial
 
 from .models import AccessEvent
+from .roles import ROLE_LABELS
 
 
 def home(request):
@@ -26,4 +27,6 @@ def home(request):
 def access_log(request):
     events = AccessEvent.objects.select_related("actor").order_by("-at", "-id")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    for event in page:
+        event.detail_label = ROLE_LABELS.get(event.detail, event.detail)
     return render(request, "accounts/access_log.html", {"page": page})

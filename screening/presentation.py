@@ -104,7 +104,8 @@ def condition_text(detail: dict) -> str:
     if relation == "unknown":
         text = _("%(label)s: not available") % params
     elif relation == ":":
-        text = f"{label}: {_word(detail.get('value', ''))}"
+        params["value"] = _word(detail.get("value", ""))
+        text = _("%(label)s: %(value)s") % params
     elif relation in ("in", "not in"):
         params["value"] = _word(detail.get("value", ""))
         params["threshold"] = ", ".join(
@@ -125,7 +126,10 @@ def condition_text(detail: dict) -> str:
     else:
         text = "{label} {value} {relation} {threshold}".format(**params)
     if detail.get("source"):
-        text += f" ({_word(detail['source'])})"
+        text = _("%(text)s (%(source)s)") % {
+            "text": text,
+            "source": _word(detail["source"]),
+        }
     if detail.get("note"):
         text += f" ({detail['note']})"
     return text

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from screening.domain.candidate import CandidateError
@@ -29,12 +29,12 @@ SCREEN = "screening.add_eligibilitydecision"
 SIGN = "screening.sign_eligibilitydecision"
 
 SORT_COLUMNS = [
-    ("recorded", _lazy("Recorded")),
-    ("number", _lazy("Screening number")),
-    ("decision", _lazy("Decision")),
-    ("screening_date", _lazy("Screening date")),
-    ("age", _lazy("Age")),
-    ("meld", _lazy("MELD")),
+    ("recorded", gettext_lazy("Recorded")),
+    ("number", gettext_lazy("Screening number")),
+    ("decision", gettext_lazy("Decision")),
+    ("screening_date", gettext_lazy("Screening date")),
+    ("age", gettext_lazy("Age")),
+    ("meld", gettext_lazy("MELD")),
 ]
 
 

@@ -425,7 +425,7 @@ def parse_candidate(
 def _rise_note(rise: clinical.DailyRise, tz: tzinfo) -> str:
     start = rise.start.time.astimezone(tz).strftime("%m-%d %H:%M")
     end = rise.end.time.astimezone(tz).strftime("%m-%d %H:%M")
-    return f"{start} to {end}"
+    return f"{start} → {end}"
 
 
 def derive(c: Candidate, *, tz: tzinfo) -> Derived:

@@ -47,7 +47,7 @@ _CHECKLIST_LABELS = {
     "able_to_communicate_and_complete": "Able to communicate and complete the study",
     "written_informed_consent": "Written informed consent signed",
     "severe_active_bleeding": "Severe active bleeding",
-    "dic": "Disseminated intravascular coagulation",
+    "dic": "Diffuse intravascular coagulation",
     "allergy_blood_products_or_study_drugs": (
         "High degree of allergy to blood products or study drugs"
     ),
