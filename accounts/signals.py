@@ -53,27 +53,33 @@ def _login_failed(sender, credentials, request=None, **kwargs):
 
 @receiver(m2m_changed, sender=get_user_model().groups.through)
 def _roles_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    if action not in ("post_add", "post_remove", "pre_clear") or reverse:
+    """Record each role given or taken, from either side of the relation."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
         return
+    User = get_user_model()
     if action == "pre_clear":
-        pk_set = set(instance.groups.values_list("pk", flat=True))
+        related = instance.user_set if reverse else instance.groups
+        pk_set = set(related.values_list("pk", flat=True))
         event = AccessEvent.Action.ROLE_REMOVED
+    elif action == "post_add":
+        event = AccessEvent.Action.ROLE_ADDED
     else:
-        event = (
-            AccessEvent.Action.ROLE_ADDED
-            if action == "post_add"
-            else AccessEvent.Action.ROLE_REMOVED
-        )
+        event = AccessEvent.Action.ROLE_REMOVED
+    if reverse:  # group.user_set.add(users...)
+        pairs = [
+            (user, instance.name) for user in User.objects.filter(pk__in=pk_set or ())
+        ]
+    else:  # user.groups.add(groups...)
+        names = Group.objects.filter(pk__in=pk_set or ()).values_list("name", flat=True)
+        pairs = [(instance, name) for name in names]
     request = getattr(HistoricalRecords.context, "request", None)
     actor = getattr(request, "user", None)
-    for name in Group.objects.filter(pk__in=pk_set or ()).values_list(
-        "name", flat=True
-    ):
+    for user, role in pairs:
         AccessEvent.objects.create(
             action=event,
-            user=instance,
-            username=instance.get_username(),
+            user=user,
+            username=user.get_username(),
             actor=actor if getattr(actor, "is_authenticated", False) else None,
-            detail=name,
+            detail=role,
             ip_address=_ip(request),
         )

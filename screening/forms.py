@@ -21,6 +21,8 @@ from screening.domain.candidate import (
     LATEST_YEAR,
     NUMBER_RE,
     SCREENING_NUMBER_RE,
+    parse_bool,
+    parse_datetime,
 )
 from screening.domain.engine import format_number
 from screening.domain.variables import CHECKLIST_ITEMS
@@ -528,21 +530,40 @@ def initial_from_contract(entered: dict) -> tuple[dict, list[dict]]:
     if entered.get("he_grade") is not None:
         initial["he_grade"] = str(entered["he_grade"])
     for item in (*CHECKLIST_ITEMS, "dialysis_twice_past_week"):
-        value = entered.get(item)
-        if value is not None:
-            initial[item] = "yes" if value else "no"
+        # Uploaded files say "no" as text: parse, never test for truth.
+        try:
+            answer = parse_bool(entered.get(item))
+        except ValueError:
+            answer = None
+        if answer is not None:
+            initial[item] = "yes" if answer else "no"
     for name in QUANTITIES:
         quantity = entered.get(name)
         if isinstance(quantity, dict):
-            for part in ("value", "unit", "uln", "time"):
+            for part in ("value", "unit", "uln"):
                 if quantity.get(part) is not None:
                     initial[f"{name}_{part}"] = quantity[part]
+            if quantity.get("time") is not None:
+                initial[f"{name}_time"] = _local_input(quantity["time"])
     series = [
-        {"time": m.get("time"), "value": m.get("value"), "unit": m.get("unit")}
+        {
+            "time": _local_input(m.get("time")),
+            "value": m.get("value"),
+            "unit": m.get("unit"),
+        }
         for m in entered.get("tbil_series") or []
         if isinstance(m, dict)
     ]
     return initial, series
+
+
+def _local_input(moment: str | None) -> str | None:
+    """An ISO date-time as a datetime-local input shows it, in the site's zone."""
+    try:
+        parsed = parse_datetime(moment, timezone.get_current_timezone())
+    except ValueError:
+        return moment
+    return timezone.localtime(parsed).strftime("%Y-%m-%dT%H:%M")
 
 
 class SignatureForm(forms.Form):

@@ -78,7 +78,11 @@ MAX_CELL = 2000
 
 
 class UnreadableFile(ValueError):
-    """The file cannot be read as a list of candidates at all."""
+    """The file cannot be read as a list of candidates at all (``code`` says why)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 def _series_from_cell(cell: str) -> list[dict] | str:
@@ -167,21 +171,23 @@ def read_candidates(text: Iterable[str], *, fmt: str) -> Iterator[dict]:
         try:
             records = json.loads("".join(text))
         except (ValueError, RecursionError) as exc:
-            raise UnreadableFile(f"not valid JSON: {exc}") from exc
+            raise UnreadableFile("not_json", f"not valid JSON: {exc}") from exc
         if not isinstance(records, list):
-            raise UnreadableFile("expected a JSON list of candidates")
+            raise UnreadableFile("not_list", "expected a JSON list of candidates")
         yield from records
         return
     try:
         reader = csv.DictReader(text)
         if reader.fieldnames is None:
-            raise UnreadableFile("the CSV file is empty")
+            raise UnreadableFile("csv_empty", "the CSV file is empty")
         if "screening_number" not in {f.strip() for f in reader.fieldnames if f}:
-            raise UnreadableFile("the CSV header has no screening_number column")
+            raise UnreadableFile(
+                "csv_no_header", "the CSV header has no screening_number column"
+            )
         for row in reader:
             yield contract_from_csv_row(row)
     except csv.Error as exc:
-        raise UnreadableFile(f"not a readable CSV file: {exc}") from exc
+        raise UnreadableFile("csv_invalid", f"not a readable CSV file: {exc}") from exc
 
 
 def prescreen(
@@ -194,17 +200,24 @@ def prescreen(
         try:
             parsed = contract.parse_candidate(data, today=today, tz=zone)
         except contract.CandidateError as exc:
-            yield {
+            entry = {
                 "row": index,
                 # Echo at most a short prefix of whatever was given.
                 "screening_number": number[:20] if isinstance(number, str) else None,
                 "decision": None,
                 "errors": exc.errors,
             }
+            if details:
+                entry["problems"] = exc.problems
+            yield entry
             continue
         derived = contract.derive(parsed, tz=zone)
         yield result_entry(
-            index, parsed, derived, evaluate(criteria.specs, derived.facts)
+            index,
+            parsed,
+            derived,
+            evaluate(criteria.specs, derived.facts),
+            details=details,
         )
 
 

@@ -22,10 +22,19 @@ from . import prescreen as bulk
 from .criteria import criteria_load
 from .exports import csv_stream
 from .models import PrescreenUpload
-from .presentation import condition_text, input_label
+from .presentation import condition_text, field_label, input_label, problem_text
 
 PRESCREEN = "screening.prescreen_eligibilitydecision"
 RESULTS_PER_PAGE = 100
+
+
+UNREADABLE = {
+    "not_json": _("The file is not valid JSON."),
+    "not_list": _("The JSON file must be a list of candidates."),
+    "csv_empty": _("The CSV file is empty."),
+    "csv_no_header": _("The CSV header has no screening_number column."),
+    "csv_invalid": _("The file is not a readable CSV file."),
+}
 
 
 class UploadForm(forms.Form):
@@ -56,9 +65,8 @@ class UploadForm(forms.Form):
             rows = list(bulk.read_candidates(io.StringIO(text, newline=""), fmt=fmt))
         except bulk.UnreadableFile as exc:
             raise forms.ValidationError(
-                _("The file cannot be read: %(problem)s"),
-                code="unreadable",
-                params={"problem": str(exc)[:200]},
+                UNREADABLE.get(exc.code, _("The file cannot be read.")),
+                code=exc.code,
             ) from None
         if not rows:
             raise forms.ValidationError(_("The file has no candidates."), code="empty")
@@ -141,6 +149,10 @@ def results(request, pk):
     for entry in page:
         entry["to_collect_labels"] = [
             input_label(m) for m in entry.get("to_collect", [])
+        ]
+        entry["problem_lines"] = [
+            (field_label(field), [problem_text(p) for p in problems])
+            for field, problems in entry.get("problems", {}).items()
         ]
         entry["blocking_reasons"] = [
             (c["code"], [condition_text(d) for d in c["details"]])

@@ -135,6 +135,56 @@ def condition_text(detail: dict) -> str:
     return text
 
 
+PROBLEM_TEXT = {
+    "number_not_bool": _("expected a number, not true/false"),
+    "number_expected": _("expected a number"),
+    "number_invalid": _("not a number: %(text)s (use digits and a dot)"),
+    "number_not_finite": _("not a finite number"),
+    "bool_invalid": _("expected yes or no"),
+    "date_invalid": _("expected a date as YYYY-MM-DD"),
+    "datetime_invalid": _("expected a date and time as YYYY-MM-DDTHH:MM"),
+    "year_implausible": _("implausible year %(year)s"),
+    "implausible": _("implausible: must be between %(low)s and %(high)s %(unit)s"),
+    "object_expected": _("expected a value with its unit"),
+    "value_required": _("a value is required"),
+    "unit_required": _("the unit is required"),
+    "unit_unknown": _("unknown unit (accepted: %(accepted)s)"),
+    "uln_not_positive": _("the upper limit of normal must be above 0"),
+    "choice_invalid": _("expected one of %(options)s"),
+    "screening_number_format": _("expected the site's format, for example 01-001"),
+    "initials_format": _("expected 1 to 4 letters A-Z"),
+    "series_not_list": _("expected a list of timed measurements"),
+    "series_too_long": _("at most %(max)s measurements"),
+    "series_item_incomplete": _("each measurement needs a time, a value and a unit"),
+    "candidate_not_object": _("expected one candidate per row"),
+    "he_grade_invalid": _("expected a West Haven grade 0 to 4"),
+    "screening_date_future": _("the screening date is in the future"),
+    "date_of_birth_future": _("the date of birth is in the future"),
+    "date_of_birth_after_screening": _("the date of birth is after the screening date"),
+    "age_implausible": _("implausible: age over %(max)s years"),
+    "measurement_future": _("the measurement time is in the future"),
+    "series_after_current": _("an earlier measurement is later than the current TBil"),
+}
+
+
+def problem_text(problem: dict) -> str:
+    """A contract problem ({"code", "params"}) in the page's language."""
+    template = PROBLEM_TEXT.get(problem.get("code"))
+    if template is None:
+        return problem.get("code", "")
+    params = {k: _word(v) for k, v in problem.get("params", {}).items()}
+    return str(template) % params
+
+
+def field_label(path: str) -> str:
+    """A contract field path ("tbil.unit", "tbil_series[1].time") in words."""
+    root = path.split(".")[0].split("[")[0]
+    label = str(input_label(root))
+    if "[" in path:
+        label += " #" + str(int(path.split("[")[1].split("]")[0]) + 1)
+    return label
+
+
 OUTCOME_STYLE = {
     "ELIGIBLE": "success",
     "INELIGIBLE": "danger",

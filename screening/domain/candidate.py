@@ -55,12 +55,34 @@ TRUE_WORDS = frozenset({"true", "yes", "y", "1", "是"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "否"})
 
 
-class CandidateError(ValueError):
-    """The candidate's data do not fit the contract: ``errors`` maps field -> list."""
+class Problem(ValueError):
+    """One thing wrong with one field: a stable code, its values, and English words.
 
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
+    Pages say the same thing in their own language from ``code`` and ``params``.
+    """
+
+    def __init__(self, code: str, message: str, **params):
+        super().__init__(message.format(**params))
+        self.code = code
+        self.params = {k: str(v) for k, v in params.items()}
+
+
+class CandidateError(ValueError):
+    """The candidate's data do not fit the contract.
+
+    ``errors`` maps field -> English messages; ``problems`` maps field -> the
+    same problems as {"code", "params"} for translation.
+    """
+
+    def __init__(self, problems: dict[str, list[Problem]]):
+        self.errors = {k: [str(p) for p in v] for k, v in problems.items()}
+        self.problems = {
+            k: [{"code": p.code, "params": p.params} for p in v]
+            for k, v in problems.items()
+        }
+        super().__init__(
+            "; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items())
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,10 +132,10 @@ class Derived:
 
 class _Collector:
     def __init__(self):
-        self.errors: dict[str, list[str]] = {}
+        self.errors: dict[str, list[Problem]] = {}
 
-    def add(self, name: str, message: str) -> None:
-        self.errors.setdefault(name, []).append(message)
+    def add(self, name: str, problem: Problem) -> None:
+        self.errors.setdefault(name, []).append(problem)
 
 
 def _blank(raw: Any) -> bool:
@@ -123,22 +145,30 @@ def _blank(raw: Any) -> bool:
 def parse_decimal(raw: Any) -> Decimal:
     """A finite decimal from a JSON number or a plain ASCII string ("17.1")."""
     if isinstance(raw, bool):
-        raise ValueError("expected a number, not true/false")
+        raise Problem("number_not_bool", "expected a number, not true/false")
     if isinstance(raw, int):
         return Decimal(raw)
     if isinstance(raw, float):
         raw = repr(raw)
     if not isinstance(raw, str):
-        raise ValueError("expected a number")
+        raise Problem("number_expected", "expected a number")
     text = raw.strip()
     if len(text) > 32 or not NUMBER_RE.match(text):
-        raise ValueError(f"not a number: {text[:20]!r} (use digits and a dot)")
+        raise Problem(
+            "number_invalid",
+            "not a number: {text} (use digits and a dot)",
+            text=text[:20],
+        )
     try:
         value = Decimal(text)
     except InvalidOperation as exc:
-        raise ValueError(f"not a number: {text[:20]!r}") from exc
+        raise Problem(
+            "number_invalid",
+            "not a number: {text} (use digits and a dot)",
+            text=text[:20],
+        ) from exc
     if not value.is_finite():
-        raise ValueError("not a finite number")
+        raise Problem("number_not_finite", "not a finite number")
     return value + 0  # turns -0 into 0
 
 
@@ -151,31 +181,35 @@ def parse_bool(raw: Any) -> bool | None:
         return True
     if isinstance(raw, str) and raw.strip().lower() in FALSE_WORDS:
         return False
-    raise ValueError("expected true or false")
+    raise Problem("bool_invalid", "expected true or false")
 
 
 def parse_date(raw: Any) -> date:
     if not isinstance(raw, str) or len(raw) > 10:
-        raise ValueError("expected an ISO date (YYYY-MM-DD)")
+        raise Problem("date_invalid", "expected an ISO date (YYYY-MM-DD)")
     try:
         value = date.fromisoformat(raw.strip())
     except ValueError as exc:
-        raise ValueError("expected an ISO date (YYYY-MM-DD)") from exc
+        raise Problem("date_invalid", "expected an ISO date (YYYY-MM-DD)") from exc
     if not EARLIEST_YEAR - 100 <= value.year <= LATEST_YEAR:
-        raise ValueError(f"implausible year {value.year}")
+        raise Problem("year_implausible", "implausible year {year}", year=value.year)
     return value
 
 
 def parse_datetime(raw: Any, tz: tzinfo) -> datetime:
     """An ISO-8601 date-time; without an offset it is read in the site's zone."""
     if not isinstance(raw, str) or len(raw) > _MAX_TEXT:
-        raise ValueError("expected an ISO date-time (YYYY-MM-DDTHH:MM)")
+        raise Problem(
+            "datetime_invalid", "expected an ISO date-time (YYYY-MM-DDTHH:MM)"
+        )
     try:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError as exc:
-        raise ValueError("expected an ISO date-time (YYYY-MM-DDTHH:MM)") from exc
+        raise Problem(
+            "datetime_invalid", "expected an ISO date-time (YYYY-MM-DDTHH:MM)"
+        ) from exc
     if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-        raise ValueError(f"implausible year {moment.year}")
+        raise Problem("year_implausible", "implausible year {year}", year=moment.year)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment
@@ -193,8 +227,8 @@ class _Parser:
             return None
         try:
             value = parse_decimal(raw)
-        except ValueError as exc:
-            self.out.add(name, str(exc))
+        except Problem as exc:
+            self.out.add(name, exc)
             return None
         if bound_key and not self._in_bounds(name, value, bound_key, ""):
             return None
@@ -204,10 +238,15 @@ class _Parser:
         low, high = BOUNDS[key]
         if low <= canonical <= high:
             return True
-        unit_text = f" {unit}" if unit else ""
         self.out.add(
             name,
-            f"implausible: must be between {low} and {high}{unit_text}",
+            Problem(
+                "implausible",
+                "implausible: must be between {low} and {high} {unit}",
+                low=low,
+                high=high,
+                unit=unit,
+            ),
         )
         return False
 
@@ -215,11 +254,16 @@ class _Parser:
         if _blank(raw):
             return None
         if not isinstance(raw, Mapping):
-            self.out.add(name, "expected an object with value and unit")
+            self.out.add(
+                name,
+                Problem("object_expected", "expected an object with value and unit"),
+            )
             return None
         if _blank(raw.get("value")):
             if any(not _blank(raw.get(k)) for k in ("uln", "time")):
-                self.out.add(f"{name}.value", "a value is required")
+                self.out.add(
+                    f"{name}.value", Problem("value_required", "a value is required")
+                )
             return None
         analyte = ANALYTE_OF[name]
         errors_before = len(self.out.errors)
@@ -232,20 +276,34 @@ class _Parser:
                 else None
             )
         if unit is None:
-            self.out.add(f"{name}.unit", "the unit is required")
+            self.out.add(
+                f"{name}.unit", Problem("unit_required", "the unit is required")
+            )
         elif not isinstance(unit, str) or unit not in units.accepted_units(analyte):
             accepted = ", ".join(units.accepted_units(analyte))
-            self.out.add(f"{name}.unit", f"unknown unit (accepted: {accepted})")
+            self.out.add(
+                f"{name}.unit",
+                Problem(
+                    "unit_unknown",
+                    "unknown unit (accepted: {accepted})",
+                    accepted=accepted,
+                ),
+            )
             unit = None
         uln = self.number(f"{name}.uln", raw.get("uln"))
         if uln is not None and uln <= 0:
-            self.out.add(f"{name}.uln", "the upper limit of normal must be above 0")
+            self.out.add(
+                f"{name}.uln",
+                Problem(
+                    "uln_not_positive", "the upper limit of normal must be above 0"
+                ),
+            )
         moment = None
         if with_time and not _blank(raw.get("time")):
             try:
                 moment = parse_datetime(raw.get("time"), self.tz)
-            except ValueError as exc:
-                self.out.add(f"{name}.time", str(exc))
+            except Problem as exc:
+                self.out.add(f"{name}.time", exc)
         if value is None or unit is None or len(self.out.errors) > errors_before:
             return None
         canonical = units.to_canonical(analyte, value, unit)
@@ -262,15 +320,22 @@ class _Parser:
             return None
         if isinstance(raw, str) and raw.strip() in options:
             return raw.strip()
-        self.out.add(name, f"expected one of {', '.join(options)}")
+        self.out.add(
+            name,
+            Problem(
+                "choice_invalid",
+                "expected one of {options}",
+                options=", ".join(options),
+            ),
+        )
         return None
 
-    def text(self, name: str, raw: Any, pattern: re.Pattern, hint: str):
+    def text(self, name: str, raw: Any, pattern: re.Pattern, problem: Problem):
         if _blank(raw):
             return None
         if isinstance(raw, str) and pattern.match(raw.strip()):
             return raw.strip()
-        self.out.add(name, f"expected {hint}")
+        self.out.add(name, problem)
         return None
 
     def date_field(self, name: str, raw: Any):
@@ -278,24 +343,38 @@ class _Parser:
             return None
         try:
             return parse_date(raw)
-        except ValueError as exc:
-            self.out.add(name, str(exc))
+        except Problem as exc:
+            self.out.add(name, exc)
             return None
 
     def series(self, raw: Any) -> tuple[Quantity, ...]:
         if _blank(raw):
             return ()
         if not isinstance(raw, list | tuple):
-            self.out.add("tbil_series", "expected a list of timed measurements")
+            self.out.add(
+                "tbil_series",
+                Problem("series_not_list", "expected a list of timed measurements"),
+            )
             return ()
         if len(raw) > MAX_SERIES:
-            self.out.add("tbil_series", f"at most {MAX_SERIES} measurements")
+            self.out.add(
+                "tbil_series",
+                Problem(
+                    "series_too_long", "at most {max} measurements", max=MAX_SERIES
+                ),
+            )
             return ()
         items = []
         for index, item in enumerate(raw):
             name = f"tbil_series[{index}]"
             if not isinstance(item, Mapping) or _blank(item.get("time")):
-                self.out.add(name, "each measurement needs a time, a value and a unit")
+                self.out.add(
+                    name,
+                    Problem(
+                        "series_item_incomplete",
+                        "each measurement needs a time, a value and a unit",
+                    ),
+                )
                 continue
             quantity = self.quantity_as("tbil", name, item)
             if quantity is not None:
@@ -310,25 +389,35 @@ class _Parser:
             quantity = self.quantity(analyte_key, raw, with_time=True)
         finally:
             self.out = saved
-        for key, messages in errors.errors.items():
-            for message in messages:
-                self.out.add(name + key.removeprefix(analyte_key), message)
+        for key, problems in errors.errors.items():
+            for problem in problems:
+                self.out.add(name + key.removeprefix(analyte_key), problem)
         return quantity
 
     def parse(self) -> Candidate:
         d = self.data
         if not isinstance(d, Mapping):
-            raise CandidateError({"candidate": ["expected an object"]})
+            raise CandidateError(
+                {"candidate": [Problem("candidate_not_object", "expected an object")]}
+            )
         screening_number = self.text(
             "screening_number",
             d.get("screening_number"),
             SCREENING_NUMBER_RE,
-            "the site's format, for example 01-001",
+            Problem(
+                "screening_number_format",
+                "expected the site's format, for example 01-001",
+            ),
         )
         initials = d.get("initials")
         if isinstance(initials, str):
             initials = initials.strip().upper()
-        initials = self.text("initials", initials, INITIALS_RE, "1 to 4 letters A-Z")
+        initials = self.text(
+            "initials",
+            initials,
+            INITIALS_RE,
+            Problem("initials_format", "expected 1 to 4 letters A-Z"),
+        )
         sex = self.choice("sex", d.get("sex"), SEXES)
         dob = self.date_field("date_of_birth", d.get("date_of_birth"))
         screening_date = self.date_field("screening_date", d.get("screening_date"))
@@ -342,15 +431,20 @@ class _Parser:
             grade = self.number("he_grade", d.get("he_grade"))
             if grade is not None:
                 if grade != grade.to_integral_value() or not 0 <= grade <= 4:
-                    self.out.add("he_grade", "expected a West Haven grade 0 to 4")
+                    self.out.add(
+                        "he_grade",
+                        Problem(
+                            "he_grade_invalid", "expected a West Haven grade 0 to 4"
+                        ),
+                    )
                 else:
                     he_grade = int(grade)
         checklist: dict[str, bool | None] = {}
         for item in (*CHECKLIST_ITEMS, "dialysis_twice_past_week"):
             try:
                 checklist[item] = parse_bool(d.get(item))
-            except ValueError as exc:
-                self.out.add(item, str(exc))
+            except Problem as exc:
+                self.out.add(item, exc)
                 checklist[item] = None
         dialysis = checklist.pop("dialysis_twice_past_week")
         candidate = Candidate(
@@ -384,17 +478,36 @@ class _Parser:
     def _check_dates(self, dob: date | None, screening_date: date | None) -> None:
         if self.today is not None:
             if screening_date and screening_date > self.today:
-                self.out.add("screening_date", "the screening date is in the future")
+                self.out.add(
+                    "screening_date",
+                    Problem(
+                        "screening_date_future", "the screening date is in the future"
+                    ),
+                )
             if dob and dob > self.today:
-                self.out.add("date_of_birth", "the date of birth is in the future")
+                self.out.add(
+                    "date_of_birth",
+                    Problem(
+                        "date_of_birth_future", "the date of birth is in the future"
+                    ),
+                )
         if dob and screening_date:
             if dob > screening_date:
                 self.out.add(
-                    "date_of_birth", "the date of birth is after the screening date"
+                    "date_of_birth",
+                    Problem(
+                        "date_of_birth_after_screening",
+                        "the date of birth is after the screening date",
+                    ),
                 )
             elif clinical.age_in_completed_years(dob, screening_date) > MAX_AGE_YEARS:
                 self.out.add(
-                    "date_of_birth", f"implausible: age over {MAX_AGE_YEARS} years"
+                    "date_of_birth",
+                    Problem(
+                        "age_implausible",
+                        "implausible: age over {max} years",
+                        max=MAX_AGE_YEARS,
+                    ),
                 )
 
     def _check_series(self, tbil: Quantity | None, series: tuple[Quantity, ...]):
@@ -405,13 +518,22 @@ class _Parser:
             for name, item in timed:
                 if item is not None and item.time is not None:
                     if item.time.astimezone(self.tz).date() > self.today:
-                        self.out.add(name, "the measurement time is in the future")
+                        self.out.add(
+                            name,
+                            Problem(
+                                "measurement_future",
+                                "the measurement time is in the future",
+                            ),
+                        )
         if tbil is not None and tbil.time is not None:
             for index, item in enumerate(series):
                 if item.time > tbil.time:
                     self.out.add(
                         f"tbil_series[{index}].time",
-                        "an earlier measurement is later than the current TBil",
+                        Problem(
+                            "series_after_current",
+                            "an earlier measurement is later than the current TBil",
+                        ),
                     )
 
 

@@ -221,8 +221,9 @@ def test_hostile_cells_in_prescreen_results_are_escaped(coordinator_client):
     )
     assert response.status_code == HTTPStatus.FOUND
     page = coordinator_client.get(response.url)
-    assert_escaped(page)
-    assert_escaped(page, IMG, IMG_ESCAPED)
+    # Long numbers are shortened on the page: look for the escaped beginnings.
+    assert_escaped(page, "<script>", "&lt;script&gt;alert(1)")
+    assert_escaped(page, "<img", "&quot;&gt;&lt;img src=x")
 
 
 def test_hostile_user_name_in_the_access_log_is_escaped(client, db, monitor):
