@@ -197,7 +197,9 @@ def english_left(page) -> list[str]:
     return sorted(
         word
         for word in page.evaluate(LATIN_JS)
-        if word.lower() not in LATIN_ALLOWED and not re.fullmatch(r"NCT\d+|v\d+", word)
+        if word.lower() not in LATIN_ALLOWED
+        # Registry ids, version numbers and West Haven's Roman numeral grades.
+        and not re.fullmatch(r"NCT\d+|v\d+|[IV]+|YYYY-MM-DD(THH:MM)?", word)
     )
 
 

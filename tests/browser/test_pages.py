@@ -5,6 +5,7 @@ and saved as a screenshot to look at.
 """
 
 import json
+import re
 
 import pytest
 
@@ -175,7 +176,13 @@ def tour_investigator_pages(tour: Tour, decisions: dict) -> None:
     )
     to_collect = page.locator("#to-collect li").all_inner_texts()
     assert t("PTA") in to_collect and t("INR") in to_collect
-    assert t("This record has been superseded by") in page.inner_text("main")
+    successor = incomplete.superseded_by
+    superseded = t(
+        'This record has been superseded by <a href="%(url)s">#%(seq)s</a>.',
+        url=successor.get_absolute_url(),
+        seq=successor.sequence,
+    )
+    assert re.sub("<[^>]+>", "", superseded) in page.inner_text("main")
     tour.done("decision-incomplete")
 
     tour.visit(f"{TRIAL}/candidates/01-006/")

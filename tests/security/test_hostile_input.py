@@ -31,11 +31,11 @@ SLUG = "nct06904755"
 PRESCREEN_URL = reverse("screening:prescreen", args=[SLUG])
 
 PROPERTY = settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-FEW = settings(PROPERTY, max_examples=20)
+FEW = settings(PROPERTY, max_examples=15)
 
 MEGABYTE = "9" * 2**20
 HOSTILE_TEXT = [
@@ -427,13 +427,13 @@ def test_json_garbage_upload(coordinator_client, payload):
         ("screening_number\n01-001 Zh\xe8\n".encode("latin-1"), "a.csv", "not_utf8"),
         (b"\xff\xfe\x00s\x00c", "a.csv", "not_utf8"),
         (b"", "a.csv", "empty"),
-        (b"initials\nZW\n", "a.csv", "unreadable"),
+        (b"initials\nZW\n", "a.csv", "csv_no_header"),
         (b"screening_number\n", "a.csv", "empty"),
-        (b"{", "a.json", "unreadable"),
-        (b'{"screening_number": "01-001"}', "a.json", "unreadable"),
-        (b"[" * 100000, "a.json", "unreadable"),
+        (b"{", "a.json", "not_json"),
+        (b'{"screening_number": "01-001"}', "a.json", "not_list"),
+        (b"[" * 100000, "a.json", "not_json"),
         (b"[]", "a.json", "empty"),
-        (("1" * 5000).encode(), "a.json", "unreadable"),
+        (("1" * 5000).encode(), "a.json", "not_json"),
     ],
 )
 def test_unreadable_uploads_are_refused_at_the_field(
