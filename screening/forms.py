@@ -214,8 +214,23 @@ class TbilMeasurementForm(forms.Form):
         }
 
 
+class BaseTbilSeriesFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        # Django reads a negative count as none; a browser never sends one.
+        if self.management_form.cleaned_data.get("TOTAL_FORMS", 0) < 0:
+            raise forms.ValidationError(
+                _("Invalid form data."), code="invalid_management_form"
+            )
+
+
 TbilSeriesFormSet = forms.formset_factory(
-    TbilMeasurementForm, extra=2, max_num=20, validate_max=True, absolute_max=20
+    TbilMeasurementForm,
+    formset=BaseTbilSeriesFormSet,
+    extra=2,
+    max_num=20,
+    validate_max=True,
+    absolute_max=20,
 )
 
 

@@ -29,6 +29,12 @@ class ReasonedHistoryAdmin(SimpleHistoryAdmin):
         reason = form.cleaned_data["change_reason"]
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
+            if isinstance(obj, Criterion):
+                # Its conditions go too: delete them first so that their
+                # history rows carry the reason as well.
+                for condition in obj.conditions.all():
+                    condition._change_reason = reason
+                    condition.delete()
             obj._change_reason = reason
             obj.delete()
         for obj in instances:
@@ -95,3 +101,8 @@ class ConditionAdmin(ReasonedHistoryAdmin):
     list_filter = ["criterion__trial", "criterion__kind", "variable", "operator"]
     search_fields = ["criterion__code", "variable"]
     list_select_related = ["criterion__trial"]
+
+    def has_delete_permission(self, request, obj=None):
+        # The delete page asks no reason: conditions are removed on their
+        # criterion's page, whose form requires one.
+        return False

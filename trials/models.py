@@ -3,6 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Left
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -98,13 +100,17 @@ class Criterion(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=["INCLUSION", "EXCLUSION"]),
                 name="criterion_kind_valid",
+                violation_error_code="criterion_kind_valid",
             ),
             models.CheckConstraint(
+                # Left() and = compare case-sensitively on SQLite too (LIKE
+                # does not).
                 condition=(
-                    Q(kind="INCLUSION", code__startswith="I")
-                    | Q(kind="EXCLUSION", code__startswith="E")
+                    Q(Exact(Left("code", 1), "I"), kind="INCLUSION")
+                    | Q(Exact(Left("code", 1), "E"), kind="EXCLUSION")
                 ),
                 name="criterion_code_matches_kind",
+                violation_error_code="criterion_code_matches_kind",
             ),
         ]
 
@@ -180,10 +186,12 @@ class Condition(models.Model):
             models.CheckConstraint(
                 condition=Q(variable__in=list(VARIABLES)),
                 name="condition_variable_registered",
+                violation_error_code="condition_variable_registered",
             ),
             models.CheckConstraint(
                 condition=Q(operator__in=[op.value for op in Operator]),
                 name="condition_operator_valid",
+                violation_error_code="condition_operator_valid",
             ),
             models.CheckConstraint(
                 condition=~Q(operator__in=_ops(*BOOLEAN_OPERATORS))
@@ -194,6 +202,7 @@ class Condition(models.Model):
                     values="",
                 ),
                 name="condition_boolean_shape",
+                violation_error_code="condition_boolean_shape",
             ),
             models.CheckConstraint(
                 condition=~Q(operator=Operator.BETWEEN.value)
@@ -205,6 +214,7 @@ class Condition(models.Model):
                     values="",
                 ),
                 name="condition_between_bounds_ordered",
+                violation_error_code="condition_between_bounds_ordered",
             ),
             models.CheckConstraint(
                 condition=~Q(
@@ -217,6 +227,7 @@ class Condition(models.Model):
                     values="",
                 ),
                 name="condition_comparison_shape",
+                violation_error_code="condition_comparison_shape",
             ),
             models.CheckConstraint(
                 condition=~Q(operator=Operator.IN.value)
@@ -229,6 +240,7 @@ class Condition(models.Model):
                     & ~Q(values="")
                 ),
                 name="condition_in_shape",
+                violation_error_code="condition_in_shape",
             ),
             models.CheckConstraint(
                 condition=~Q(operator=Operator.EQ.value)
@@ -247,6 +259,7 @@ class Condition(models.Model):
                     & ~Q(values="")
                 ),
                 name="condition_equals_shape",
+                violation_error_code="condition_equals_shape",
             ),
         ]
 
@@ -284,9 +297,13 @@ class Condition(models.Model):
         """The engine's plain spec for this row (raises SpecError if malformed)."""
         if self.variable not in VARIABLES:
             raise SpecError(f"unknown variable {self.variable!r}")
+        try:
+            operator = Operator(self.operator)
+        except ValueError:
+            raise SpecError(f"unknown operator {self.operator!r}") from None
         return ConditionSpec(
             variable=self.variable,
-            operator=Operator(self.operator),
+            operator=operator,
             low=_normal(self.value_low),
             high=_normal(self.value_high),
             values=self.category_values,

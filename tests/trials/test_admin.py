@@ -534,11 +534,6 @@ def test_condition_add_page_saves_with_reason(root_client, superuser, trial):
     assert version.history_change_reason == "Add INR ceiling"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="Condition.to_spec() calls Operator('') unguarded: ValueError (see report)",
-)
 def test_condition_add_without_operator_shows_a_form_error(root_client, trial):
     e4 = Criterion.objects.get(trial=trial, code="E4")
     response = root_client.post(
@@ -653,11 +648,6 @@ def test_unused_criterion_is_deleted_on_the_trial_page_with_the_reason(
     assert [version.history_user for version in removed] == [superuser]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Conditions deleted by cascade with their criterion get no reason "
-    "(see report)",
-)
 def test_conditions_removed_with_their_criterion_carry_the_reason(root_client, trial):
     e5 = Criterion.objects.get(trial=trial, code="E5")
     url = _url(Trial, "change", trial.pk)
@@ -757,11 +747,6 @@ def test_threshold_change_can_be_reverted_from_history_with_a_reason(
     assert crp.history.count() == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The Condition delete page asks no reason and history records none "
-    "(see report)",
-)
 def test_deleting_a_condition_on_its_own_page_needs_a_reason(
     client, trial_admin, trial, crp
 ):

@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from screening.domain.engine import ConditionSpec, Operator
 from trials.models import Condition, Criterion, Trial
@@ -325,12 +325,6 @@ def test_criterion_code_prefix_must_match_kind(trial, code, kind):
         Criterion.objects.create(**_criterion_row(trial, code=code, kind=kind))
 
 
-@pytest.mark.xfail(
-    condition=connection.vendor == "sqlite",
-    strict=True,
-    reason="SQLite's LIKE ignores case, so code__startswith='I' lets 'i9' through "
-    "(see report)",
-)
 @pytest.mark.parametrize(
     ("code", "kind"),
     [("i9", Criterion.Kind.INCLUSION), ("e7", Criterion.Kind.EXCLUSION)],
@@ -376,10 +370,6 @@ def test_criterion_full_clean_refuses_code_of_the_other_kind(trial):
         Criterion(**_criterion_row(trial, code="E9", kind="INCLUSION")).full_clean()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Criterion's CheckConstraints set no violation_error_code (see report)",
-)
 def test_criterion_full_clean_error_carries_a_code(trial):
     with pytest.raises(ValidationError) as caught:
         Criterion(**_criterion_row(trial, code="E9", kind="INCLUSION")).full_clean()
@@ -442,11 +432,6 @@ def test_full_clean_refuses_malformed_condition(criterion, fields):
         _condition(criterion, fields).full_clean()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="Condition.to_spec() calls Operator() unguarded: ValueError (see report)",
-)
 @pytest.mark.parametrize("operator", ["NE", ""])
 def test_full_clean_refuses_unregistered_operator_with_validation_error(
     criterion, operator
@@ -497,13 +482,6 @@ def test_full_clean_names_the_condition_shape(criterion, fields):
         pytest.param(
             p.values[0],
             id=p.id,
-            marks=()
-            if p.id in CODED_WITHOUT_CONSTRAINTS
-            else pytest.mark.xfail(
-                strict=True,
-                reason="Condition's CheckConstraints set no violation_error_code "
-                "(see report)",
-            ),
         )
         for p in BAD_CONDITIONS
         if p.id not in BAD_OPERATORS
