@@ -265,6 +265,8 @@ def _check_deploy(env):
 
 def _production_env():
     env = os.environ.copy()
+    # The browser tests relax async safety in this process; production does not.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
     env["DJANGO_ALLOWED_HOSTS"] = "screening.example.org"
     env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)
