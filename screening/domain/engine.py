@@ -6,7 +6,7 @@ by ``screening.criteria``) and a mapping of facts about one candidate (built by
 reason that names the values and thresholds used, and the candidate's decision.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -61,6 +61,10 @@ class ConditionSpec:
     high: Decimal | None = None
     values: tuple[str, ...] = ()
     unit: str = ""
+    # The comparison, compiled once from the fields above: Fact -> bool.
+    holds: Callable[["Fact"], bool] = field(
+        init=False, repr=False, compare=False, default=None
+    )
 
     def __post_init__(self):
         variable = VARIABLES.get(self.variable)
@@ -93,6 +97,34 @@ class ConditionSpec:
             ok = variable.kind is Kind.CATEGORY and len(self.values) > 0
         if not ok:
             raise SpecError(f"{op} does not fit {self.variable} with these values")
+        object.__setattr__(self, "holds", _compile(self, variable))
+
+
+def _compile(spec: "ConditionSpec", variable) -> Callable[["Fact"], bool]:
+    """The condition as one small function of a known fact."""
+    op, low, high = spec.operator, spec.low, spec.high
+    if op is Operator.IS_TRUE:
+        return lambda fact: fact.value is True
+    if op is Operator.IS_FALSE:
+        return lambda fact: fact.value is False
+    if op is Operator.IN:
+        wanted = frozenset(spec.values)
+        return lambda fact: fact.value in wanted
+    if op is Operator.EQ:
+        target = low if variable.kind is Kind.NUMBER else spec.values[0]
+        return lambda fact: fact.value == target
+    if op is Operator.BETWEEN:
+        return lambda fact: low <= fact.value <= high
+    if op is Operator.GT and variable.has_lab_uln:
+        # The lab's own upper limit of normal, when given, replaces the row's.
+        return lambda fact: fact.value > (low if fact.uln is None else fact.uln)
+    if op is Operator.GT:
+        return lambda fact: fact.value > low
+    if op is Operator.GTE:
+        return lambda fact: fact.value >= low
+    if op is Operator.LT:
+        return lambda fact: fact.value < low
+    return lambda fact: fact.value <= low
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +141,17 @@ class CriterionSpec:
         except ValueError:
             raise SpecError(f"unknown criterion kind {self.kind!r}") from None
         object.__setattr__(self, "kind", kind)
+
+    def decide(self, facts: Mapping[str, "Fact"]) -> "Outcome":
+        """MET if any condition holds; UNKNOWN if none holds and one is unknown."""
+        unknown = not self.conditions
+        for condition in self.conditions:
+            fact = facts.get(condition.variable)
+            if fact is None or fact.value is None:
+                unknown = True
+            elif condition.holds(fact):
+                return Outcome.MET
+        return Outcome.UNKNOWN if unknown else Outcome.NOT_MET
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,21 +203,69 @@ class ConditionResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
 class CriterionResult:
-    code: str
-    kind: CriterionKind
-    outcome: Outcome
-    reason: str
-    conditions: tuple[ConditionResult, ...]
-    missing: tuple[str, ...] = ()
+    """One criterion's outcome for one candidate.
+
+    The outcome is decided at once; the reason and the per-condition results are
+    worked out only when asked for, since most callers count outcomes.
+    """
+
+    __slots__ = ("spec", "facts", "outcome", "_conditions")
+
+    def __init__(self, spec: CriterionSpec, facts: Mapping[str, Fact], outcome):
+        self.spec = spec
+        self.facts = facts
+        self.outcome = outcome
+        self._conditions = None
+
+    def __repr__(self):
+        return f"CriterionResult({self.code}, {self.outcome})"
+
+    @property
+    def code(self) -> str:
+        return self.spec.code
+
+    @property
+    def kind(self) -> CriterionKind:
+        return self.spec.kind
 
     @property
     def blocking(self) -> bool:
         """True when this result alone makes the candidate ineligible."""
-        if self.kind is CriterionKind.INCLUSION:
+        if self.spec.kind is CriterionKind.INCLUSION:
             return self.outcome is Outcome.NOT_MET
         return self.outcome is Outcome.MET
+
+    @property
+    def conditions(self) -> tuple[ConditionResult, ...]:
+        if self._conditions is None:
+            self._conditions = tuple(
+                _evaluate_condition(c, self.facts.get(c.variable))
+                for c in self.spec.conditions
+            )
+        return self._conditions
+
+    @property
+    def reason(self) -> str:
+        return (
+            "; ".join(r.reason for r in self.conditions)
+            or "no machine-checkable condition"
+        )
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """For an UNKNOWN criterion, the inputs that would decide it."""
+        if self.outcome is not Outcome.UNKNOWN:
+            return ()
+        found: dict[str, None] = {}
+        for condition in self.spec.conditions:
+            fact = self.facts.get(condition.variable)
+            if fact is None or fact.value is None:
+                inputs = (fact.missing if fact is not None else ()) or VARIABLES[
+                    condition.variable
+                ].inputs
+                found.update(dict.fromkeys(inputs))
+        return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,16 +318,6 @@ def _with_unit(value: Decimal, unit: str, *thresholds: Decimal) -> str:
     return f"{shown} {unit}" if unit else shown
 
 
-def _compare(op: Operator, value: Decimal, threshold: Decimal) -> bool:
-    if op is Operator.GT:
-        return value > threshold
-    if op is Operator.GTE:
-        return value >= threshold
-    if op is Operator.LT:
-        return value < threshold
-    return value <= threshold
-
-
 def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
@@ -248,19 +329,18 @@ def _evaluate_condition(spec: ConditionSpec, fact: Fact | None) -> ConditionResu
         return _result(spec.variable, Outcome.UNKNOWN, "unknown", missing=missing)
     value = fact.value
     op = spec.operator
+    # The same compiled check that decided the criterion: one source of truth.
+    holds = spec.holds(fact)
 
     if op in BOOLEAN_OPERATORS:
-        holds = value is (op is Operator.IS_TRUE)
         parts = {"value": _yes_no(bool(value)), "relation": ":"}
     elif variable.kind is Kind.CATEGORY:
-        holds = value in spec.values
         parts = {
             "value": str(value),
             "relation": "in" if holds else "not in",
             "threshold": ", ".join(spec.values),
         }
     elif op is Operator.BETWEEN:
-        holds = spec.low <= value <= spec.high
         parts = {
             "value": _with_unit(value, variable.unit, spec.low, spec.high),
             "bounds": f"{format_number(spec.low)}-{format_number(spec.high)}",
@@ -272,7 +352,6 @@ def _evaluate_condition(spec: ConditionSpec, fact: Fact | None) -> ConditionResu
         else:
             parts.update(relation=">", threshold=format_number(spec.high))
     elif op is Operator.EQ:
-        holds = value == spec.low
         parts = {
             "value": _with_unit(value, "", spec.low),
             "relation": "=" if holds else "!=",
@@ -286,7 +365,6 @@ def _evaluate_condition(spec: ConditionSpec, fact: Fact | None) -> ConditionResu
                 threshold, source = fact.uln, "lab ULN"
             else:
                 source = "default ULN"
-        holds = _compare(op, value, threshold)
         parts = {
             "value": _with_unit(value, variable.unit, threshold),
             "relation": _SYMBOL[op] if holds else _NEGATION[op],
@@ -344,23 +422,7 @@ def evaluate_criterion(
     spec: CriterionSpec, facts: Mapping[str, Fact]
 ) -> CriterionResult:
     """MET if any condition holds; UNKNOWN if none holds and one is unknown."""
-    results = tuple(
-        _evaluate_condition(c, facts.get(c.variable)) for c in spec.conditions
-    )
-    outcomes = {r.outcome for r in results}
-    if Outcome.MET in outcomes:
-        outcome = Outcome.MET
-    elif Outcome.UNKNOWN in outcomes:
-        outcome = Outcome.UNKNOWN
-    else:
-        outcome = Outcome.NOT_MET
-    if not results:
-        outcome = Outcome.UNKNOWN
-    missing: tuple[str, ...] = ()
-    if outcome is Outcome.UNKNOWN:
-        missing = tuple(dict.fromkeys(m for r in results for m in r.missing))
-    reason = "; ".join(r.reason for r in results) or "no machine-checkable condition"
-    return CriterionResult(spec.code, spec.kind, outcome, reason, results, missing)
+    return CriterionResult(spec, facts, spec.decide(facts))
 
 
 def evaluate(
@@ -370,20 +432,29 @@ def evaluate(
 
     INELIGIBLE when any inclusion is NOT_MET or any exclusion is MET, even if other
     data are missing; otherwise INCOMPLETE when any criterion is UNKNOWN, with the
-    inputs that would decide them; otherwise ELIGIBLE.
+    inputs that would decide them; otherwise ELIGIBLE. Every criterion is
+    decided: none is skipped after a failure.
     """
-    results = tuple(evaluate_criterion(spec, facts) for spec in criteria)
-    blocking = tuple(r.code for r in results if r.blocking)
-    unknown = tuple(r.code for r in results if r.outcome is Outcome.UNKNOWN)
-    to_collect = tuple(
-        dict.fromkeys(
-            m for r in results if r.outcome is Outcome.UNKNOWN for m in r.missing
-        )
-    )
+    results = []
+    blocking = []
+    unknown = []
+    to_collect: dict[str, None] = {}
+    inclusion, not_met = CriterionKind.INCLUSION, Outcome.NOT_MET
+    for spec in criteria:
+        outcome = spec.decide(facts)
+        result = CriterionResult(spec, facts, outcome)
+        results.append(result)
+        if outcome is Outcome.UNKNOWN:
+            unknown.append(spec.code)
+            to_collect.update(dict.fromkeys(result.missing))
+        elif (outcome is not_met) is (spec.kind is inclusion):
+            blocking.append(spec.code)
     if blocking:
         decision = Decision.INELIGIBLE
     elif unknown:
         decision = Decision.INCOMPLETE
     else:
         decision = Decision.ELIGIBLE
-    return Evaluation(decision, results, blocking, unknown, to_collect)
+    return Evaluation(
+        decision, tuple(results), tuple(blocking), tuple(unknown), tuple(to_collect)
+    )
