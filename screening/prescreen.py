@@ -75,6 +75,13 @@ RESULT_COLUMNS = [
     "errors",
 ]
 MAX_CELL = 2000
+# Columns that map one to one onto a contract key (not parts of a quantity).
+_PLAIN_COLUMNS = tuple(
+    name
+    for name in CSV_COLUMNS
+    if name not in QUANTITY_COLUMNS
+    and not any(name in parts for parts in QUANTITY_COLUMNS.values())
+)
 
 
 class UnreadableFile(ValueError):
@@ -105,13 +112,7 @@ def contract_from_csv_row(row: dict[str, str]) -> dict:
         for k, v in row.items()
         if isinstance(k, str)
     }
-    data: dict = {}
-    for name in CSV_COLUMNS:
-        if name in QUANTITY_COLUMNS or any(
-            name in cols for cols in QUANTITY_COLUMNS.values()
-        ):
-            continue
-        data[name] = cells.get(name) or None
+    data: dict = {name: cells.get(name) or None for name in _PLAIN_COLUMNS}
     for name, (unit_col, uln_col, time_col) in QUANTITY_COLUMNS.items():
         value = cells.get(name)
         if not value:

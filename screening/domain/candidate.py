@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import clinical, units
 from .engine import Fact
@@ -85,8 +85,7 @@ class CandidateError(ValueError):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Quantity:
+class Quantity(NamedTuple):
     value: Decimal
     unit: str
     canonical: Decimal

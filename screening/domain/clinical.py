@@ -20,6 +20,7 @@ from decimal import (
     Overflow,
     localcontext,
 )
+from functools import lru_cache
 
 __all__ = [
     "MIN_RISE_INTERVAL",
@@ -44,6 +45,12 @@ _CONTEXT = Context(
 _ONE = Decimal(1)
 _MICROSECOND = timedelta(microseconds=1)
 _SCORE_CAP = 40
+
+
+@lru_cache(maxsize=8192)
+def _ln(value: Decimal) -> Decimal:
+    """Natural logarithm in the module's context; lab values repeat, so cached."""
+    return value.ln(_CONTEXT)
 
 
 def age_in_completed_years(date_of_birth: date, on: date) -> int:
@@ -211,9 +218,9 @@ def meld(
         creatinine = _MELD_CREATININE_CAP
     with localcontext(_CONTEXT):
         bracket = (
-            Decimal("0.957") * creatinine.ln()
-            + Decimal("0.378") * bilirubin.ln()
-            + Decimal("1.120") * inr.ln()
+            Decimal("0.957") * _ln(creatinine)
+            + Decimal("0.378") * _ln(bilirubin)
+            + Decimal("1.120") * _ln(inr)
             + Decimal("0.643")
         )
         score = _round_half_up(bracket, Decimal("0.1")) * 10
@@ -296,8 +303,8 @@ def meld_3(
         _positive("albumin_g_dl", albumin_g_dl), _ALBUMIN_LOW, _ALBUMIN_HIGH
     )
     with localcontext(_CONTEXT):
-        ln_bilirubin = bilirubin.ln()
-        ln_creatinine = creatinine.ln()
+        ln_bilirubin = _ln(bilirubin)
+        ln_creatinine = _ln(creatinine)
         sodium_deficit = _SODIUM_HIGH - sodium
         albumin_deficit = _ALBUMIN_HIGH - albumin
         score = (
@@ -305,7 +312,7 @@ def meld_3(
             + Decimal("4.56") * ln_bilirubin
             + Decimal("0.82") * sodium_deficit
             - Decimal("0.24") * sodium_deficit * ln_bilirubin
-            + Decimal("9.09") * inr.ln()
+            + Decimal("9.09") * _ln(inr)
             + Decimal("11.14") * ln_creatinine
             + Decimal("1.85") * albumin_deficit
             - Decimal("1.83") * albumin_deficit * ln_creatinine

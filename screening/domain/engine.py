@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from .variables import VARIABLES, Kind
 
@@ -154,9 +155,8 @@ class CriterionSpec:
         return Outcome.UNKNOWN if unknown else Outcome.NOT_MET
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """One known or unknown fact about the candidate.
+class Fact(NamedTuple):
+    """One known or unknown fact about the candidate (immutable; cheap to build).
 
     ``value`` is None when the fact is not available; ``missing`` then names the
     inputs that would decide it (defaults to the variable's own inputs).
@@ -170,8 +170,7 @@ class Fact:
     missing: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ConditionResult:
+class ConditionResult(NamedTuple):
     """One condition's outcome, with its reason in words and in parts.
 
     The parts (value shown with its unit, relation, threshold, bounds of a range,
@@ -292,29 +291,37 @@ _NEGATION = {
 }
 
 
+_THOUSANDTH = Decimal("0.001")
+
+
 def format_number(value: Decimal, *, differs_from: Decimal | None = None) -> str:
     """Show a Decimal plainly: no exponent, no trailing zeros, at most 3 places.
 
     When rounding to 3 places would make the value look equal to
     ``differs_from`` (a threshold it is compared with), it is shown in full.
     """
-    if value == value.to_integral_value():
-        return f"{value.to_integral_value() + 0:f}"
-    shown = value
-    if value.as_tuple().exponent < -3:
-        shown = value.quantize(Decimal("0.001"))
-        if differs_from is not None and shown == differs_from != value:
-            shown = value
-    return f"{shown.normalize():f}"
+    exponent = value.as_tuple().exponent
+    if exponent >= 0:
+        return str(int(value))
+    if exponent >= -3:  # shown exactly
+        text = f"{value:f}".rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
+    shown = value.quantize(_THOUSANDTH) + 0  # + 0 turns -0.000 into 0.000
+    if differs_from is not None and shown == differs_from != value:
+        shown = value
+    text = f"{shown:f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def _with_unit(value: Decimal, unit: str, *thresholds: Decimal) -> str:
     shown = format_number(value)
-    for threshold in thresholds:
-        if threshold is not None:
-            shown = format_number(value, differs_from=threshold)
-            if shown != format_number(value):
-                break
+    if value.as_tuple().exponent < -3:  # rounded for display: keep it honest
+        for threshold in thresholds:
+            if threshold is not None:
+                candidate = format_number(value, differs_from=threshold)
+                if candidate != shown:
+                    shown = candidate
+                    break
     return f"{shown} {unit}" if unit else shown
 
 
