@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Max, Prefetch
+from django.db.models import Max, Prefetch, Subquery
 
 from screening.domain.engine import CriterionKind, CriterionSpec
 from trials.models import Condition, Criterion, Trial
@@ -92,3 +92,34 @@ def criteria_load(*, trial: Trial) -> CriteriaSet:
 
 def _text(value):
     return None if value is None else f"{value.normalize():f}"
+
+
+_CACHE: dict[int, tuple[tuple, CriteriaSet]] = {}
+
+
+def criteria_current(*, trial: Trial) -> CriteriaSet:
+    """``criteria_load``, reused in this process until a criterion or condition changes.
+
+    Every save or delete of a criterion or condition writes a history row (admin
+    and services always save through the ORM), so the newest history id and time
+    of each say whether the rows changed: one query instead of four, and no rebuild.
+    """
+    newest = {
+        f"{name}_{part}": Subquery(
+            model.history.order_by(f"-{field}").values(field)[:1]
+        )
+        for name, model in (("criterion", Criterion), ("condition", Condition))
+        for part, field in (("id", "history_id"), ("at", "history_date"))
+    }
+    version = (
+        Trial.objects.filter(pk=trial.pk)
+        .annotate(**newest)
+        .values_list(*newest)
+        .first()
+    )
+    cached = _CACHE.get(trial.pk)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    criteria = criteria_load(trial=trial)
+    _CACHE[trial.pk] = (version, criteria)
+    return criteria

@@ -16,7 +16,7 @@ from screening.domain.engine import Evaluation, evaluate
 from trials.models import Trial
 
 from . import audit
-from .criteria import CriteriaSet, criteria_load
+from .criteria import CriteriaSet, criteria_current
 from .models import CriterionOutcome, EligibilityDecision, Signature
 
 SIGN_STATEMENTS = {
@@ -51,7 +51,7 @@ def candidate_assess(
     zone = site_zone()
     candidate = contract.parse_candidate(data, today=today, tz=zone)
     derived = contract.derive(candidate, tz=zone)
-    criteria = criteria or criteria_load(trial=trial)
+    criteria = criteria or criteria_current(trial=trial)
     return Assessment(
         candidate, derived, evaluate(criteria.specs, derived.facts), criteria
     )
