@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from screening.domain.variables import VARIABLES
 
 from . import selectors
-from .models import EligibilityDecision, Signature
+from .models import EligibilityDecision
 
 INPUT_LABELS = {
     "date_of_birth": _("date of birth"),
@@ -224,7 +224,8 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
         }
         for outcome in record.outcomes.all()
     ]
-    signature = getattr(record, "signature", None) if _has_signature(record) else None
+    # An unsigned decision has no reverse one-to-one row: getattr gives None.
+    signature = getattr(record, "signature", None)
     user = request.user
     return {
         "decision": record,
@@ -245,14 +246,6 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
         "can_correct": user.has_perm("screening.add_eligibilitydecision"),
         "variables": VARIABLES,
     }
-
-
-def _has_signature(record) -> bool:
-    try:
-        record.signature  # noqa: B018 - the reverse one-to-one may be absent
-    except Signature.DoesNotExist:
-        return False
-    return True
 
 
 def add_bootstrap_classes(form: forms.Form) -> None:

@@ -138,12 +138,16 @@ def candidate_chain(
 
 
 def latest_in_chain(*, decision: EligibilityDecision) -> EligibilityDecision:
-    latest = decision
-    while True:
-        nxt = EligibilityDecision.objects.filter(supersedes=latest).first()
-        if nxt is None:
-            return latest
-        latest = nxt
+    """The record that nothing supersedes in this decision's chain.
+
+    A chain is linear (one first screening per number, each record superseded
+    at most once), so that is the number's only unsuperseded record.
+    """
+    return EligibilityDecision.objects.only("pk").get(
+        trial_id=decision.trial_id,
+        screening_number=decision.screening_number,
+        superseded_by__isnull=True,
+    )
 
 
 @dataclass(frozen=True, slots=True)
