@@ -156,8 +156,13 @@ def bounds_in(analyte: str, bound_key: str, unit: str) -> tuple[Decimal, Decimal
 
 
 def _implausible(low: Decimal, high: Decimal, unit: str) -> forms.ValidationError:
+    message = (
+        _("Implausible value: must be between %(low)s and %(high)s %(unit)s.")
+        if unit
+        else _("Implausible value: must be between %(low)s and %(high)s.")
+    )
     return forms.ValidationError(
-        _("Implausible value: must be between %(low)s and %(high)s %(unit)s."),
+        message,
         code="implausible",
         params={
             "low": format_number(low),

@@ -145,6 +145,7 @@ PROBLEM_TEXT = {
     "datetime_invalid": _("expected a date and time as YYYY-MM-DDTHH:MM"),
     "year_implausible": _("implausible year %(year)s"),
     "implausible": _("implausible: must be between %(low)s and %(high)s %(unit)s"),
+    "implausible_no_unit": _("implausible: must be between %(low)s and %(high)s"),
     "object_expected": _("expected a value with its unit"),
     "value_required": _("a value is required"),
     "unit_required": _("the unit is required"),
@@ -169,7 +170,10 @@ PROBLEM_TEXT = {
 
 def problem_text(problem: dict) -> str:
     """A contract problem ({"code", "params"}) in the page's language."""
-    template = PROBLEM_TEXT.get(problem.get("code"))
+    code = problem.get("code")
+    if code == "implausible" and not problem.get("params", {}).get("unit"):
+        code = "implausible_no_unit"
+    template = PROBLEM_TEXT.get(code)
     if template is None:
         return problem.get("code", "")
     params = {k: _word(v) for k, v in problem.get("params", {}).items()}
