@@ -268,6 +268,9 @@ class _Parser:
         errors_before = len(self.out.errors)
         value = self.number(f"{name}.value", raw.get("value"))
         unit = raw.get("unit")
+        if isinstance(unit, str):
+            # Labs print the micro sign: "µmol/L" is "umol/L".
+            unit = units.UNIT_ALIASES.get(unit.strip(), unit.strip())
         if _blank(unit):
             unit = (
                 units.accepted_units(analyte)[0]

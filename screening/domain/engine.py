@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import NamedTuple
 
 from .variables import VARIABLES, Kind
@@ -329,6 +330,9 @@ def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
+# Reasons repeat (checklist answers, categories, common lab values): a result
+# depends only on the condition and the fact, both immutable, so it is shared.
+@lru_cache(maxsize=65536)
 def _evaluate_condition(spec: ConditionSpec, fact: Fact | None) -> ConditionResult:
     variable = VARIABLES[spec.variable]
     if fact is None or fact.value is None:

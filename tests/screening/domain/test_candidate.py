@@ -1101,3 +1101,11 @@ def test_importing_the_domain_package_loads_no_django():
 
 def test_bounds_cover_every_numeric_contract_field():
     assert set(BOUNDS) == {*QUANTITY_KEYS, "pta_percent", "inr", "sodium_mmol_l"}
+
+
+@pytest.mark.parametrize("unit", ["µmol/L", "μmol/L", " umol/L "])
+def test_lab_spellings_of_micromoles_are_accepted(unit):
+    data = candidate(tbil={"value": "180", "unit": unit})
+    parsed = parse_candidate(data, today=TODAY, tz=SITE)
+    assert parsed.tbil.canonical == Decimal("180")
+    assert parsed.tbil.unit == "umol/L"
