@@ -90,6 +90,11 @@ class CriterionAdmin(ReasonedHistoryAdmin):
         "change_reason",
     ]
 
+    def has_delete_permission(self, request, obj=None):
+        # Its delete page asks no reason; deactivate it instead (or remove it on
+        # its trial's page, whose form requires a reason).
+        return False
+
     @admin.display(description=_("protocol wording"))
     def short_text(self, obj):
         return obj.text[:80]

@@ -107,7 +107,7 @@ AUDIT_MODEL = {  # read-only admin: never add, change or delete
 }
 ADMIN_MODELS = {
     "trials_trial": {**TRIALS_MODEL, "delete": (X, Y)},
-    "trials_criterion": {**TRIALS_MODEL, "delete": (X, Y)},
+    "trials_criterion": {**TRIALS_MODEL, "delete": (X, X)},  # deactivate instead
     "trials_condition": {**TRIALS_MODEL, "delete": (X, X)},  # on its criterion
     "screening_eligibilitydecision": AUDIT_MODEL,
     "screening_signature": AUDIT_MODEL,

@@ -585,19 +585,15 @@ def test_condition_add_with_a_bad_shape_shows_an_error(
 # A criterion used by a recorded decision cannot be deleted
 
 
-def test_delete_page_shows_a_used_criterion_is_protected(root_client, record, trial):
+def test_no_criterion_is_deleted_on_its_own_page(root_client, record, trial):
+    """Deactivate instead: the delete page would record no reason."""
     decision = record()
     e4 = Criterion.objects.get(trial=trial, code="E4")
     assert decision.outcomes.filter(criterion=e4).exists()
     url = _url(Criterion, "delete", e4.pk)
 
-    page = root_client.get(url)
-    assert page.status_code == HTTPStatus.OK
-    assert page.context["protected"]
-
-    response = root_client.post(url, {"post": "yes"})
-    assert response.status_code == HTTPStatus.OK
-    assert response.context["protected"]
+    assert root_client.get(url).status_code == HTTPStatus.FORBIDDEN
+    assert root_client.post(url, {"post": "yes"}).status_code == HTTPStatus.FORBIDDEN
     assert Criterion.objects.filter(pk=e4.pk).exists()
     assert e4.conditions.count() == 1
 
