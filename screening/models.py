@@ -157,6 +157,12 @@ class CriterionOutcome(models.Model):
         ]
         indexes = [
             models.Index(fields=["code", "blocking"], name="outcome_reason_idx"),
+            # Reports count and filter the few blocking rows, not all fourteen.
+            models.Index(
+                fields=["code", "decision"],
+                condition=Q(blocking=True),
+                name="outcome_blocking_idx",
+            ),
         ]
 
     def __str__(self):

@@ -174,11 +174,22 @@ def screening_funnel(
     if date_to:
         current = current.filter(screening_date__lte=date_to)
     counts = dict(current.order_by().values_list("outcome").annotate(n=Count("id")))
+    # Joined, not "decision IN (subquery)": the planner then hashes the blocking
+    # rows against the decisions instead of probing each decision in turn.
+    dated = {}
+    if date_from:
+        dated["decision__screening_date__gte"] = date_from
+    if date_to:
+        dated["decision__screening_date__lte"] = date_to
     reasons = (
-        CriterionOutcome.objects.filter(decision__in=current, blocking=True)
+        CriterionOutcome.objects.filter(blocking=True, decision__trial=trial, **dated)
+        .exclude(
+            Exists(EligibilityDecision.objects.filter(supersedes=OuterRef("decision")))
+        )
         .order_by()
         .values_list("code", "kind", "position")
-        .annotate(n=Count("decision_id", distinct=True))
+        # One row per (decision, code): a plain count counts candidates.
+        .annotate(n=Count("id"))
     )
     ordered = sorted(reasons, key=lambda r: (r[2], r[0]))
     return Funnel(

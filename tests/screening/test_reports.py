@@ -1,0 +1,81 @@
+"""The funnel's counts and the screening log export."""
+
+import csv
+import io
+from datetime import date
+from http import HTTPStatus
+
+from screening.models import ScreeningLogExport
+from screening.selectors import screening_funnel
+from tests.factories import eligible_candidate
+
+
+def test_funnel_counts_latest_records_and_every_blocking_reason(record, trial):
+    record(eligible_candidate(screening_number="01-001"))
+    # Two reasons at once: age (I1) and MELD (E4).
+    record(
+        eligible_candidate(
+            screening_number="01-002",
+            date_of_birth="2010-01-01",
+            tbil={"value": "600", "unit": "umol/L"},
+            inr="2.5",
+            creatinine={"value": "300", "unit": "umol/L"},
+        )
+    )
+    wrong = record(
+        eligible_candidate(screening_number="01-003", inr="3.5", pta_percent="10")
+    )
+    record(
+        eligible_candidate(screening_number="01-003"),
+        supersedes=wrong,
+        supersede_reason="INR was mistyped",
+    )
+    record(eligible_candidate(screening_number="01-004", he_grade=None))
+    record(
+        eligible_candidate(
+            screening_number="01-005",
+            screening_date="2025-01-10",
+            severe_active_bleeding=True,
+        )
+    )
+
+    funnel = screening_funnel(trial=trial, date_from=date(2026, 1, 1), date_to=None)
+    assert (funnel.screened, funnel.eligible, funnel.ineligible, funnel.incomplete) == (
+        4,
+        2,
+        1,
+        1,
+    )
+    assert {code: n for code, _kind, n in funnel.reasons} == {"I1": 1, "E4": 1}
+
+    everything = screening_funnel(trial=trial, date_from=None, date_to=None)
+    assert everything.screened == 5
+    assert {code: n for code, _kind, n in everything.reasons} == {
+        "I1": 1,
+        "E4": 1,
+        "E1": 1,
+    }
+
+
+def test_export_streams_the_filtered_log_and_is_logged(client, monitor, record, trial):
+    record(eligible_candidate(screening_number="01-001"))
+    record(eligible_candidate(screening_number="01-002", severe_active_bleeding=True))
+    client.force_login(monitor)
+    response = client.get(
+        f"/trials/{trial.slug}/log/export/",
+        {"outcome": "INELIGIBLE", "variant": "excel"},
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert response.streaming
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff"))))
+    assert [r["screening_number"] for r in rows] == ["01-002"]
+    assert rows[0]["blocking_criteria"].startswith("E1 ")
+    assert rows[0]["screened_by"] == "coordinator"
+    logged = ScreeningLogExport.objects.get()
+    assert (logged.user, logged.export_format, logged.filters) == (
+        monitor,
+        "excel-csv",
+        {"outcome": "INELIGIBLE", "sort": "-recorded"},
+    )
