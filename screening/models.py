@@ -104,6 +104,14 @@ class EligibilityDecision(models.Model):
             models.Index(
                 fields=["trial", "screening_number"], name="decision_number_idx"
             ),
+            # The log sorts and filters by these columns.
+            models.Index(
+                fields=["trial", "outcome", "-recorded_at"],
+                name="decision_outcome_idx",
+            ),
+            models.Index(fields=["trial", "screening_date"], name="decision_date_idx"),
+            models.Index(fields=["trial", "meld"], name="decision_meld_idx"),
+            models.Index(fields=["trial", "age_years"], name="decision_age_idx"),
         ]
 
     def __str__(self):
