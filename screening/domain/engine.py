@@ -332,7 +332,7 @@ def _yes_no(value: bool) -> str:
 
 # Reasons repeat (checklist answers, categories, common lab values): a result
 # depends only on the condition and the fact, both immutable, so it is shared.
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _evaluate_condition(spec: ConditionSpec, fact: Fact | None) -> ConditionResult:
     variable = VARIABLES[spec.variable]
     if fact is None or fact.value is None:
