@@ -52,6 +52,12 @@ def candidate_assess(
     candidate = contract.parse_candidate(data, today=today, tz=zone)
     derived = contract.derive(candidate, tz=zone)
     criteria = criteria or criteria_current(trial=trial)
+    if not criteria.specs:
+        # No criterion would make everyone eligible: refuse instead.
+        raise ValidationError(
+            _("This trial has no active criteria to screen against."),
+            code="no_criteria",
+        )
     return Assessment(
         candidate, derived, evaluate(criteria.specs, derived.facts), criteria
     )

@@ -299,3 +299,11 @@ class TestConcurrency:
         assert (
             EligibilityDecision.objects.filter(screening_number="03-001").count() == 1
         )
+
+
+def test_a_trial_without_active_criteria_screens_nobody(record, trial):
+    trial.criteria.update(active=False)
+    with pytest.raises(ValidationError) as error:
+        record()
+    assert error.value.code == "no_criteria"
+    assert not EligibilityDecision.objects.exists()

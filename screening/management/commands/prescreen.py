@@ -47,6 +47,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
         criteria = criteria_load(trial=trial)
+        if not criteria.specs:
+            raise CommandError(f"trial {trial.slug} has no active criteria")
         write = write_json if options["format"] == "json" else write_csv
         self.stdout.ending = ""
         try:
