@@ -34,31 +34,9 @@ import django  # noqa: E402
 django.setup()
 
 from screening import synthetic  # noqa: E402
-from screening.prescreen import CSV_COLUMNS, QUANTITY_COLUMNS  # noqa: E402
+from screening.prescreen import CSV_COLUMNS, csv_row_from_contract  # noqa: E402
 
 TARGET_SECONDS = 10
-
-
-def csv_row(data: dict) -> dict[str, str]:
-    """A contract dict as a CSV row (the inverse of ``contract_from_csv_row``)."""
-    row: dict[str, str] = {}
-    for name, value in data.items():
-        if name in QUANTITY_COLUMNS or name == "tbil_series":
-            continue
-        if isinstance(value, bool):
-            row[name] = "yes" if value else "no"
-        else:
-            row[name] = "" if value is None else str(value)
-    for name, (unit_col, uln_col, time_col) in QUANTITY_COLUMNS.items():
-        quantity = data.get(name) or {}
-        row[name] = quantity.get("value", "")
-        for column, key in ((unit_col, "unit"), (uln_col, "uln"), (time_col, "time")):
-            if column:
-                row[column] = quantity.get(key) or ""
-    row["tbil_series"] = "; ".join(
-        f"{m['time']} {m['value']} {m['unit']}" for m in data.get("tbil_series") or ()
-    )
-    return row
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -66,7 +44,7 @@ def write_csv(path: Path, rows: int) -> None:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for data in synthetic.candidates(rows, start=date(2026, 11, 1)):
-            writer.writerow(csv_row(data))
+            writer.writerow(csv_row_from_contract(data))
 
 
 def run_prescreen(path: Path, out: Path, env: dict) -> dict:

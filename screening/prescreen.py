@@ -131,6 +131,28 @@ def contract_from_csv_row(row: dict[str, str]) -> dict:
     return data
 
 
+def csv_row_from_contract(data: dict) -> dict[str, str]:
+    """A contract dict as a CSV row (the inverse of ``contract_from_csv_row``)."""
+    row: dict[str, str] = {}
+    for name, value in data.items():
+        if name in QUANTITY_COLUMNS or name == "tbil_series":
+            continue
+        if isinstance(value, bool):
+            row[name] = "yes" if value else "no"
+        else:
+            row[name] = "" if value is None else str(value)
+    for name, (unit_col, uln_col, time_col) in QUANTITY_COLUMNS.items():
+        quantity = data.get(name) or {}
+        row[name] = quantity.get("value", "")
+        for column, key in ((unit_col, "unit"), (uln_col, "uln"), (time_col, "time")):
+            if column:
+                row[column] = quantity.get(key) or ""
+    row["tbil_series"] = "; ".join(
+        f"{m['time']} {m['value']} {m['unit']}" for m in data.get("tbil_series") or ()
+    )
+    return row
+
+
 def csv_template() -> str:
     """A header and one example row for the bulk upload."""
     out = io.StringIO()
