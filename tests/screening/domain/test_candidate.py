@@ -30,16 +30,13 @@ from screening.domain.candidate import (
     parse_candidate,
 )
 from screening.domain.engine import (
-    ConditionSpec,
     CriterionKind,
-    CriterionSpec,
     Decision,
-    Operator,
     Outcome,
     evaluate,
 )
 from screening.domain.variables import CHECKLIST_ITEMS
-from trials.trial_data import CRITERIA
+from tests.screening.domain.protocol import PROTOCOL
 
 D = Decimal
 MET, NOT_MET, UNKNOWN = Outcome.MET, Outcome.NOT_MET, Outcome.UNKNOWN
@@ -48,27 +45,6 @@ TODAY = date(2026, 6, 1)
 NOW = "2026-06-01T08:00+08:00"
 
 
-def spec_from_row(row) -> CriterionSpec:
-    code, kind, _attestation, text, _text_zh, conditions = row
-    return CriterionSpec(
-        code=code,
-        kind=CriterionKind(kind),
-        conditions=tuple(
-            ConditionSpec(
-                variable=variable,
-                operator=Operator(op),
-                low=low,
-                high=high,
-                values=tuple(v.strip() for v in values.split(",") if v.strip()),
-                unit=unit,
-            )
-            for variable, op, low, high, values, unit in conditions
-        ),
-        text=text,
-    )
-
-
-PROTOCOL = tuple(spec_from_row(row) for row in CRITERIA)
 CODES = tuple(spec.code for spec in PROTOCOL)
 
 

@@ -24,34 +24,12 @@ from screening.domain.engine import (
     format_number,
 )
 from screening.domain.variables import CHECKLIST_ITEMS, VARIABLES
-from trials.trial_data import CRITERIA
+from tests.screening.domain.protocol import PROTOCOL
 
 D = Decimal
 MET, NOT_MET, UNKNOWN = Outcome.MET, Outcome.NOT_MET, Outcome.UNKNOWN
 
 
-def spec_from_row(row) -> CriterionSpec:
-    """The protocol tuple as the adapter would build it from the database row."""
-    code, kind, _attestation, text, _text_zh, conditions = row
-    return CriterionSpec(
-        code=code,
-        kind=CriterionKind(kind),
-        conditions=tuple(
-            ConditionSpec(
-                variable=variable,
-                operator=Operator(op),
-                low=low,
-                high=high,
-                values=tuple(v.strip() for v in values.split(",") if v.strip()),
-                unit=unit,
-            )
-            for variable, op, low, high, values, unit in conditions
-        ),
-        text=text,
-    )
-
-
-PROTOCOL = tuple(spec_from_row(row) for row in CRITERIA)
 BY_CODE = {spec.code: spec for spec in PROTOCOL}
 CODES = tuple(BY_CODE)
 INCLUSIONS = tuple(s.code for s in PROTOCOL if s.kind is CriterionKind.INCLUSION)
