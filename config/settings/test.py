@@ -15,3 +15,6 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# Threads of the live server and the concurrency tests must not keep
+# connections open past a test (the test database is dropped at the end).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
