@@ -213,6 +213,12 @@ def read_candidates(text: Iterable[str], *, fmt: str) -> Iterator[dict]:
         raise UnreadableFile("csv_invalid", f"not a readable CSV file: {exc}") from exc
 
 
+def uploaded_candidates(content: bytes, *, fmt: str) -> Iterator[dict]:
+    """Candidates from a stored upload (UTF-8, with or without a byte order mark)."""
+    text = content.decode("utf-8-sig")
+    return read_candidates(io.StringIO(text, newline=""), fmt=fmt)
+
+
 def prescreen(
     records: Iterable, *, criteria: CriteriaSet, today: date, details: bool = False
 ) -> Iterator[dict]:

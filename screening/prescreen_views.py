@@ -1,7 +1,5 @@
 """Bulk pre-screening upload: logged with its file, evaluated, never a decision."""
 
-import hashlib
-import io
 from collections import Counter
 
 from django import forms
@@ -19,6 +17,7 @@ from django.views.decorators.http import require_POST
 from trials.models import Trial
 
 from . import prescreen as bulk
+from . import services
 from .criteria import criteria_load
 from .exports import csv_stream
 from .models import PrescreenUpload
@@ -56,13 +55,11 @@ class UploadForm(forms.Form):
         fmt = "json" if name.endswith(".json") else "csv"
         content = upload.read()
         try:
-            text = content.decode("utf-8-sig")
+            rows = list(bulk.uploaded_candidates(content, fmt=fmt))
         except UnicodeDecodeError:
             raise forms.ValidationError(
                 _("The file is not UTF-8 text."), code="not_utf8"
             ) from None
-        try:
-            rows = list(bulk.read_candidates(io.StringIO(text, newline=""), fmt=fmt))
         except bulk.UnreadableFile as exc:
             raise forms.ValidationError(
                 UNREADABLE.get(exc.code, _("The file cannot be read.")),
@@ -74,11 +71,13 @@ class UploadForm(forms.Form):
         return upload
 
 
+def _rows(upload: PrescreenUpload):
+    return bulk.uploaded_candidates(bytes(upload.content), fmt=upload.file_format)
+
+
 def _evaluate(upload: PrescreenUpload, trial: Trial, *, details: bool = False):
-    text = bytes(upload.content).decode("utf-8-sig")
-    rows = bulk.read_candidates(io.StringIO(text, newline=""), fmt=upload.file_format)
     return bulk.prescreen(
-        rows,
+        _rows(upload),
         criteria=criteria_load(trial=trial),
         today=timezone.localdate(),
         details=details,
@@ -100,23 +99,13 @@ def upload(request, trial_slug):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         fmt, content, rows = form.parsed
-        errors = sum(
-            1
-            for result in bulk.prescreen(
-                rows, criteria=criteria_load(trial=trial), today=timezone.localdate()
-            )
-            if result.get("errors")
-        )
-        record = PrescreenUpload.objects.create(
+        record = services.prescreen_upload_record(
             trial=trial,
             user=request.user,
-            uploaded_at=timezone.now(),
-            file_name=form.cleaned_data["file"].name[:200],
+            file_name=form.cleaned_data["file"].name,
             file_format=fmt,
             content=content,
-            file_sha256=hashlib.sha256(content).hexdigest(),
-            row_count=len(rows),
-            error_count=errors,
+            rows=rows,
         )
         return redirect("screening:prescreen_results", pk=record.pk)
     recent = PrescreenUpload.objects.filter(trial=trial, user=request.user).defer(
@@ -197,9 +186,7 @@ def _result_rows(upload):
 def prefill(request, pk, row):
     """Open the screening form pre-filled with one uploaded row."""
     upload = _upload_for(request, pk)
-    text = bytes(upload.content).decode("utf-8-sig")
-    rows = bulk.read_candidates(io.StringIO(text, newline=""), fmt=upload.file_format)
-    for index, data in enumerate(rows, start=1):
+    for index, data in enumerate(_rows(upload), start=1):
         if index == row and isinstance(data, dict):
             request.session["prefill"] = data
             return redirect("screening:screen", trial_slug=upload.trial.slug)

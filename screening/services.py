@@ -1,5 +1,6 @@
 """Writes for screening: each service is one transaction, keyword-only and typed."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from trials.models import Trial
 
 from . import audit
 from .criteria import CriteriaSet, criteria_current
-from .models import CriterionOutcome, EligibilityDecision, Signature
+from .models import CriterionOutcome, EligibilityDecision, PrescreenUpload, Signature
 
 SIGN_STATEMENTS = {
     Signature.Meaning.CONFIRM: "I confirm the eligibility assessment",
@@ -314,3 +315,34 @@ def signature_record(
             _("This decision is already signed."), code="already_signed"
         ) from None
     return signature
+
+
+def prescreen_upload_record(
+    *,
+    trial: Trial,
+    user: AbstractBaseUser,
+    file_name: str,
+    file_format: str,
+    content: bytes,
+    rows: list,
+) -> PrescreenUpload:
+    """Log a bulk pre-screening upload with its file: who, when, hash, row count.
+
+    Records no decision; the rows are evaluated when the results are shown.
+    """
+    upload = PrescreenUpload(
+        trial=trial,
+        user=user,
+        uploaded_at=timezone.now(),
+        file_name=file_name[:200],
+        file_format=file_format,
+        content=content,
+        file_sha256=hashlib.sha256(content).hexdigest(),
+        row_count=len(rows),
+        error_count=contract.count_malformed(
+            rows, today=timezone.localdate(), tz=site_zone()
+        ),
+    )
+    upload.full_clean()
+    upload.save(force_insert=True)
+    return upload

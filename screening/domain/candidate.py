@@ -546,6 +546,17 @@ def parse_candidate(
     return _Parser(data, today, tz).parse()
 
 
+def count_malformed(records, *, today: date | None, tz: tzinfo) -> int:
+    """How many candidates do not fit the contract (parsing only, no evaluation)."""
+    malformed = 0
+    for data in records:
+        try:
+            parse_candidate(data, today=today, tz=tz)
+        except CandidateError:
+            malformed += 1
+    return malformed
+
+
 def _rise_note(rise: clinical.DailyRise, tz: tzinfo) -> str:
     start = rise.start.time.astimezone(tz).strftime("%m-%d %H:%M")
     end = rise.end.time.astimezone(tz).strftime("%m-%d %H:%M")
