@@ -11,8 +11,10 @@ SCREENING_TABLES = (
     "screening_screeninglogexport",
     "screening_prescreenupload",
 )
+# Added by migration 0005: each migration names the tables it protects.
+PRESCREEN_RESULT_TABLES = ("screening_prescreenresult",)
 ACCOUNTS_TABLES = ("accounts_accessevent",)
-APPEND_ONLY_TABLES = SCREENING_TABLES + ACCOUNTS_TABLES
+APPEND_ONLY_TABLES = SCREENING_TABLES + PRESCREEN_RESULT_TABLES + ACCOUNTS_TABLES
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$

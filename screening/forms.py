@@ -1,11 +1,12 @@
-"""The screening form: the shape of the answers, grouped as a coordinator works.
+"""The screening form: the registry's inputs laid out as a coordinator works.
 
-The form checks each field (numbers, units, plausibility, dates) with messages at
-the field; it then builds the input contract (the same JSON names as ``prescreen``
-and the bulk upload) that the service evaluates. It decides nothing clinical.
+Every field is derived from the input registry. The form gives the answers their
+shape and widgets (numbers are text with ``inputmode="decimal"``, so the browser
+sends exactly what was typed) and converts them to the input contract; the
+parser decides what they mean, and its problems come back to the fields the
+registry names. Form-only rules (the correction's reason, the confirmation of
+unusual values) are the form's own.
 """
-
-from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
@@ -13,209 +14,202 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from screening.domain import units
-from screening.domain.candidate import (
-    BOUNDS,
-    EARLIEST_YEAR,
-    INITIALS_RE,
-    LATEST_YEAR,
-    NUMBER_RE,
-    SCREENING_NUMBER_RE,
-    parse_bool,
-    parse_datetime,
-)
+from screening.domain import candidate as contract
 from screening.domain.engine import format_number
-from screening.domain.variables import CHECKLIST_ITEMS
+from screening.domain.inputs import (
+    CONFIRM_KEY,
+    INPUTS,
+    LAB_STATUSES,
+    MAX_SERIES,
+    NOT_DONE,
+    PART_LABELS,
+    PENDING,
+    SECTION_TITLES,
+    Input,
+    InputKind,
+    Part,
+    Section,
+    input_for_path,
+)
+from screening.domain.variables import VARIABLES
 
 from .models import Signature
+from .presentation import UNIT_LABELS, field_label, problem_text
 
-ANSWER_CHOICES = [("", _("Not answered")), ("yes", _("Yes")), ("no", _("No"))]
-
-CHECKLIST_LABELS = {
-    "able_to_communicate_and_complete": _(
-        "The subject is able to communicate well with the researchers and can "
-        "complete the study in accordance with the study regulations (I7)"
-    ),
-    "written_informed_consent": _(
-        "The subject was informed of this study and voluntarily signed the written "
-        "informed consent form (I8)"
-    ),
-    "severe_active_bleeding": _("Severe active bleeding (E1)"),
-    "dic": _("Diffuse intravascular coagulation (E1)"),
-    "allergy_blood_products_or_study_drugs": _(
-        "High degree of allergy to blood products or drugs used during treatment, "
-        "such as plasma, heparin and protamine (E2)"
-    ),
-    "circulatory_failure": _("Circulatory failure (E3)"),
-    "severe_comorbidity": _(
-        "Other severe heart, lung, blood or autoimmune disease (E5)"
-    ),
-    "diabetes": _("Diabetes (E5)"),
-    "investigator_excludes": _(
-        "May be unable to complete this study for other reasons, or the researchers "
-        "believe the subject should not be included (E6)"
-    ),
-}
-
-HE_GRADES = [
-    ("", _("Not assessed")),
-    ("0", _("0: no encephalopathy")),
-    ("1", _("I: trivial lack of awareness, shortened attention span")),
-    ("2", _("II: lethargy, disorientation for time, asterixis")),
-    ("3", _("III: somnolence to semi-stupor, confusion, gross disorientation")),
-    ("4", _("IV: coma")),
-]
-
-STAGE_CHOICES = [
-    ("", _("Not assessed")),
-    ("early", _("Early (30% < PTA ≤ 40%)")),
-    ("intermediate", _("Intermediate (20% < PTA ≤ 30%)")),
-    ("late", _("Late (PTA ≤ 20%)")),
-    ("none", _("Not liver failure")),
-]
-
-UNIT_LABELS = {
-    "umol/L": _("μmol/L"),
-    "mg/dL": _("mg/dL"),
-    "g/L": _("g/L"),
-    "g/dL": _("g/dL"),
-    "mg/L": _("mg/L"),
-    "ng/mL": _("ng/mL"),
-    "pg/mL": _("pg/mL"),
-}
+ANSWER_WORDS = {"yes": True, "no": False, PENDING: PENDING}
+STATUS_LABELS = {PENDING: _("Pending"), NOT_DONE: _("Not done")}
 
 
-def _unit_choices(analyte: str):
-    return [(u, UNIT_LABELS[u]) for u in units.accepted_units(analyte)]
+def field_name(item: Input, part: Part = Part.VALUE) -> str:
+    """The form field of an input's part: ``tbil_value``, ``tbil_unit``, ``inr``."""
+    if item.kind is InputKind.QUANTITY and part is Part.VALUE:
+        return f"{item.key}_value"
+    return item.column(part)
 
 
-class PlainDecimalField(forms.DecimalField):
-    """A decimal typed with ASCII digits and a dot: nothing else is a number here.
-
-    Django's field would also take "1_000" and other scripts' digits; a comma
-    is refused rather than guessed as a decimal separator.
-    """
-
-    def to_python(self, value):
-        if isinstance(value, str) and value.strip():
-            if not NUMBER_RE.match(value.strip()) or len(value) > 32:
-                raise forms.ValidationError(
-                    _("Enter a number with digits and a dot, for example 17.1."),
-                    code="invalid",
-                )
-        return super().to_python(value)
+def _unit_choices(item: Input):
+    return [(u, UNIT_LABELS.get(u, u)) for u in item.units]
 
 
-class PlausibleDateTimeField(forms.DateTimeField):
-    def to_python(self, value):
-        moment = super().to_python(value)
-        if moment is not None and not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-            raise forms.ValidationError(_("Implausible date."), code="implausible_date")
-        return moment
-
-
-class PlausibleDateField(forms.DateField):
-    def to_python(self, value):
-        day = super().to_python(value)
-        if day is not None and not EARLIEST_YEAR - 100 <= day.year <= LATEST_YEAR:
-            raise forms.ValidationError(_("Implausible date."), code="implausible_date")
-        return day
+def _text(label, help_text="", **attrs):
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=False,
+        max_length=64,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"autocomplete": "off", **attrs}),
+    )
 
 
 def _number(label, help_text=""):
-    return PlainDecimalField(
+    # Text, not <input type=number>: the browser would rewrite "88,4" as 884.
+    return _text(label, help_text, inputmode="decimal")
+
+
+def _moment(label, help_text=""):
+    return forms.CharField(
         label=label,
         required=False,
-        max_digits=12,
-        decimal_places=4,
+        max_length=64,
         help_text=help_text,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
 
-# Quantity fields: name -> (analyte, bound key, has unit choice, has lab ULN)
-QUANTITIES = {
-    "tbil": ("bilirubin", "tbil", True, False),
-    "creatinine": ("creatinine", "creatinine", True, False),
-    "albumin": ("albumin", "albumin", True, False),
-    "il6": ("il6", "il6", False, True),
-    "tnf_alpha": ("tnf_alpha", "tnf_alpha", False, True),
-    "crp": ("crp", "crp", True, True),
-    "pct": ("pct", "pct", False, True),
-}
-PLAIN_NUMBERS = {"pta_percent": "%", "inr": "", "sodium_mmol_l": "mmol/L"}
+def _answer_choices(item: Input):
+    return [
+        ("", _("Not answered")),
+        ("yes", _("Yes")),
+        ("no", _("No")),
+        (PENDING, _(item.pending_label)),
+    ]
 
 
-def bounds_in(analyte: str, bound_key: str, unit: str) -> tuple[Decimal, Decimal]:
-    """The plausibility bounds of a quantity in the unit the user chose."""
-    low, high = BOUNDS[bound_key]
-    canonical = units.accepted_units(analyte)[0]
-    return (
-        units.convert(analyte, low, canonical, unit),
-        units.convert(analyte, high, canonical, unit),
+def _codes_by_input(criteria) -> dict[str, list[str]]:
+    """Which criterion codes read each input, from the active criteria."""
+    codes: dict[str, list[str]] = {}
+    for spec in criteria.specs if criteria else ():
+        for condition in spec.conditions:
+            for key in VARIABLES[condition.variable].inputs:
+                if spec.code not in codes.setdefault(key, []):
+                    codes[key].append(spec.code)
+    return codes
+
+
+def _default_limits(criteria) -> dict[str, str]:
+    """A marker's threshold in the active criteria, for its help text."""
+    limits = {}
+    for spec in criteria.specs if criteria else ():
+        for condition in spec.conditions:
+            variable = VARIABLES[condition.variable]
+            if variable.has_lab_uln and condition.low is not None:
+                limits[variable.inputs[0]] = format_number(condition.low)
+    return limits
+
+
+def _fields_of(item: Input, label: str, limits: dict[str, str]):
+    """(name, field) pairs for one input, in the order the form shows them."""
+    if item.kind is InputKind.TEXT:
+        return [(item.key, _text(label, _(item.help) if item.help else ""))]
+    if item.kind is InputKind.DATE:
+        return [
+            (
+                item.key,
+                forms.CharField(
+                    label=label,
+                    required=False,
+                    max_length=64,
+                    widget=forms.DateInput(attrs={"type": "date"}),
+                ),
+            )
+        ]
+    if item.kind is InputKind.CHOICE:
+        widget = forms.RadioSelect if item.radio else forms.Select
+        choices = [("", _("Not assessed"))] + [
+            (o.value, _(o.label)) for o in item.options
+        ]
+        return [
+            (
+                item.key,
+                forms.ChoiceField(
+                    label=label, choices=choices, required=False, widget=widget
+                ),
+            )
+        ]
+    if item.kind is InputKind.ANSWER:
+        return [
+            (
+                item.key,
+                forms.ChoiceField(
+                    label=label,
+                    choices=_answer_choices(item),
+                    required=False,
+                    widget=forms.RadioSelect(attrs={"class": "checklist"}),
+                ),
+            )
+        ]
+    unit = item.canonical_unit
+    shown_unit = UNIT_LABELS.get(unit, unit)
+    value_label = f"{label} ({shown_unit})" if unit and len(item.units) == 1 else label
+    fields = [
+        (field_name(item), _number(value_label, _(item.help) if item.help else ""))
+    ]
+    if Part.UNIT in item.parts:
+        fields.append(
+            (
+                field_name(item, Part.UNIT),
+                forms.ChoiceField(
+                    label=_(PART_LABELS[Part.UNIT]), choices=_unit_choices(item)
+                ),
+            )
+        )
+    if Part.ULN in item.parts:
+        limit = limits.get(item.key)
+        help_text = (
+            _(
+                "Optional, in the same unit; without it the protocol's %(limit)s "
+                "applies."
+            )
+            % {"limit": f"{limit} {shown_unit}"}
+            if limit
+            else _("Optional, in the same unit.")
+        )
+        fields.append(
+            (field_name(item, Part.ULN), _number(_(PART_LABELS[Part.ULN]), help_text))
+        )
+    fields.append((field_name(item, Part.TIME), _moment(_(PART_LABELS[Part.TIME]))))
+    fields.append(
+        (
+            field_name(item, Part.STATUS),
+            forms.ChoiceField(
+                label=_("Not available because"),
+                choices=[("", "—")] + [(s, STATUS_LABELS[s]) for s in LAB_STATUSES],
+                required=False,
+            ),
+        )
     )
-
-
-def _implausible(low: Decimal, high: Decimal, unit: str) -> forms.ValidationError:
-    message = (
-        _("Implausible value: must be between %(low)s and %(high)s %(unit)s.")
-        if unit
-        else _("Implausible value: must be between %(low)s and %(high)s.")
-    )
-    return forms.ValidationError(
-        message,
-        code="implausible",
-        params={
-            "low": format_number(low),
-            "high": format_number(high),
-            "unit": UNIT_LABELS.get(unit, unit),
-        },
-    )
+    return fields
 
 
 class TbilMeasurementForm(forms.Form):
-    time = PlausibleDateTimeField(
-        label=_("Measured at"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
+    time = _moment(_("Measured at"))
     value = _number(_("TBil"))
-    unit = forms.ChoiceField(label=_("Unit"), choices=_unit_choices("bilirubin"))
-
-    def clean(self):
-        data = super().clean()
-        value, moment = data.get("value"), data.get("time")
-        if value is None and moment is None:
-            return data
-        if value is None and "value" not in self.errors:
-            self.add_error(
-                "value", forms.ValidationError(_("Enter the value."), code="required")
-            )
-        if moment is None and "time" not in self.errors:
-            self.add_error(
-                "time",
-                forms.ValidationError(
-                    _("Enter when it was measured."), code="required"
-                ),
-            )
-        elif moment is not None and moment > timezone.now():
-            self.add_error(
-                "time",
-                forms.ValidationError(_("This is in the future."), code="future"),
-            )
-        if value is not None and data.get("unit"):
-            low, high = bounds_in("bilirubin", "tbil", data["unit"])
-            if not low <= value <= high:
-                self.add_error("value", _implausible(low, high, data["unit"]))
-        return data
+    unit = forms.ChoiceField(
+        label=_("Unit"), choices=_unit_choices(INPUTS["tbil"]), required=False
+    )
 
     def measurement(self) -> dict | None:
-        data = self.cleaned_data
-        if not data or data.get("value") is None:
+        data = self.cleaned_data if self.is_valid() else {}
+        if (
+            not (data.get("time") or "").strip()
+            and not (data.get("value") or "").strip()
+        ):
             return None
         return {
-            "time": data["time"].isoformat(),
-            "value": format(data["value"], "f"),
-            "unit": data["unit"],
+            "time": data.get("time"),
+            "value": data.get("value"),
+            "unit": data.get("unit"),
         }
 
 
@@ -228,105 +222,50 @@ class BaseTbilSeriesFormSet(forms.BaseFormSet):
                 _("Invalid form data."), code="invalid_management_form"
             )
 
+    def measurements(self) -> list[dict]:
+        return [m for f in self.forms if (m := f.measurement()) is not None]
+
 
 TbilSeriesFormSet = forms.formset_factory(
     TbilMeasurementForm,
     formset=BaseTbilSeriesFormSet,
     extra=2,
-    max_num=20,
+    max_num=MAX_SERIES,
     validate_max=True,
-    absolute_max=20,
+    absolute_max=MAX_SERIES,
 )
 
 
 class ScreeningForm(forms.Form):
-    screening_number = forms.RegexField(
-        label=_("Screening number"),
-        regex=SCREENING_NUMBER_RE,
-        max_length=12,
-        help_text=_("Site format, for example 01-001."),
-        error_messages={
-            "invalid": _("Use the site's format, for example 01-001."),
-        },
-    )
-    initials = forms.CharField(
-        label=_("Initials"),
-        max_length=4,
-        required=False,
-        help_text=_("1 to 4 letters, no names."),
-    )
-    sex = forms.ChoiceField(
-        label=_("Sex"),
-        choices=[("", "---------"), ("M", _("Male")), ("F", _("Female"))],
-    )
-    date_of_birth = PlausibleDateField(
-        label=_("Date of birth"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    screening_date = PlausibleDateField(
-        label=_("Screening date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    """Every registry input as form fields; ``to_contract`` gives the contract."""
 
-    tbil_value = _number(_("Current total bilirubin (TBil)"))
-    tbil_unit = forms.ChoiceField(label=_("Unit"), choices=_unit_choices("bilirubin"))
-    tbil_time = PlausibleDateTimeField(
-        label=_("Measured at"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text=_("Needed to compute the daily rise with earlier measurements."),
-    )
-    pta_percent = _number(_("Prothrombin activity (PTA, %)"))
-    inr = _number(_("INR"))
-    creatinine_value = _number(_("Creatinine"))
-    creatinine_unit = forms.ChoiceField(
-        label=_("Unit"), choices=_unit_choices("creatinine")
-    )
-    dialysis_twice_past_week = forms.ChoiceField(
-        label=_("Dialysis at least twice, or 24 hours of CVVHD, in the past week"),
-        choices=ANSWER_CHOICES,
-        required=False,
-        widget=forms.RadioSelect,
-    )
-    sodium_mmol_l = _number(_("Sodium (mmol/L)"))
-    albumin_value = _number(_("Albumin"))
-    albumin_unit = forms.ChoiceField(label=_("Unit"), choices=_unit_choices("albumin"))
-
-    he_grade = forms.ChoiceField(
-        label=_("Hepatic encephalopathy (West Haven grade)"),
-        choices=HE_GRADES,
-        required=False,
-        widget=forms.RadioSelect,
-    )
-
-    il6_value = _number(_("IL-6 (pg/mL)"))
-    il6_uln = _number(_("Lab upper limit (pg/mL)"), _("Optional; default 7."))
-    tnf_alpha_value = _number(_("TNF-α (pg/mL)"))
-    tnf_alpha_uln = _number(_("Lab upper limit (pg/mL)"), _("Optional; default 8.1."))
-    crp_value = _number(_("CRP"))
-    crp_unit = forms.ChoiceField(label=_("Unit"), choices=_unit_choices("crp"))
-    crp_uln = _number(
-        _("Lab upper limit"), _("Optional, in the same unit; default 10 mg/L.")
-    )
-    pct_value = _number(_("PCT (ng/mL)"))
-    pct_uln = _number(_("Lab upper limit (ng/mL)"), _("Optional; default 0.05."))
-
-    liver_failure_stage = forms.ChoiceField(
-        label=_("Liver failure stage (clinician's assessment)"),
-        choices=STAGE_CHOICES,
-        required=False,
-    )
-
-    def __init__(self, *args, series=None, correction=False, **kwargs):
+    def __init__(self, *args, series=None, correction=False, criteria=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.series = series
-        for item in CHECKLIST_ITEMS:
-            self.fields[item] = forms.ChoiceField(
-                label=CHECKLIST_LABELS[item],
-                choices=ANSWER_CHOICES,
-                required=False,
-                widget=forms.RadioSelect(attrs={"class": "checklist"}),
-            )
+        self.unusual: list[contract.Unusual] = []
+        codes = _codes_by_input(criteria)
+        limits = _default_limits(criteria)
+        self.sections: dict[Section, list[list[str]]] = {}
+        for key, item in INPUTS.items():
+            if item.kind is InputKind.SERIES:
+                self.sections.setdefault(item.section, []).append([key])
+                continue
+            label = _(item.label)
+            if codes.get(key) and item.kind is InputKind.ANSWER:
+                label = f"{label} ({', '.join(codes[key])})"
+            names = []
+            for name, field in _fields_of(item, label, limits):
+                self.fields[name] = field
+                names.append(name)
+            self.sections.setdefault(item.section, []).append(names)
+        for key in ("screening_number", "screening_date", "sex"):
+            self.fields[key].required = INPUTS[key].required
+        self.fields[CONFIRM_KEY] = forms.MultipleChoiceField(
+            label=_("I have checked these unusual values and confirm them"),
+            choices=[(k, _(i.label)) for k, i in INPUTS.items() if i.typical],
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+        )
         if correction:
             self.fields["supersede_reason"] = forms.CharField(
                 label=_("Reason for the correction or re-screen"),
@@ -334,255 +273,233 @@ class ScreeningForm(forms.Form):
                 max_length=1000,
             )
             self.fields["screening_number"].disabled = True
+        self.correction = correction
         self.helper = FormHelper(self)
         self.helper.form_tag = False
-        self.helper.layout = self._layout(correction)
+        self.helper.layout = self._layout()
 
-    def _layout(self, correction: bool) -> Layout:
-        def row(*names, widths=None):
-            widths = widths or [12 // len(names)] * len(names)
-            return Row(
-                *(
-                    Column(name, css_class=f"col-md-{width}")
-                    for name, width in zip(names, widths, strict=True)
+    def _layout(self) -> Layout:
+        parts = []
+        if self.correction:
+            parts.append(Fieldset(_("Correction"), "supersede_reason"))
+        for section, groups in self.sections.items():
+            rows = []
+            for names in groups:
+                if names == ["tbil_series"]:
+                    rows.append(HTML('{% include "screening/_tbil_series.html" %}'))
+                elif len(names) == 1:
+                    rows.append(names[0])
+                else:
+                    rows.append(Row(*(Column(n, css_class="col-md") for n in names)))
+            if section is Section.CHECKLIST:
+                rows = [Div(*rows, css_class="checklist-items")]
+            parts.append(Fieldset(_(SECTION_TITLES[section]), *rows))
+        confirmed = (
+            self.data.getlist(CONFIRM_KEY) if hasattr(self.data, "getlist") else []
+        )
+        if self.unusual or confirmed:
+            shown = {u.key for u in self.unusual} | set(confirmed)
+            values = {
+                u.key: f"{u.value} {UNIT_LABELS.get(u.unit, u.unit)}".strip()
+                for u in self.unusual
+            }
+            field = self.fields[CONFIRM_KEY]
+            field.choices = [
+                (k, f"{label}: {values[k]}" if values.get(k) else label)
+                for k, label in field.choices
+                if k in shown
+            ]
+            parts.append(
+                Div(
+                    CONFIRM_KEY,
+                    css_class="alert alert-warning",
+                    css_id="confirm-unusual",
                 )
             )
-
-        parts = []
-        if correction:
-            parts.append(Fieldset(_("Correction"), "supersede_reason"))
-        parts += [
-            Fieldset(
-                _("Identification"),
-                row("screening_number", "initials", "sex"),
-                row("date_of_birth", "screening_date"),
-            ),
-            Fieldset(
-                _("Liver function"),
-                row("tbil_value", "tbil_unit", "tbil_time", widths=[5, 2, 5]),
-                HTML('{% include "screening/_tbil_series.html" %}'),
-                row("pta_percent", "inr"),
-                row("creatinine_value", "creatinine_unit", widths=[8, 4]),
-                "dialysis_twice_past_week",
-                row("sodium_mmol_l", "albumin_value", "albumin_unit", widths=[5, 5, 2]),
-            ),
-            Fieldset(_("Encephalopathy"), "he_grade"),
-            Fieldset(
-                _("Inflammation"),
-                row("il6_value", "il6_uln"),
-                row("tnf_alpha_value", "tnf_alpha_uln"),
-                row("crp_value", "crp_unit", "crp_uln", widths=[5, 2, 5]),
-                row("pct_value", "pct_uln"),
-            ),
-            Fieldset(_("Stage"), "liver_failure_stage"),
-            Fieldset(
-                _("Checklist"),
-                Div(*CHECKLIST_ITEMS, css_class="checklist-items"),
-            ),
-            Submit("submit", _("Check eligibility and record")),
-        ]
+        parts.append(Submit("submit", _("Check eligibility and record")))
         return Layout(*parts)
 
-    def clean_initials(self):
-        initials = self.cleaned_data["initials"].strip().upper()
-        if initials and not INITIALS_RE.match(initials):
-            raise forms.ValidationError(
-                _("Use 1 to 4 letters A-Z."), code="invalid_initials"
-            )
-        return initials
+    def to_contract(self) -> dict:
+        """The answers under the contract's names, exactly as typed."""
+        data = self.cleaned_data
+        contract_data: dict = {}
+        for key, item in INPUTS.items():
+            if item.kind is InputKind.SERIES:
+                contract_data[key] = self.series.measurements() if self.series else []
+            elif item.is_lab:
+                contract_data[key] = _lab_contract(item, data)
+            elif item.kind is InputKind.ANSWER:
+                contract_data[key] = ANSWER_WORDS.get(data.get(key))
+            else:
+                value = data.get(key)
+                contract_data[key] = value if value not in ("", None) else None
+        if data.get(CONFIRM_KEY):
+            contract_data[CONFIRM_KEY] = list(data[CONFIRM_KEY])
+        return contract_data
 
-    def clean_screening_date(self):
-        value = self.cleaned_data["screening_date"]
-        if value > timezone.localdate():
-            raise forms.ValidationError(
-                _("The screening date is in the future."), code="future"
-            )
-        return value
-
-    def clean_tbil_time(self):
-        value = self.cleaned_data["tbil_time"]
-        if value is not None and value > timezone.now():
-            raise forms.ValidationError(_("This is in the future."), code="future")
-        return value
-
-    def clean(self):
-        data = super().clean()
-        dob, screened = data.get("date_of_birth"), data.get("screening_date")
-        if dob and screened:
-            if dob > screened:
-                self.add_error(
-                    "date_of_birth",
-                    forms.ValidationError(
-                        _("The date of birth is after the screening date."),
-                        code="dob_after_screening",
-                    ),
-                )
-            elif screened.year - dob.year > 121 or (
-                screened.year - dob.year == 121
-                and (screened.month, screened.day) >= (dob.month, dob.day)
-            ):
-                self.add_error(
-                    "date_of_birth",
-                    forms.ValidationError(
-                        _("Implausible: age over 120 years."), code="implausible"
-                    ),
-                )
-        for name, (analyte, bound_key, _unit, has_uln) in QUANTITIES.items():
-            value = data.get(f"{name}_value")
-            unit = data.get(f"{name}_unit") or units.accepted_units(analyte)[0]
-            if value is not None:
-                low, high = bounds_in(analyte, bound_key, unit)
-                if not low <= value <= high:
-                    self.add_error(f"{name}_value", _implausible(low, high, unit))
-            uln = data.get(f"{name}_uln") if has_uln else None
-            if uln is not None and uln <= 0:
-                self.add_error(
-                    f"{name}_uln",
-                    forms.ValidationError(
-                        _("The upper limit of normal must be above 0."),
-                        code="uln_not_positive",
-                    ),
-                )
-            if uln is not None and value is None and f"{name}_value" not in self.errors:
-                self.add_error(
-                    f"{name}_value",
-                    forms.ValidationError(
-                        _("Enter the value that goes with this limit."),
-                        code="required",
-                    ),
-                )
-        for name, unit in PLAIN_NUMBERS.items():
-            value = data.get(name)
-            low, high = BOUNDS[name]
-            if value is not None and not low <= value <= high:
-                self.add_error(name, _implausible(low, high, unit))
-        self._check_series_order(data.get("tbil_time"))
-        return data
-
-    def _series_forms(self):
-        if self.series is None or not self.series.is_valid():
-            return []
-        return [f for f in self.series.forms if f.measurement() is not None]
-
-    def _check_series_order(self, current_time):
-        if current_time is None:
-            return
-        for form in self._series_forms():
-            if form.cleaned_data["time"] > current_time:
-                form.add_error(
-                    "time",
-                    forms.ValidationError(
-                        _("An earlier measurement is later than the current TBil."),
-                        code="series_after_current",
-                    ),
-                )
+    def add_problems(self, error: contract.CandidateError) -> None:
+        """Put the parser's problems on the fields the registry names."""
+        for path, problems in error.problems.items():
+            item, index, part = input_for_path(path)
+            errors = [
+                forms.ValidationError(problem_text(p), code=p["code"]) for p in problems
+            ]
+            for p in problems:
+                if p["code"] == "unusual":
+                    params = p["params"]
+                    self.unusual.append(
+                        contract.Unusual(
+                            params.get("input", ""),
+                            path,
+                            params.get("value", ""),
+                            params.get("unit", ""),
+                        )
+                    )
+            target, name = self, None
+            if item is not None and item.kind is InputKind.SERIES:
+                rows = self.series.forms if self.series else []
+                if index is not None and index < len(rows):
+                    target, name = rows[index], part.value or "value"
+            elif item is not None:
+                name = field_name(item, part)
+            if name in target.fields:
+                for e in errors:
+                    target.add_error(name, e)
+            if target is not self or name not in self.fields:
+                label = field_label(path)
                 self.add_error(
                     None,
                     forms.ValidationError(
-                        _("An earlier TBil measurement is later than the current one."),
-                        code="series_after_current",
+                        f"{label}: {'; '.join(e.message for e in errors)}",
+                        code=problems[0]["code"],
                     ),
                 )
+        if self.unusual:
+            self.helper.layout = self._layout()
 
-    def to_contract(self) -> dict:
-        """The cleaned answers under the input contract's names, units included."""
-        data = self.cleaned_data
 
-        def num(value):
-            return None if value is None else format(value, "f")
-
-        def answer(value):
-            return {"yes": True, "no": False}.get(value)
-
-        contract: dict = {
-            "screening_number": data["screening_number"],
-            "initials": data.get("initials") or None,
-            "sex": data.get("sex") or None,
-            "date_of_birth": (
-                data["date_of_birth"].isoformat() if data.get("date_of_birth") else None
-            ),
-            "screening_date": data["screening_date"].isoformat(),
-            "liver_failure_stage": data.get("liver_failure_stage") or None,
-            "pta_percent": num(data.get("pta_percent")),
-            "inr": num(data.get("inr")),
-            "sodium_mmol_l": num(data.get("sodium_mmol_l")),
-            "he_grade": int(data["he_grade"]) if data.get("he_grade") else None,
-            "dialysis_twice_past_week": answer(data.get("dialysis_twice_past_week")),
-            "tbil_series": [f.measurement() for f in self._series_forms()],
-        }
-        for name, (analyte, _bound, has_unit, has_uln) in QUANTITIES.items():
-            value = data.get(f"{name}_value")
-            if value is None:
-                contract[name] = None
-                continue
-            quantity = {
-                "value": num(value),
-                "unit": data[f"{name}_unit"]
-                if has_unit
-                else units.accepted_units(analyte)[0],
-            }
-            if has_uln and data.get(f"{name}_uln") is not None:
-                quantity["uln"] = num(data[f"{name}_uln"])
-            if name == "tbil" and data.get("tbil_time") is not None:
-                quantity["time"] = data["tbil_time"].isoformat()
-            contract[name] = quantity
-        for item in CHECKLIST_ITEMS:
-            contract[item] = answer(data.get(item))
-        return contract
+def _lab_contract(item: Input, data: dict):
+    parts = {
+        (part.value or "value"): (data.get(field_name(item, part)) or "").strip()
+        for part in (*item.parts, Part.STATUS)
+    }
+    given = {k: v for k, v in parts.items() if v}
+    if item.kind is InputKind.QUANTITY and set(given) <= {"unit"}:
+        return None
+    if not given:
+        return None
+    if set(given) == {"value"} and item.kind is InputKind.NUMBER:
+        return given["value"]
+    if item.kind is InputKind.QUANTITY and "unit" not in given and "value" in given:
+        given["unit"] = item.canonical_unit
+    return given
 
 
 def initial_from_contract(entered: dict) -> tuple[dict, list[dict]]:
-    """Form and series initial values from a recorded or uploaded contract dict."""
+    """Form and series initial values from a recorded or uploaded contract dict.
+
+    Only what the form can show is taken; a malformed value (a crafted
+    pre-fill) is left out rather than breaking the form.
+    """
     initial: dict = {}
-    for key in (
-        "screening_number",
-        "initials",
-        "sex",
-        "date_of_birth",
-        "screening_date",
-        "liver_failure_stage",
-        "pta_percent",
-        "inr",
-        "sodium_mmol_l",
-    ):
-        if entered.get(key) is not None:
-            initial[key] = entered[key]
-    if entered.get("he_grade") is not None:
-        initial["he_grade"] = str(entered["he_grade"])
-    for item in (*CHECKLIST_ITEMS, "dialysis_twice_past_week"):
-        # Uploaded files say "no" as text: parse, never test for truth.
-        try:
-            answer = parse_bool(entered.get(item))
-        except ValueError:
-            answer = None
-        if answer is not None:
-            initial[item] = "yes" if answer else "no"
-    for name in QUANTITIES:
-        quantity = entered.get(name)
-        if isinstance(quantity, dict):
-            for part in ("value", "unit", "uln"):
-                if quantity.get(part) is not None:
-                    initial[f"{name}_{part}"] = quantity[part]
-            if quantity.get("time") is not None:
-                initial[f"{name}_time"] = _local_input(quantity["time"])
-    series = [
-        {
-            "time": _local_input(m.get("time")),
-            "value": m.get("value"),
-            "unit": m.get("unit"),
-        }
-        for m in entered.get("tbil_series") or []
-        if isinstance(m, dict)
-    ]
+    series: list[dict] = []
+    if not isinstance(entered, dict):
+        return initial, series
+    for key, item in INPUTS.items():
+        value = entered.get(key)
+        if value is None:
+            continue
+        if item.kind is InputKind.SERIES:
+            if isinstance(value, list):
+                series = [
+                    {
+                        "time": _local_input(m.get("time")),
+                        "value": _cell(m.get("value")),
+                        "unit": _cell(m.get("unit")),
+                    }
+                    for m in value[:MAX_SERIES]
+                    if isinstance(m, dict)
+                ]
+        elif item.is_lab:
+            parts = value if isinstance(value, dict) else {"value": value}
+            for part in (*item.parts, Part.STATUS):
+                cell = parts.get(part.value or "value")
+                if cell is not None and not isinstance(cell, dict | list):
+                    text = _cell(cell)
+                    if part is Part.TIME:
+                        text = _local_input(text)
+                    if part is Part.VALUE and parts.get("comparator"):
+                        text = parts["comparator"] + text
+                    initial[field_name(item, part)] = text
+        elif item.kind is InputKind.ANSWER:
+            try:
+                answer = contract.parse_answer(value)
+            except ValueError:
+                continue
+            if answer is not None:
+                initial[key] = {True: "yes", False: "no"}.get(answer, answer)
+        elif item.kind is InputKind.CHOICE:
+            # A file may say "中期" or "Ⅱ级": the form offers the option itself.
+            chosen = contract.read_choice(key, value)
+            if chosen is None and isinstance(value, str | int):
+                chosen = str(value)
+            if chosen is not None:
+                initial[key] = chosen
+        elif isinstance(value, str | int) and not isinstance(value, bool):
+            initial[key] = str(value)
+    if isinstance(entered.get(CONFIRM_KEY), list):
+        initial[CONFIRM_KEY] = [k for k in entered[CONFIRM_KEY] if k in INPUTS]
     return initial, series
 
 
-def _local_input(moment: str | None) -> str | None:
+def post_data_from_contract(entered: dict) -> dict[str, str]:
+    """What a browser posts for a contract candidate: the form's fields as text.
+
+    The one builder of valid form data, shared by tests and benchmarks.
+    """
+    initial, series = initial_from_contract(entered)
+    data: dict[str, str] = {}
+    for item in INPUTS.values():
+        if item.kind is InputKind.SERIES:
+            continue
+        parts = (*item.parts, Part.STATUS) if item.is_lab else (Part.VALUE,)
+        for part in parts:
+            name = field_name(item, part)
+            data[name] = initial.get(name, "")
+        if Part.UNIT in item.parts and not data[field_name(item, Part.UNIT)]:
+            data[field_name(item, Part.UNIT)] = item.canonical_unit
+    for name in ("time", "value", "unit"):
+        data.update(
+            {f"series-{i}-{name}": row[name] or "" for i, row in enumerate(series)}
+        )
+    data.update(
+        {
+            "series-TOTAL_FORMS": str(max(len(series), 1)),
+            "series-INITIAL_FORMS": "0",
+            "series-MIN_NUM_FORMS": "0",
+            "series-MAX_NUM_FORMS": str(MAX_SERIES),
+        }
+    )
+    confirmed = initial.get(CONFIRM_KEY)
+    if confirmed:
+        data[CONFIRM_KEY] = confirmed
+    return data
+
+
+def _cell(value) -> str:
+    if isinstance(value, bool):
+        return ""
+    return "" if value is None else str(value)[:64]
+
+
+def _local_input(moment) -> str:
     """An ISO date-time as a datetime-local input shows it, in the site's zone."""
+    if not isinstance(moment, str):
+        return ""
     try:
-        parsed = parse_datetime(moment, timezone.get_current_timezone())
+        parsed = contract.parse_datetime(moment, timezone.get_current_timezone())
     except ValueError:
-        return moment
+        return moment[:64]
     return timezone.localtime(parsed).strftime("%Y-%m-%dT%H:%M")
 
 

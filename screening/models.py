@@ -261,6 +261,12 @@ class PrescreenUpload(models.Model):
     content = models.BinaryField(_("file as uploaded"))
     row_count = models.PositiveIntegerField(_("rows"))
     error_count = models.PositiveIntegerField(_("rows with errors"))
+    summary = models.JSONField(
+        _("rows per decision"), default=dict, blank=True, editable=False
+    )
+    criteria_snapshot = models.JSONField(
+        _("criteria as evaluated"), default=list, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("pre-screening upload")
@@ -270,3 +276,43 @@ class PrescreenUpload(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.row_count})"
+
+
+class PrescreenResult(models.Model):
+    """One row of a pre-screening upload, evaluated once when it was uploaded.
+
+    Pages and downloads read these rows; they never evaluate the file again.
+    """
+
+    ERROR = "ERROR"
+
+    upload = models.ForeignKey(
+        PrescreenUpload,
+        on_delete=models.PROTECT,
+        related_name="results",
+        verbose_name=_("upload"),
+    )
+    row = models.PositiveIntegerField(_("row"))
+    screening_number = models.CharField(_("screening number"), max_length=20)
+    decision = models.CharField(_("decision"), max_length=10)
+    result = models.JSONField(_("result"))
+    entered = models.JSONField(_("values as given"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pre-screening result")
+        verbose_name_plural = _("pre-screening results")
+        default_permissions = ()
+        ordering = ["upload", "row"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["upload", "row"], name="prescreen_result_unique_row"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["upload", "decision", "row"], name="prescreen_result_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.upload_id}:{self.row} {self.decision}"

@@ -1,195 +1,230 @@
-"""Pre-screening many candidates from a file: evaluated, reported, never recorded.
+"""Pre-screening files: read as hospitals export them, evaluated, never recorded.
 
-Used by the ``prescreen`` command and the bulk upload page. Rows stream through:
-nothing holds the whole file's results at once.
+Used by the ``prescreen`` command and the bulk upload page. The columns, their
+Chinese headers and the example row come from the input registry. A file is
+refused as a whole when its header names a column the registry does not know,
+or one twice; a row whose cell count differs from the header's is an error of
+that row; blank rows are skipped. UTF-8 (with or without a byte order mark) and
+GB18030 (which includes GBK) are read; anything else is refused by name.
 """
 
 import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from datetime import date
+
+from django.utils.translation import gettext_lazy as _
 
 from screening.domain import candidate as contract
-from screening.domain.engine import Evaluation, evaluate
-from screening.domain.variables import CHECKLIST_ITEMS
-
-from .criteria import CriteriaSet
-from .exports import spreadsheet_safe
-from .services import computed_values, site_zone
-
-QUANTITY_COLUMNS = {
-    "tbil": ("tbil_unit", None, "tbil_time"),
-    "creatinine": ("creatinine_unit", None, None),
-    "albumin": ("albumin_unit", None, None),
-    "il6": (None, "il6_uln", None),
-    "tnf_alpha": (None, "tnf_alpha_uln", None),
-    "crp": ("crp_unit", "crp_uln", None),
-    "pct": (None, "pct_uln", None),
-}
-CSV_COLUMNS = [
-    "screening_number",
-    "initials",
-    "sex",
-    "date_of_birth",
-    "screening_date",
-    "liver_failure_stage",
-    "tbil",
-    "tbil_unit",
-    "tbil_time",
-    "tbil_series",
-    "pta_percent",
-    "inr",
-    "creatinine",
-    "creatinine_unit",
-    "dialysis_twice_past_week",
-    "sodium_mmol_l",
-    "albumin",
-    "albumin_unit",
-    "he_grade",
-    "il6",
-    "il6_uln",
-    "tnf_alpha",
-    "tnf_alpha_uln",
-    "crp",
-    "crp_unit",
-    "crp_uln",
-    "pct",
-    "pct_uln",
-    *CHECKLIST_ITEMS,
-]
-RESULT_COLUMNS = [
-    "row",
-    "screening_number",
-    "decision",
-    "age_years",
-    "meld",
-    "meld_na",
-    "meld_3",
-    "tbil_umol_l",
-    "tbil_max_rise_per_day",
-    "blocking",
-    "missing",
-    "to_collect",
-    "reasons",
-    "errors",
-]
-MAX_CELL = 2000
-# Columns that map one to one onto a contract key (not parts of a quantity).
-_PLAIN_COLUMNS = tuple(
-    name
-    for name in CSV_COLUMNS
-    if name not in QUANTITY_COLUMNS
-    and not any(name in parts for parts in QUANTITY_COLUMNS.values())
+from screening.domain.engine import format_number
+from screening.domain.inputs import (
+    INPUTS,
+    Input,
+    InputKind,
+    Part,
+    column_index,
+    example_candidate,
 )
+
+from .assessment import RowAssessment, computed_values
+from .exports import spreadsheet_safe
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+# The result file's columns, and their headers in the page's language.
+RESULT_HEADERS = {
+    "row": _("Row"),
+    "screening_number": _("Screening number"),
+    "decision": _("Decision"),
+    "age_years": _("Age (completed years)"),
+    "meld": _("MELD"),
+    "meld_na": _("MELD-Na (information only)"),
+    "meld_3": _("MELD 3.0 (information only)"),
+    "tbil_umol_l": _("Current TBil (μmol/L)"),
+    "tbil_max_rise_per_day": _("Largest daily TBil rise (μmol/L/day)"),
+    "blocking": _("Blocking criteria"),
+    "missing": _("Undecided criteria"),
+    "to_collect": _("To collect"),
+    "reasons": _("Reasons"),
+    "errors": _("Errors"),
+}
+RESULT_COLUMNS = list(RESULT_HEADERS)
 
 
 class UnreadableFile(ValueError):
-    """The file cannot be read as a list of candidates at all (``code`` says why)."""
+    """The file cannot be read as candidates at all (``code`` and ``names`` say why)."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, names: Iterable[str] = ()):
         super().__init__(message)
         self.code = code
+        self.names = tuple(names)
+
+
+def csv_columns() -> list[str]:
+    """The template's columns, in registry order (English names)."""
+    return [item.column(part) for item in INPUTS.values() for part in item.parts]
+
+
+CSV_COLUMNS = csv_columns()
+
+
+def csv_text(candidates: Iterable[dict]) -> str:
+    """Candidates of the contract as a CSV file's text (the template's columns)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    for data in candidates:
+        writer.writerow(csv_row_from_contract(data))
+    return out.getvalue()
+
+
+def _column_header(item: Input, part: Part, chinese: bool) -> str:
+    return item.zh_column(part) if chinese else item.column(part)
+
+
+def _series_cell(measurements) -> str:
+    return "; ".join(
+        f"{m['time']} {m['value']} {m['unit']}" for m in measurements or ()
+    )
 
 
 def _series_from_cell(cell: str) -> list[dict] | str:
-    """'TIME VALUE UNIT; TIME VALUE UNIT' -> measurements; the cell if malformed."""
+    """'TIME VALUE UNIT; ...' -> measurements (the time may hold a space)."""
     items = []
     for part in cell.split(";"):
         if not part.strip():
             continue
         pieces = part.split()
-        if len(pieces) != 3:
+        if len(pieces) < 3:
             return cell
-        items.append({"time": pieces[0], "value": pieces[1], "unit": pieces[2]})
+        items.append(
+            {"time": " ".join(pieces[:-2]), "value": pieces[-2], "unit": pieces[-1]}
+        )
     return items
 
 
-def contract_from_csv_row(row: dict[str, str]) -> dict:
-    """A CSV row (columns of CSV_COLUMNS) as a candidate in the input contract."""
-    cells = {
-        k.strip(): (v or "").strip()[:MAX_CELL]
-        for k, v in row.items()
-        if isinstance(k, str)
-    }
-    data: dict = {name: cells.get(name) or None for name in _PLAIN_COLUMNS}
-    for name, (unit_col, uln_col, time_col) in QUANTITY_COLUMNS.items():
-        value = cells.get(name)
-        if not value:
-            data[name] = None
-            continue
-        quantity = {"value": value}
-        if unit_col:
-            quantity["unit"] = cells.get(unit_col) or None
-        if uln_col and cells.get(uln_col):
-            quantity["uln"] = cells[uln_col]
-        if time_col and cells.get(time_col):
-            quantity["time"] = cells[time_col]
-        data[name] = quantity
-    if data.get("tbil_series"):
-        data["tbil_series"] = _series_from_cell(data["tbil_series"])
-    return data
+def _answer_cell(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
 
 
 def csv_row_from_contract(data: dict) -> dict[str, str]:
-    """A contract dict as a CSV row (the inverse of ``contract_from_csv_row``)."""
+    """A contract dict as CSV cells by column (the inverse of the reader)."""
     row: dict[str, str] = {}
-    for name, value in data.items():
-        if name in QUANTITY_COLUMNS or name == "tbil_series":
-            continue
-        if isinstance(value, bool):
-            row[name] = "yes" if value else "no"
+    for key, item in INPUTS.items():
+        value = data.get(key)
+        if item.kind is InputKind.SERIES:
+            row[item.column()] = _series_cell(value)
+        elif item.is_lab:
+            parts = value if isinstance(value, dict) else {"value": value}
+            for part in item.parts:
+                cell = parts.get(part.value or "value")
+                row[item.column(part)] = "" if cell is None else str(cell)
         else:
-            row[name] = "" if value is None else str(value)
-    for name, (unit_col, uln_col, time_col) in QUANTITY_COLUMNS.items():
-        quantity = data.get(name) or {}
-        row[name] = quantity.get("value", "")
-        for column, key in ((unit_col, "unit"), (uln_col, "uln"), (time_col, "time")):
-            if column:
-                row[column] = quantity.get(key) or ""
-    row["tbil_series"] = "; ".join(
-        f"{m['time']} {m['value']} {m['unit']}" for m in data.get("tbil_series") or ()
-    )
+            row[item.column()] = _answer_cell(value)
     return row
 
 
-def csv_template() -> str:
-    """A header and one example row for the bulk upload."""
+def csv_template(*, chinese: bool = False) -> str:
+    """The header (English or Chinese) and one example row, from the registry."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    example = {
-        "screening_number": "01-001",
-        "initials": "ZW",
-        "sex": "M",
-        "date_of_birth": "1980-05-17",
-        "screening_date": "2026-06-01",
-        "liver_failure_stage": "early",
-        "tbil": "180",
-        "tbil_unit": "umol/L",
-        "tbil_time": "2026-06-01T08:00+08:00",
-        "tbil_series": "2026-05-31T08:00+08:00 158.6 umol/L",
-        "pta_percent": "35",
-        "inr": "1.8",
-        "creatinine": "90",
-        "creatinine_unit": "umol/L",
-        "dialysis_twice_past_week": "no",
-        "sodium_mmol_l": "136",
-        "albumin": "32",
-        "albumin_unit": "g/L",
-        "he_grade": "1",
-        "il6": "25",
-        "crp": "18",
-        "crp_unit": "mg/L",
-        **{item: "yes" for item in CHECKLIST_ITEMS[:2]},
-        **{item: "no" for item in CHECKLIST_ITEMS[2:]},
-    }
-    writer.writerow([example.get(c, "") for c in CSV_COLUMNS])
+    pairs = [(item, part) for item in INPUTS.values() for part in item.parts]
+    writer.writerow([_column_header(item, part, chinese) for item, part in pairs])
+    example = csv_row_from_contract(example_candidate())
+    writer.writerow([example[item.column(part)] for item, part in pairs])
     return out.getvalue()
 
 
-def read_candidates(text: Iterable[str], *, fmt: str) -> Iterator[dict]:
-    """Candidates from JSON (a list of objects) or CSV text lines."""
+def decode(content: bytes) -> str:
+    """The file's text: UTF-8 (BOM or not), else GB18030/GBK; else refused."""
+    if content.startswith(_UTF16_BOMS):
+        raise UnreadableFile("encoding", "UTF-16 text is not accepted; save as UTF-8")
+    for encoding in ENCODINGS:
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile("encoding", "the file is neither UTF-8 nor GB18030/GBK text")
+
+
+def _header(cells: list[str]) -> list[tuple[Input, Part] | None]:
+    index = column_index()
+    unknown, duplicate, seen, columns = [], [], set(), []
+    for cell in cells:
+        name = cell.strip().lstrip("\ufeff")
+        if not name:
+            columns.append(None)
+            continue
+        if name not in index:
+            unknown.append(name[:40])
+            continue
+        item, part = index[name]
+        if (item.key, part) in seen:
+            duplicate.append(name[:40])
+        seen.add((item.key, part))
+        columns.append(index[name])
+    if unknown:
+        raise UnreadableFile(
+            "csv_unknown_columns", "unknown columns: " + ", ".join(unknown), unknown
+        )
+    if duplicate:
+        raise UnreadableFile(
+            "csv_duplicate_columns",
+            "columns given twice: " + ", ".join(duplicate),
+            duplicate,
+        )
+    if ("screening_number", Part.VALUE) not in seen:
+        raise UnreadableFile(
+            "csv_no_header", "the CSV header has no screening_number column"
+        )
+    return columns
+
+
+def _row_problem(code: str, message: str, **params) -> contract.CandidateError:
+    return contract.CandidateError({"row": [contract.Problem(code, message, **params)]})
+
+
+def contract_from_cells(columns, cells: list[str]) -> dict | contract.CandidateError:
+    """One CSV row as a candidate in the contract, or the row's problem."""
+    if len(cells) != len(columns):
+        return _row_problem(
+            "cell_count",
+            "this row has {cells} cells, the header has {columns}",
+            cells=len(cells),
+            columns=len(columns),
+        )
+    parts: dict[str, dict[str, str]] = {}
+    for column, cell in zip(columns, cells, strict=True):
+        text = cell.strip()
+        if column is None:
+            if text:
+                return _row_problem(
+                    "cell_without_header", "a value stands in a column without a header"
+                )
+            continue
+        item, part = column
+        if text:
+            parts.setdefault(item.key, {})[part.value or "value"] = text
+    data: dict = {}
+    for key, given in parts.items():
+        item = INPUTS[key]
+        if item.is_lab:
+            data[key] = given
+        elif item.kind is InputKind.SERIES:
+            data[key] = _series_from_cell(given["value"])
+        else:
+            data[key] = given["value"]
+    return data
+
+
+def read_candidates(text: Iterable[str], *, fmt: str) -> Iterator:
+    """Candidates from JSON (a list of objects) or CSV lines, in file order.
+
+    A CSV row that cannot become a candidate is yielded as its CandidateError.
+    """
     if fmt == "json":
         try:
             records = json.loads("".join(text))
@@ -200,75 +235,58 @@ def read_candidates(text: Iterable[str], *, fmt: str) -> Iterator[dict]:
         yield from records
         return
     try:
-        reader = csv.DictReader(text)
-        if reader.fieldnames is None:
+        reader = csv.reader(text)
+        header = next(reader, None)
+        if header is None:
             raise UnreadableFile("csv_empty", "the CSV file is empty")
-        if "screening_number" not in {f.strip() for f in reader.fieldnames if f}:
-            raise UnreadableFile(
-                "csv_no_header", "the CSV header has no screening_number column"
-            )
-        for row in reader:
-            yield contract_from_csv_row(row)
+        columns = _header(header)
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue  # blank rows, such as Excel's trailing ones
+            yield contract_from_cells(columns, cells)
     except csv.Error as exc:
         raise UnreadableFile("csv_invalid", f"not a readable CSV file: {exc}") from exc
 
 
-def uploaded_candidates(content: bytes, *, fmt: str) -> Iterator[dict]:
-    """Candidates from a stored upload (UTF-8, with or without a byte order mark)."""
-    text = content.decode("utf-8-sig")
-    return read_candidates(io.StringIO(text, newline=""), fmt=fmt)
+def uploaded_candidates(content: bytes, *, fmt: str) -> Iterator:
+    """Candidates from an uploaded file's bytes."""
+    return read_candidates(io.StringIO(decode(content), newline=""), fmt=fmt)
 
 
-def prescreen(
-    records: Iterable, *, criteria: CriteriaSet, today: date, details: bool = False
-) -> Iterator[dict]:
-    """One result per candidate, in input order; a malformed one gives its errors."""
-    zone = site_zone()
-    for index, data in enumerate(records, start=1):
+def _shown(value) -> str | None:
+    """A computed number as pages show it (at most 3 decimals)."""
+    return None if value is None else format_number(contract.Decimal(value))
+
+
+def result_entry(result: RowAssessment, *, details: bool = False) -> dict:
+    """The contract's result for one row; ``details`` adds reason parts."""
+    if result.assessment is None:
+        data = result.data
         number = data.get("screening_number") if isinstance(data, dict) else None
-        try:
-            parsed = contract.parse_candidate(data, today=today, tz=zone)
-        except contract.CandidateError as exc:
-            entry = {
-                "row": index,
-                # Echo at most a short prefix of whatever was given.
-                "screening_number": number[:20] if isinstance(number, str) else None,
-                "decision": None,
-                "errors": exc.errors,
-            }
-            if details:
-                entry["problems"] = exc.problems
-            yield entry
-            continue
-        derived = contract.derive(parsed, tz=zone)
-        yield result_entry(
-            index,
-            parsed,
-            derived,
-            evaluate(criteria.specs, derived.facts),
-            details=details,
-        )
-
-
-def result_entry(
-    index: int,
-    parsed: contract.Candidate,
-    derived: contract.Derived,
-    evaluation: Evaluation,
-    details: bool = False,
-) -> dict:
-    """The contract's result for one candidate; ``details`` adds reason parts."""
+        entry = {
+            "row": result.row,
+            # Echo at most a short prefix of whatever was given.
+            "screening_number": number[:20] if isinstance(number, str) else None,
+            "decision": None,
+            "errors": result.error.errors,
+        }
+        if details:
+            entry["problems"] = result.error.problems
+        return entry
+    parsed = result.assessment.candidate
+    derived = result.assessment.derived
+    evaluation = result.assessment.evaluation
     computed = computed_values(derived)
     return {
-        "row": index,
+        "row": result.row,
         "screening_number": parsed.screening_number,
         "decision": evaluation.decision.value,
         "age_years": derived.age_years,
         "meld": derived.meld,
         "meld_na": derived.meld_na,
         "meld_3": derived.meld_3,
-        "tbil_umol_l": computed["tbil_umol_l"],
-        "tbil_max_rise_per_day": computed["tbil_max_rise_per_day"],
+        "tbil_umol_l": _shown(computed["tbil_umol_l"]),
+        "tbil_max_rise_per_day": _shown(computed["tbil_max_rise_per_day"]),
         "criteria": [
             {
                 "code": r.code,
@@ -282,15 +300,21 @@ def result_entry(
         "blocking": list(evaluation.blocking),
         "missing": list(evaluation.unknown),
         "to_collect": list(evaluation.to_collect),
+        "unusual": [u.path for u in parsed.unusual],
     }
 
 
-def result_csv_row(result: dict) -> list:
+def result_csv_row(result: dict, *, decision_label=None, reason_text=None) -> list:
+    """One result as CSV cells; labels and reasons in the page's words if given."""
     errors = result.get("errors") or {}
+    decision = result.get("decision") or "ERROR"
+    if decision_label is not None:
+        decision = decision_label(decision)
+    reasons = result.get("criteria", [])
     return [
         result["row"],
         result.get("screening_number") or "",
-        result.get("decision") or "ERROR",
+        decision,
         *(
             "" if result.get(key) is None else result[key]
             for key in (
@@ -306,11 +330,17 @@ def result_csv_row(result: dict) -> list:
         " ".join(result.get("missing", [])),
         " ".join(result.get("to_collect", [])),
         " | ".join(
-            f"{c['code']} {c['outcome']}: {c['reason']}"
-            for c in result.get("criteria", [])
+            f"{c['code']} {c['outcome']}: "
+            + (reason_text(c) if reason_text else c["reason"])
+            for c in reasons
         ),
         " | ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()),
     ]
+
+
+def result_header() -> list[str]:
+    """The result file's header in the active language."""
+    return [str(RESULT_HEADERS[name]) for name in RESULT_COLUMNS]
 
 
 def write_json(results: Iterable[dict], out) -> int:
@@ -329,7 +359,6 @@ def write_csv(results: Iterable[dict], out) -> int:
     writer = csv.writer(out)
     writer.writerow(RESULT_COLUMNS)
     count = 0
-
     for result in results:
         writer.writerow(spreadsheet_safe(result_csv_row(result)))
         count += 1

@@ -2,69 +2,43 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils.translation import get_language
+from django.utils import formats, timezone
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from screening.domain.candidate import parse_datetime
+from screening.domain.inputs import (
+    CONFIRM_KEY,
+    INPUTS,
+    NOT_DONE,
+    PART_LABELS,
+    PENDING,
+    SECTION_TITLES,
+    InputKind,
+    Part,
+    input_for_path,
+)
 from screening.domain.variables import VARIABLES
 
 from . import selectors
 from .models import EligibilityDecision
 
-INPUT_LABELS = {
-    "date_of_birth": _("date of birth"),
-    "screening_date": _("screening date"),
-    "liver_failure_stage": _("liver failure stage (clinician)"),
-    "tbil": _("current TBil"),
-    "tbil_series": _("timed TBil measurements"),
-    "tbil_series (12 h apart)": _("TBil measurements at least 12 hours apart"),
-    "pta_percent": _("PTA"),
-    "inr": _("INR"),
-    "creatinine": _("creatinine"),
-    "dialysis_twice_past_week": _("dialysis in the past week"),
-    "he_grade": _("hepatic encephalopathy grade"),
-    "il6": _("IL-6"),
-    "tnf_alpha": _("TNF-α"),
-    "crp": _("CRP"),
-    "pct": _("PCT"),
-    "able_to_communicate_and_complete": _("able to communicate and complete (I7)"),
-    "written_informed_consent": _("written informed consent (I8)"),
-    "severe_active_bleeding": _("severe active bleeding (E1)"),
-    "dic": _("DIC (E1)"),
-    "allergy_blood_products_or_study_drugs": _(
-        "allergy to blood products or drugs (E2)"
-    ),
-    "circulatory_failure": _("circulatory failure (E3)"),
-    "severe_comorbidity": _("severe comorbidity (E5)"),
-    "diabetes": _("diabetes (E5)"),
-    "investigator_excludes": _("investigator's judgement (E6)"),
+UNIT_LABELS = {
+    "umol/L": _("μmol/L"),
+    "mg/dL": _("mg/dL"),
+    "g/L": _("g/L"),
+    "g/dL": _("g/dL"),
+    "mg/L": _("mg/L"),
+    "ng/mL": _("ng/mL"),
+    "pg/mL": _("pg/mL"),
+    "mmol/L": _("mmol/L"),
+    "%": "%",
 }
-
-VARIABLE_LABELS = {
-    "age_years": _("Age"),
-    "liver_failure_stage": _("Liver failure stage"),
-    "tbil_umol_l": _("TBil"),
-    "tbil_rise_per_day": _("largest daily TBil rise"),
-    "pta_percent": _("PTA"),
-    "inr": _("INR"),
-    "he_grade": _("HE grade"),
-    "il6_pg_ml": _("IL-6"),
-    "tnf_alpha_pg_ml": _("TNF-α"),
-    "crp_mg_l": _("CRP"),
-    "pct_ng_ml": _("PCT"),
-    "meld": _("MELD"),
-    "able_to_communicate_and_complete": _("Able to communicate and complete the study"),
-    "written_informed_consent": _("Written informed consent signed"),
-    "severe_active_bleeding": _("Severe active bleeding"),
-    "dic": _("Diffuse intravascular coagulation"),
-    "allergy_blood_products_or_study_drugs": _(
-        "High degree of allergy to blood products or study drugs"
-    ),
-    "circulatory_failure": _("Circulatory failure"),
-    "severe_comorbidity": _("Severe heart, lung, blood or autoimmune disease"),
-    "diabetes": _("Diabetes"),
-    "investigator_excludes": _(
-        "Investigator judges the subject should not be included"
-    ),
+STATUS_WORDS = {PENDING: _("pending"), NOT_DONE: _("not done")}
+ANSWER_TEXT = {True: _("Yes"), False: _("No"), PENDING: _("Pending")}
+# A "to collect" entry that is not an input of its own.
+_COLLECT_EXTRA = {
+    "tbil_series (12 h apart)": _("TBil measurements at least 12 hours apart"),
 }
 WORDS = {
     "yes": _("yes"),
@@ -78,6 +52,29 @@ WORDS = {
     "years": _("years"),
     "umol/L": _("μmol/L"),
     "umol/L/day": _("μmol/L/day"),
+    "pending": _("pending"),
+    "not done": _("not done"),
+}
+# What a censored value is to its threshold (engine.CENSORED_RELATIONS).
+CENSORED_WORDS = {
+    relation: word
+    for relation, word in (
+        ("above", _("above")),
+        ("not above", _("not above")),
+        ("cannot tell if above", _("cannot tell if above")),
+        ("at or above", _("at or above")),
+        ("not at or above", _("not at or above")),
+        ("cannot tell if at or above", _("cannot tell if at or above")),
+        ("below", _("below")),
+        ("not below", _("not below")),
+        ("cannot tell if below", _("cannot tell if below")),
+        ("at or below", _("at or below")),
+        ("not at or below", _("not at or below")),
+        ("cannot tell if at or below", _("cannot tell if at or below")),
+        ("within", _("within")),
+        ("outside", _("outside")),
+        ("cannot tell if within", _("cannot tell if within")),
+    )
 }
 
 
@@ -92,7 +89,8 @@ def _translated_units(value: str) -> str:
 
 def condition_text(detail: dict) -> str:
     """One condition's reason in the page's language, from its stored parts."""
-    label = str(VARIABLE_LABELS.get(detail.get("variable"), detail.get("variable")))
+    variable = VARIABLES.get(detail.get("variable"))
+    label = gettext(variable.label) if variable else str(detail.get("variable"))
     relation = detail.get("relation", "")
     params = {
         "label": label,
@@ -103,6 +101,11 @@ def condition_text(detail: dict) -> str:
     }
     if relation == "unknown":
         text = _("%(label)s: not available") % params
+    elif relation in ("pending", "not done"):
+        text = _("%(label)s: %(status)s") % {**params, "status": _word(relation)}
+    elif relation in CENSORED_WORDS and detail.get("value", "")[:1] in "<>":
+        params["relation"] = CENSORED_WORDS[relation]
+        text = _("%(label)s %(value)s, %(relation)s %(threshold)s") % params
     elif relation == ":":
         params["value"] = _word(detail.get("value", ""))
         text = _("%(label)s: %(value)s") % params
@@ -140,9 +143,9 @@ PROBLEM_TEXT = {
     "number_expected": _("expected a number"),
     "number_invalid": _("not a number: %(text)s (use digits and a dot)"),
     "number_not_finite": _("not a finite number"),
-    "bool_invalid": _("expected yes or no"),
+    "bool_invalid": _("expected yes, no or pending"),
     "date_invalid": _("expected a date as YYYY-MM-DD"),
-    "datetime_invalid": _("expected a date and time as YYYY-MM-DDTHH:MM"),
+    "datetime_invalid": _("expected a date and time as YYYY-MM-DD HH:MM"),
     "year_implausible": _("implausible year %(year)s"),
     "implausible": _("implausible: must be between %(low)s and %(high)s %(unit)s"),
     "implausible_no_unit": _("implausible: must be between %(low)s and %(high)s"),
@@ -165,6 +168,21 @@ PROBLEM_TEXT = {
     "age_implausible": _("implausible: age over %(max)s years"),
     "measurement_future": _("the measurement time is in the future"),
     "series_after_current": _("an earlier measurement is later than the current TBil"),
+    "number_comma": _("%(text)s: use a dot for decimals, no commas"),
+    "text_expected": _("expected text"),
+    "required": _("this is required"),
+    "unknown_field": _("unknown field %(name)s"),
+    "unknown_part": _("unknown part: %(parts)s"),
+    "status_invalid": _("expected pending or not done"),
+    "status_with_value": _("a value and a status cannot both be given"),
+    "uln_not_accepted": _("no upper limit of normal is taken for this value"),
+    "unusual": _("%(value)s %(unit)s is unusual: confirm or correct"),
+    "tbil_conflict": _(
+        "two different TBil values at the same time: %(first)s and %(second)s "
+        "μmol/L (%(other)s)"
+    ),
+    "cell_count": _("this row has %(cells)s cells, the header has %(columns)s"),
+    "cell_without_header": _("a value stands in a column without a header"),
 }
 
 
@@ -177,15 +195,21 @@ def problem_text(problem: dict) -> str:
     if template is None:
         return problem.get("code", "")
     params = {k: _word(v) for k, v in problem.get("params", {}).items()}
+    if "other" in params:
+        params["other"] = field_label(params["other"])
     return str(template) % params
 
 
 def field_label(path: str) -> str:
     """A contract field path ("tbil.unit", "tbil_series[1].time") in words."""
-    root = path.split(".")[0].split("[")[0]
-    label = str(input_label(root))
-    if "[" in path:
-        label += " #" + str(int(path.split("[")[1].split("]")[0]) + 1)
+    item, index, part = input_for_path(path)
+    if item is None:
+        return gettext("row") if path == "row" else path
+    label = gettext(item.collect)
+    if index is not None:
+        label += f" #{index + 1}"
+    if part is not Part.VALUE:
+        label += f" ({gettext(PART_LABELS[part]).lower()})"
     return label
 
 
@@ -205,13 +229,78 @@ def _outcome_style(outcome) -> str:
 
 
 def input_label(name: str) -> str:
-    return INPUT_LABELS.get(name, name)
+    """An input's "to collect" words in the page's language."""
+    item = INPUTS.get(name)
+    if item is not None:
+        return gettext(item.collect)
+    return str(_COLLECT_EXTRA.get(name, name))
 
 
 def _snapshot_text(entry: dict) -> str:
     if (get_language() or "").startswith("zh") and entry.get("text_zh_hans"):
         return entry["text_zh_hans"]
     return entry["text"]
+
+
+def _moment_text(value) -> str:
+    try:
+        moment = parse_datetime(value, timezone.get_current_timezone())
+    except ValueError:
+        return str(value)
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _lab_text(item, value) -> tuple[str, str]:
+    """(value with unit, details) of one lab input as it was entered."""
+    parts = value if isinstance(value, dict) else {"value": value}
+    status = parts.get("status")
+    if status:
+        return str(STATUS_WORDS.get(status, status)), ""
+    unit = parts.get("unit") or item.canonical_unit
+    shown = f"{parts.get('value', '')} {UNIT_LABELS.get(unit, unit)}".strip()
+    details = []
+    if parts.get("uln") not in (None, ""):
+        details.append(gettext("lab upper limit %(uln)s") % {"uln": parts["uln"]})
+    if parts.get("time"):
+        details.append(
+            gettext("collected %(time)s") % {"time": _moment_text(parts["time"])}
+        )
+    return shown, "; ".join(details)
+
+
+def entered_rows(entered: dict, unusual=()) -> list[dict]:
+    """Every input of the registry with what was entered, for reading back."""
+    rows = []
+    for key, item in INPUTS.items():
+        value = entered.get(key) if isinstance(entered, dict) else None
+        shown, details = "—", ""
+        if value not in (None, "", [], {}):
+            if item.kind is InputKind.SERIES and isinstance(value, list):
+                shown = "; ".join(
+                    f"{_moment_text(m.get('time'))} {_lab_text(INPUTS['tbil'], m)[0]}"
+                    for m in value
+                    if isinstance(m, dict)
+                )
+            elif item.is_lab:
+                shown, details = _lab_text(item, value)
+            elif item.kind is InputKind.ANSWER:
+                shown = str(ANSWER_TEXT.get(value, value))
+            elif item.kind is InputKind.CHOICE:
+                labels = {o.value: gettext(o.label) for o in item.options}
+                shown = labels.get(str(value), str(value))
+            else:
+                shown = str(value)
+        rows.append(
+            {
+                "key": key,
+                "section": gettext(SECTION_TITLES[item.section]),
+                "label": gettext(item.label),
+                "value": shown,
+                "details": details,
+                "unusual": key in unusual,
+            }
+        )
+    return rows
 
 
 def decision_view_context(request, record: EligibilityDecision) -> dict:
@@ -249,6 +338,9 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
         and user.has_perm("screening.sign_eligibilitydecision"),
         "can_correct": user.has_perm("screening.add_eligibilitydecision"),
         "variables": VARIABLES,
+        "entered_rows": entered_rows(
+            record.entered, record.entered.get(CONFIRM_KEY) or ()
+        ),
     }
 
 

@@ -1,9 +1,7 @@
 """Writes for screening: each service is one transaction, keyword-only and typed."""
 
 import hashlib
-from dataclasses import dataclass
-from datetime import date
-from zoneinfo import ZoneInfo
+from collections import Counter
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -13,73 +11,31 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from screening.domain import candidate as contract
-from screening.domain.engine import Evaluation, evaluate
 from trials.models import Trial
 
 from . import audit
-from .criteria import CriteriaSet, criteria_current
-from .models import CriterionOutcome, EligibilityDecision, PrescreenUpload, Signature
+from .assessment import (
+    active_criteria,
+    assess,
+    assess_rows,
+    computed_values,
+    site_zone,
+)
+from .criteria import CriteriaSet
+from .models import (
+    CriterionOutcome,
+    EligibilityDecision,
+    PrescreenResult,
+    PrescreenUpload,
+    Signature,
+)
+from .prescreen import result_entry
 
 SIGN_STATEMENTS = {
     Signature.Meaning.CONFIRM: "I confirm the eligibility assessment",
     Signature.Meaning.DISAGREE: "I disagree with the eligibility assessment",
 }
 _CHAIN_ATTEMPTS = 5
-
-
-def site_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-@dataclass(frozen=True, slots=True)
-class Assessment:
-    """A candidate evaluated against a trial's criteria, before anything is saved."""
-
-    candidate: contract.Candidate
-    derived: contract.Derived
-    evaluation: Evaluation
-    criteria: CriteriaSet
-
-
-def candidate_assess(
-    *, trial: Trial, data: dict, today: date, criteria: CriteriaSet | None = None
-) -> Assessment:
-    """Check the data against the contract and evaluate every active criterion.
-
-    Raises ``CandidateError`` (field -> messages) when the data do not fit.
-    ``criteria`` may be passed in when many candidates share one load.
-    """
-    zone = site_zone()
-    candidate = contract.parse_candidate(data, today=today, tz=zone)
-    derived = contract.derive(candidate, tz=zone)
-    criteria = criteria or criteria_current(trial=trial)
-    if not criteria.specs:
-        # No criterion would make everyone eligible: refuse instead.
-        raise ValidationError(
-            _("This trial has no active criteria to screen against."),
-            code="no_criteria",
-        )
-    return Assessment(
-        candidate, derived, evaluate(criteria.specs, derived.facts), criteria
-    )
-
-
-def computed_values(derived: contract.Derived) -> dict:
-    rise = derived.tbil_rise
-    return {
-        "age_years": derived.age_years,
-        "tbil_umol_l": _text(derived.tbil_umol_l),
-        "tbil_max_rise_per_day": _text(rise.per_day) if rise else None,
-        "tbil_rise_from": rise.start.time.isoformat() if rise else None,
-        "tbil_rise_to": rise.end.time.isoformat() if rise else None,
-        "meld": derived.meld,
-        "meld_na": derived.meld_na,
-        "meld_3": derived.meld_3,
-    }
-
-
-def _text(value):
-    return None if value is None else str(value)
 
 
 class ScreeningNumberTaken(ValidationError):
@@ -103,11 +59,17 @@ def decision_record(
     for a taken number or a bad correction; nothing is saved then.
     """
     now = timezone.now()
-    assessment = candidate_assess(
-        trial=trial,
+    if trial.status == Trial.Status.CLOSED:
+        raise ValidationError(
+            _("This trial is closed to recruitment: no new screenings."),
+            code="trial_closed",
+        )
+    assessment = assess(
         data=data,
+        criteria=criteria or active_criteria(trial=trial),
         today=timezone.localdate(now, site_zone()),
-        criteria=criteria,
+        for_record=True,
+        now=now,
     )
     number = assessment.candidate.screening_number
     _check_supersedes(trial, number, supersedes, supersede_reason)
@@ -324,12 +286,18 @@ def prescreen_upload_record(
     file_name: str,
     file_format: str,
     content: bytes,
-    rows: list,
+    records: list,
 ) -> PrescreenUpload:
-    """Log a bulk pre-screening upload with its file: who, when, hash, row count.
+    """Evaluate every row once and log the upload with its results.
 
-    Records no decision; the rows are evaluated when the results are shown.
+    Records no decision. The rows' results are stored with the criteria they
+    were evaluated under; pages and downloads read them, never re-evaluating.
+    Raises NoActiveCriteria for a trial without active criteria.
     """
+    criteria = active_criteria(trial=trial)
+    rows = list(assess_rows(records, criteria=criteria, today=timezone.localdate()))
+    entries = [result_entry(r, details=True) for r in rows]
+    summary = Counter(e["decision"] or PrescreenResult.ERROR for e in entries)
     upload = PrescreenUpload(
         trial=trial,
         user=user,
@@ -338,11 +306,27 @@ def prescreen_upload_record(
         file_format=file_format,
         content=content,
         file_sha256=hashlib.sha256(content).hexdigest(),
-        row_count=len(rows),
-        error_count=contract.count_malformed(
-            rows, today=timezone.localdate(), tz=site_zone()
-        ),
+        row_count=len(entries),
+        error_count=summary[PrescreenResult.ERROR],
+        summary=dict(summary),
+        criteria_snapshot=criteria.snapshot,
     )
     upload.full_clean()
-    upload.save(force_insert=True)
+    with transaction.atomic():
+        upload.save(force_insert=True)
+        PrescreenResult.objects.bulk_create(
+            (
+                PrescreenResult(
+                    upload=upload,
+                    row=entry["row"],
+                    screening_number=entry.get("screening_number") or "",
+                    decision=entry["decision"] or PrescreenResult.ERROR,
+                    result=entry,
+                    # Only a valid row can open the screening form.
+                    entered=row.data if row.assessment is not None else None,
+                )
+                for row, entry in zip(rows, entries, strict=True)
+            ),
+            batch_size=1000,
+        )
     return upload

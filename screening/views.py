@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +15,8 @@ from screening.domain.candidate import CandidateError
 from trials.models import Trial
 
 from . import selectors, services
+from .assessment import NoActiveCriteria, active_criteria
+from .drafts import draft_take
 from .forms import (
     ScreeningForm,
     SignatureForm,
@@ -38,28 +40,41 @@ SORT_COLUMNS = [
 ]
 
 
-def _screening_forms(request, *, initial=None, series=None, correction=False):
-    if request.method == "POST":
-        formset = TbilSeriesFormSet(request.POST, prefix="series")
+def _screening_forms(request, *, trial, initial=None, series=None, correction=False):
+    try:
+        criteria = active_criteria(trial=trial)
+    except NoActiveCriteria:
+        criteria = None
+    data = request.POST if request.method == "POST" else None
+    if data is None and (fields := draft_take(request)) is not None:
+        data = QueryDict(mutable=True)
+        for key, values in fields.items():
+            data.setlist(key, [v for v in values if isinstance(v, str)])
+    if data is not None:
+        formset = TbilSeriesFormSet(data, prefix="series")
         form = ScreeningForm(
-            request.POST, series=formset, correction=correction, initial=initial
+            data,
+            series=formset,
+            correction=correction,
+            initial=initial,
+            criteria=criteria,
         )
     else:
         formset = TbilSeriesFormSet(prefix="series", initial=series or None)
-        form = ScreeningForm(initial=initial, series=formset, correction=correction)
+        form = ScreeningForm(
+            initial=initial, series=formset, correction=correction, criteria=criteria
+        )
     return form, formset
 
 
-def _record(request, form, formset, **kwargs):
+def _record(request, form, **kwargs):
     """Call the service; put any refusal back on the form. Returns the decision."""
     try:
         return services.decision_record(
             data=form.to_contract(), user=request.user, **kwargs
         )
     except CandidateError as exc:
-        # The form checks the same rules first; this is the service's last word.
-        for field, problems in exc.errors.items():
-            form.add_error(_form_field(form, field), "; ".join(problems))
+        form.add_problems(exc)
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             for field, errors in exc.error_dict.items():
@@ -72,14 +87,6 @@ def _record(request, form, formset, **kwargs):
     return None
 
 
-def _form_field(form, contract_field: str) -> str | None:
-    """The form field for a contract path: "tbil.value" -> "tbil_value"."""
-    for name in (contract_field.replace(".", "_"), contract_field.split(".")[0]):
-        if name in form.fields:
-            return name
-    return None
-
-
 @permission_required(SCREEN, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def screen(request, trial_slug):
@@ -88,9 +95,11 @@ def screen(request, trial_slug):
     if request.method == "GET" and request.session.get("prefill"):
         prefill, series = initial_from_contract(request.session.pop("prefill"))
         initial.update(prefill)
-    form, formset = _screening_forms(request, initial=initial, series=series)
+    form, formset = _screening_forms(
+        request, trial=trial, initial=initial, series=series
+    )
     if request.method == "POST" and form.is_valid() & formset.is_valid():
-        decision = _record(request, form, formset, trial=trial)
+        decision = _record(request, form, trial=trial)
         if decision is not None:
             return redirect(decision)
     return render(
@@ -112,13 +121,16 @@ def correct(request, pk):
         return redirect("screening:correct", pk=latest.pk)
     initial, series = initial_from_contract(original.entered)
     form, formset = _screening_forms(
-        request, initial=initial, series=series, correction=True
+        request,
+        trial=original.trial,
+        initial=initial,
+        series=series,
+        correction=True,
     )
     if request.method == "POST" and form.is_valid() & formset.is_valid():
         decision = _record(
             request,
             form,
-            formset,
             trial=original.trial,
             supersedes=original,
             supersede_reason=form.cleaned_data["supersede_reason"],

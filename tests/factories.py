@@ -72,49 +72,6 @@ def eligible_candidate(**overrides) -> dict:
 
 def screening_form_post(number: str) -> dict:
     """A valid screening form POST for an eligible candidate, as a browser sends it."""
-    data = {
-        "screening_number": number,
-        "initials": "ZW",
-        "sex": "M",
-        "date_of_birth": "1980-05-17",
-        "screening_date": "2026-06-01",
-        "tbil_value": "180",
-        "tbil_unit": "umol/L",
-        "tbil_time": "2026-06-01T08:00",
-        "series-TOTAL_FORMS": "2",
-        "series-INITIAL_FORMS": "0",
-        "series-MIN_NUM_FORMS": "0",
-        "series-MAX_NUM_FORMS": "20",
-        "series-0-time": "2026-05-31T08:00",
-        "series-0-value": "158.6",
-        "series-0-unit": "umol/L",
-        "series-1-time": "",
-        "series-1-value": "",
-        "series-1-unit": "umol/L",
-        "pta_percent": "35",
-        "inr": "1.8",
-        "creatinine_value": "90",
-        "creatinine_unit": "umol/L",
-        "dialysis_twice_past_week": "no",
-        "sodium_mmol_l": "136",
-        "albumin_value": "32",
-        "albumin_unit": "g/L",
-        "he_grade": "1",
-        "il6_value": "25",
-        "crp_value": "18",
-        "crp_unit": "mg/L",
-        "liver_failure_stage": "early",
-        "able_to_communicate_and_complete": "yes",
-        "written_informed_consent": "yes",
-    }
-    for item in (
-        "severe_active_bleeding",
-        "dic",
-        "allergy_blood_products_or_study_drugs",
-        "circulatory_failure",
-        "severe_comorbidity",
-        "diabetes",
-        "investigator_excludes",
-    ):
-        data[item] = "no"
-    return data
+    from screening.forms import post_data_from_contract
+
+    return post_data_from_contract(eligible_candidate(screening_number=number))

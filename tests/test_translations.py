@@ -23,6 +23,8 @@ KEYWORDS = {
     **DEFAULT_KEYWORDS,
     "gettext_lazy": None,
     "gettext_noop": None,
+    # The pure domain marks its words with N_ (makemessages -k N_).
+    "N_": None,
     "ngettext_lazy": (1, 2),
     "pgettext_lazy": ((1, "c"), 2),
     "npgettext_lazy": ((1, "c"), 2, 3),

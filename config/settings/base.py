@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "screening.drafts.ScreeningDraftMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -153,6 +154,8 @@ CONTENT_SECURITY_POLICY = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PRESCREEN_MAX_UPLOAD_BYTES = env.int("PRESCREEN_MAX_UPLOAD_BYTES", default=20 * 2**20)
+# Rows of one pre-screening upload; a larger file is refused with this number.
+PRESCREEN_MAX_ROWS = env.int("PRESCREEN_MAX_ROWS", default=100_000)
 
 LOGGING = {
     "version": 1,

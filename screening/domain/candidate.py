@@ -1,58 +1,60 @@
 """The input contract: one candidate as a mapping (JSON object, form, CSV row).
 
-``parse_candidate`` checks the shape and plausibility of every field and collects
-every problem (field -> messages) instead of stopping at the first. ``derive``
-turns a valid candidate into canonical values, computed scores and the facts the
-engine compares. Pure Python: "today" and the site's time zone are arguments.
+``parse_candidate`` is the one validator of the inputs declared in the registry
+(``inputs``): it reads each value as the person or the laboratory meant it
+(full-width digits, a Chinese full stop, lab limits such as ``<0.05``, Chinese
+answers, local date formats) or refuses it, and collects every problem (field ->
+problems) instead of stopping at the first. ``derive`` turns a valid candidate
+into canonical values, computed scores and the facts the engine compares.
+Pure Python: "today" and the site's time zone are arguments.
 """
 
 import re
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from . import clinical, units
 from .engine import Fact
-from .variables import CHECKLIST_ITEMS, STAGES
+from .inputs import (
+    ANSWER_WORDS,
+    ANSWERS,
+    CONFIRM_KEY,
+    INPUTS,
+    LAB_STATUS_WORDS,
+    MAX_SERIES,
+    PENDING,
+    Input,
+    InputKind,
+    Section,
+)
+from .variables import VARIABLES
 
-# ASCII digits only: \d would also match other scripts' digits.
-SCREENING_NUMBER_RE = re.compile(r"^[0-9]{2}-[0-9]{3,4}$")
-INITIALS_RE = re.compile(r"^[A-Z]{1,4}$")
 NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_CENSORED_RE = re.compile(r"^(<=|>=|<|>)\s*(.+)$")
+_DATE_RE = re.compile(r"^([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})$")
+_DATETIME_RE = re.compile(
+    r"^([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})[ T]([0-9]{1,2}):([0-9]{2})"
+    r"(?::([0-9]{2}))?\s*(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+)
 # Measurement times outside these years are typing errors (and would overflow
 # time-zone arithmetic near year 1 or 9999).
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 _MAX_TEXT = 64
-
-SEXES = ("M", "F")
 MAX_AGE_YEARS = 120
-MAX_SERIES = 50
+MAX_CELL = 2000
 
-# Plausibility bounds, inclusive, in canonical units: a value outside is a typing
-# error or a wrong unit, never a patient.
-BOUNDS: dict[str, tuple[Decimal, Decimal]] = {
-    "tbil": (Decimal(0), Decimal(1500)),
-    "creatinine": (Decimal(1), Decimal(3000)),
-    "albumin": (Decimal(5), Decimal(70)),
-    "pta_percent": (Decimal(1), Decimal(150)),
-    "inr": (Decimal("0.5"), Decimal(15)),
-    "sodium_mmol_l": (Decimal(90), Decimal(200)),
-    "il6": (Decimal(0), Decimal(100000)),
-    "tnf_alpha": (Decimal(0), Decimal(100000)),
-    "crp": (Decimal(0), Decimal(1000)),
-    "pct": (Decimal(0), Decimal(1000)),
-}
-MARKERS = {"il6": "il6", "tnf_alpha": "tnf_alpha", "crp": "crp", "pct": "pct"}
-ANALYTE_OF = {
-    "tbil": "bilirubin",
-    "creatinine": "creatinine",
-    "albumin": "albumin",
-    **MARKERS,
-}
-TRUE_WORDS = frozenset({"true", "yes", "y", "1", "是"})
-FALSE_WORDS = frozenset({"false", "no", "n", "0", "否"})
+# A Chinese input method types digits, signs and the dot in their full-width
+# forms (U+FF01-FF5E) and the ideographic full stop for a dot; they are the
+# same characters. Nothing else is folded: NFKC would also read "10²" as 102.
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FULLWIDTH.update({0x3000: 0x20, 0x3002: 0x2E})
+_COMPARATOR_SIGNS = {"≤": "<=", "≦": "<=", "≥": ">=", "≧": ">="}
+
+CHECKLIST_ITEMS = tuple(k for k in ANSWERS if INPUTS[k].section is Section.CHECKLIST)
 
 
 class Problem(ValueError):
@@ -70,8 +72,8 @@ class Problem(ValueError):
 class CandidateError(ValueError):
     """The candidate's data do not fit the contract.
 
-    ``errors`` maps field -> English messages; ``problems`` maps field -> the
-    same problems as {"code", "params"} for translation.
+    ``errors`` maps field path -> English messages; ``problems`` maps the same
+    paths -> {"code", "params"} for translation.
     """
 
     def __init__(self, problems: dict[str, list[Problem]]):
@@ -86,36 +88,53 @@ class CandidateError(ValueError):
 
 
 class Quantity(NamedTuple):
+    """A lab value as given and in its canonical unit.
+
+    ``comparator`` marks a censored result ("<", "<=", ">", ">="): ``value`` is
+    then the laboratory's limit, never the result itself.
+    """
+
     value: Decimal
     unit: str
     canonical: Decimal
     uln: Decimal | None = None
     uln_canonical: Decimal | None = None
     time: datetime | None = None
+    comparator: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+class Unusual(NamedTuple):
+    """A plausible value outside the input's typical range."""
+
+    key: str
+    path: str
+    value: str
+    unit: str
+
+
 class Candidate:
-    screening_number: str | None = None
-    initials: str | None = None
-    sex: str | None = None
-    date_of_birth: date | None = None
-    screening_date: date | None = None
-    liver_failure_stage: str | None = None
-    tbil: Quantity | None = None
-    tbil_series: tuple[Quantity, ...] = ()
-    pta_percent: Decimal | None = None
-    inr: Decimal | None = None
-    creatinine: Quantity | None = None
-    dialysis_twice_past_week: bool | None = None
-    sodium_mmol_l: Decimal | None = None
-    albumin: Quantity | None = None
-    he_grade: int | None = None
-    il6: Quantity | None = None
-    tnf_alpha: Quantity | None = None
-    crp: Quantity | None = None
-    pct: Quantity | None = None
-    checklist: Mapping[str, bool | None] = field(default_factory=dict)
+    """A valid candidate: the registry's inputs by key (None when not given).
+
+    ``statuses`` holds "pending" or "not_done" for inputs so answered;
+    ``unusual`` the values outside their typical range.
+    """
+
+    __slots__ = ("values", "statuses", "unusual")
+
+    def __init__(self, values, statuses=None, unusual=()):
+        self.values = dict(values)
+        self.statuses = dict(statuses or {})
+        self.unusual = tuple(unusual)
+
+    def __getattr__(self, name):
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def checklist(self) -> dict[str, bool | None]:
+        return {k: self.values.get(k) for k in CHECKLIST_ITEMS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,20 +148,26 @@ class Derived:
     facts: Mapping[str, Fact]
 
 
-class _Collector:
-    def __init__(self):
-        self.errors: dict[str, list[Problem]] = {}
-
-    def add(self, name: str, problem: Problem) -> None:
-        self.errors.setdefault(name, []).append(problem)
-
-
 def _blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
+def fold_fullwidth(text: str) -> str:
+    """Full-width ASCII forms and the ideographic full stop as ASCII."""
+    return text.translate(_FULLWIDTH)
+
+
+def _number_text(raw: str) -> str:
+    return fold_fullwidth(raw).strip()
+
+
 def parse_decimal(raw: Any) -> Decimal:
-    """A finite decimal from a JSON number or a plain ASCII string ("17.1")."""
+    """A finite decimal from a JSON number or a string typed as people type it.
+
+    Full-width digits and a Chinese full stop are read as the digits and the
+    dot they are; a comma is refused (a decimal comma or a thousands separator
+    cannot be told apart), never dropped or guessed.
+    """
     if isinstance(raw, bool):
         raise Problem("number_not_bool", "expected a number, not true/false")
     if isinstance(raw, int):
@@ -151,7 +176,11 @@ def parse_decimal(raw: Any) -> Decimal:
         raw = repr(raw)
     if not isinstance(raw, str):
         raise Problem("number_expected", "expected a number")
-    text = raw.strip()
+    text = _number_text(raw)
+    if "," in text and len(text) <= 32:
+        raise Problem(
+            "number_comma", "{text}: use a dot for decimals, no commas", text=text
+        )
     if len(text) > 32 or not NUMBER_RE.match(text):
         raise Problem(
             "number_invalid",
@@ -160,7 +189,7 @@ def parse_decimal(raw: Any) -> Decimal:
         )
     try:
         value = Decimal(text)
-    except InvalidOperation as exc:
+    except InvalidOperation as exc:  # pragma: no cover - the pattern admits none
         raise Problem(
             "number_invalid",
             "not a number: {text} (use digits and a dot)",
@@ -171,42 +200,66 @@ def parse_decimal(raw: Any) -> Decimal:
     return value + 0  # turns -0 into 0
 
 
-def parse_bool(raw: Any) -> bool | None:
+def parse_censored(raw: Any) -> tuple[str, Decimal]:
+    """A value that may be a detection limit: ("<", 0.05) or ("", 12.5)."""
+    if isinstance(raw, str):
+        text = _number_text(raw)
+        for sign, comparator in _COMPARATOR_SIGNS.items():
+            text = text.replace(sign, comparator)
+        match = _CENSORED_RE.match(text)
+        if match:
+            return match[1], parse_decimal(match[2])
+    return "", parse_decimal(raw)
+
+
+def parse_answer(raw: Any) -> bool | str | None:
+    """True, False, "pending" or None (not answered)."""
     if _blank(raw):
         return None
     if isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and raw.strip().lower() in TRUE_WORDS:
-        return True
-    if isinstance(raw, str) and raw.strip().lower() in FALSE_WORDS:
-        return False
-    raise Problem("bool_invalid", "expected true or false")
+    if isinstance(raw, str):
+        word = ANSWER_WORDS.get(fold_fullwidth(raw).strip().lower(), None)
+        if word is not None:
+            return word
+    raise Problem("bool_invalid", "expected yes, no or pending")
+
+
+def parse_bool(raw: Any) -> bool | None:
+    """True, False or None; "pending" is not a yes/no answer."""
+    answer = parse_answer(raw)
+    if answer == PENDING:
+        raise Problem("bool_invalid", "expected yes or no")
+    return answer
 
 
 def parse_date(raw: Any) -> date:
-    if not isinstance(raw, str) or len(raw) > 10:
-        raise Problem("date_invalid", "expected an ISO date (YYYY-MM-DD)")
+    """2025-06-02, 2025/6/2 or 2025-6-2 (full-width digits too)."""
+    problem = Problem("date_invalid", "expected a date (YYYY-MM-DD)")
+    if not isinstance(raw, str) or len(raw) > _MAX_TEXT:
+        raise problem
+    match = _DATE_RE.match(fold_fullwidth(raw).strip())
+    if not match:
+        raise problem
     try:
-        value = date.fromisoformat(raw.strip())
+        value = date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError as exc:
-        raise Problem("date_invalid", "expected an ISO date (YYYY-MM-DD)") from exc
+        raise problem from exc
     if not EARLIEST_YEAR - 100 <= value.year <= LATEST_YEAR:
         raise Problem("year_implausible", "implausible year {year}", year=value.year)
     return value
 
 
 def parse_datetime(raw: Any, tz: tzinfo) -> datetime:
-    """An ISO-8601 date-time; without an offset it is read in the site's zone."""
+    """An ISO-8601 date-time or 2025/06/02 08:30; without an offset, the site's zone."""
+    problem = Problem("datetime_invalid", "expected a date and time (YYYY-MM-DD HH:MM)")
     if not isinstance(raw, str) or len(raw) > _MAX_TEXT:
-        raise Problem(
-            "datetime_invalid", "expected an ISO date-time (YYYY-MM-DDTHH:MM)"
-        )
+        raise problem
+    text = fold_fullwidth(raw).strip()
     try:
-        moment = datetime.fromisoformat(raw.strip())
-    except ValueError as exc:
-        raise Problem(
-            "datetime_invalid", "expected an ISO date-time (YYYY-MM-DDTHH:MM)"
-        ) from exc
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = _local_datetime(text, problem)
     if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
         raise Problem("year_implausible", "implausible year {year}", year=moment.year)
     if moment.tzinfo is None:
@@ -214,187 +267,353 @@ def parse_datetime(raw: Any, tz: tzinfo) -> datetime:
     return moment
 
 
+def _local_datetime(text: str, problem: Problem) -> datetime:
+    match = _DATETIME_RE.match(text)
+    if not match:
+        raise problem
+    year, month, day, hour, minute, second, offset = match.groups()
+    zone = None
+    if offset == "Z":
+        zone = UTC
+    elif offset:
+        digits = offset[1:].replace(":", "")
+        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        zone = timezone(delta if offset[0] == "+" else -delta)
+    try:
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            tzinfo=zone,
+        )
+    except ValueError as exc:
+        raise problem from exc
+
+
+def _option_key(text: str) -> str:
+    # "Ⅱ级" and "II级" are the same answer: NFKC reads Roman numeral signs.
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+_OPTION_INDEX: dict[str, dict[str, str]] = {
+    item.key: {
+        _option_key(spelling): option.value
+        for option in item.options
+        for spelling in (option.value, *option.aliases)
+    }
+    for item in INPUTS.values()
+    if item.kind is InputKind.CHOICE
+}
+
+
+def read_choice(key: str, raw: Any) -> str | None:
+    """A choice's stored value from any accepted spelling ("中期", "Ⅱ级"), or None."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)
+    if not isinstance(raw, str) or len(raw) > _MAX_TEXT:
+        return None
+    return _OPTION_INDEX[key].get(_option_key(raw))
+
+
 class _Parser:
-    def __init__(self, data: Mapping[str, Any], today: date | None, tz: tzinfo):
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        today: date | None,
+        tz: tzinfo,
+        require_confirmation: bool,
+        for_record: bool,
+        now: datetime | None = None,
+    ):
         self.data = data
         self.today = today
+        self.now = now
         self.tz = tz
-        self.out = _Collector()
+        self.require_confirmation = require_confirmation
+        self.for_record = for_record
+        self.errors: dict[str, list[Problem]] = {}
+        self.statuses: dict[str, str] = {}
+        self.unusual: list[Unusual] = []
 
-    def number(self, name: str, raw: Any, bound_key: str | None = None):
-        if _blank(raw):
-            return None
+    def add(self, path: str, problem: Problem) -> None:
+        self.errors.setdefault(path, []).append(problem)
+
+    # -- one reader per kind of input ------------------------------------------
+
+    def text(self, item: Input, raw: Any):
+        if not isinstance(raw, str):
+            raise Problem("text_expected", "expected text")
+        text = fold_fullwidth(raw).strip()
+        if item.key == "initials":
+            text = text.upper()
+        if len(text) > _MAX_TEXT or not item.pattern.match(text):
+            if item.key == "screening_number":
+                raise Problem(
+                    "screening_number_format",
+                    "expected the site's format, for example 01-001",
+                )
+            raise Problem("initials_format", "expected 1 to 4 letters A-Z")
+        return text
+
+    def choice(self, item: Input, raw: Any):
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)
+        if isinstance(raw, str) and len(raw) <= _MAX_TEXT:
+            value = read_choice(item.key, raw)
+            if value is None and item.key == "he_grade":
+                value = self._integral_grade(raw)
+            if value is not None:
+                return int(value) if item.key == "he_grade" else value
+        if item.key == "he_grade":
+            raise Problem("he_grade_invalid", "expected a West Haven grade 0 to 4")
+        raise Problem(
+            "choice_invalid",
+            "expected one of {options}",
+            options=", ".join(item.option_values),
+        )
+
+    def _integral_grade(self, raw: str) -> str | None:
         try:
-            value = parse_decimal(raw)
+            grade = parse_decimal(raw)
+        except Problem:
+            return None
+        if grade == grade.to_integral_value() and 0 <= grade <= 4:
+            return str(int(grade))
+        return None
+
+    def date_value(self, item: Input, raw: Any):
+        return parse_date(raw)
+
+    def answer(self, item: Input, raw: Any):
+        answer = parse_answer(raw)
+        if answer == PENDING:
+            self.statuses[item.key] = PENDING
+            return None
+        return answer
+
+    def lab(self, item: Input, raw: Any, path: str | None = None):
+        """A NUMBER or QUANTITY: a scalar, or {value, unit, uln, time, status}."""
+        path = path or item.key
+        if isinstance(raw, str) and _lab_status(raw):
+            self.statuses[item.key] = _lab_status(raw)
+            return None
+        # A bare value (a number, or a NUMBER's string) has its problems at the
+        # field itself; an object's at its parts.
+        value_path = f"{path}.value"
+        if not isinstance(raw, Mapping):
+            if item.kind is InputKind.QUANTITY and (
+                len(item.units) > 1 or not isinstance(raw, str | int | float)
+            ):
+                raise Problem(
+                    "object_expected", "expected an object with value and unit"
+                )
+            raw, value_path = {"value": raw}, path
+        status = raw.get("status")
+        if _blank(status) and isinstance(raw.get("value"), str):
+            # A file's value cell may say "pending" (待回报) instead of a number.
+            if _lab_status(raw["value"]) and all(
+                _blank(raw.get(k)) for k in ("uln", "time")
+            ):
+                status, raw = raw["value"], {**raw, "value": None}
+        if not _blank(status):
+            if not isinstance(status, str) or not _lab_status(status):
+                self.add(
+                    f"{path}.status",
+                    Problem("status_invalid", "expected pending or not_done"),
+                )
+                return None
+            if not _blank(raw.get("value")):
+                self.add(
+                    f"{path}.status",
+                    Problem(
+                        "status_with_value", "a value and a status cannot both be given"
+                    ),
+                )
+                return None
+            self.statuses[item.key] = _lab_status(status)
+            return None
+        if _blank(raw.get("value")):
+            if any(not _blank(raw.get(k)) for k in ("uln", "time")):
+                self.add(
+                    f"{path}.value", Problem("value_required", "a value is required")
+                )
+            return None
+        errors_before = sum(map(len, self.errors.values()))
+        comparator, value = "", None
+        try:
+            if item.censorable:
+                comparator, value = parse_censored(raw["value"])
+            else:
+                value = parse_decimal(raw["value"])
         except Problem as exc:
-            self.out.add(name, exc)
+            self.add(value_path, exc)
+        unit = self._unit(item, raw.get("unit"), path)
+        uln = None
+        if item.lab_uln and not _blank(raw.get("uln")):
+            try:
+                uln = parse_decimal(raw["uln"])
+            except Problem as exc:
+                self.add(f"{path}.uln", exc)
+            else:
+                if uln <= 0:
+                    self.add(
+                        f"{path}.uln",
+                        Problem(
+                            "uln_not_positive",
+                            "the upper limit of normal must be above 0",
+                        ),
+                    )
+        elif not item.lab_uln and not _blank(raw.get("uln")):
+            self.add(f"{path}.uln", Problem("uln_not_accepted", "no upper limit here"))
+        moment = None
+        if not _blank(raw.get("time")):
+            try:
+                moment = parse_datetime(raw["time"], self.tz)
+            except Problem as exc:
+                self.add(f"{path}.time", exc)
+            else:
+                self._not_future(f"{path}.time", moment)
+        unknown = set(raw) - {"value", "unit", "uln", "time", "status"}
+        if unknown:
+            self.add(
+                path,
+                Problem(
+                    "unknown_part",
+                    "unknown part: {parts}",
+                    parts=", ".join(sorted(unknown)),
+                ),
+            )
+        if sum(map(len, self.errors.values())) > errors_before or value is None:
             return None
-        if bound_key and not self._in_bounds(name, value, bound_key, ""):
+        canonical = self._canonical(item, value, unit)
+        if not self._plausible(item, value_path, canonical, unit):
             return None
+        self._typical(item, value_path, comparator, value, canonical, unit)
+        uln_canonical = self._canonical(item, uln, unit) if uln is not None else None
+        return Quantity(value, unit, canonical, uln, uln_canonical, moment, comparator)
+
+    def _unit(self, item: Input, raw: Any, path: str) -> str | None:
+        accepted = item.units
+        if _blank(raw):
+            if len(accepted) <= 1:
+                return item.canonical_unit
+            self.add(f"{path}.unit", Problem("unit_required", "the unit is required"))
+            return None
+        unit = raw.strip() if isinstance(raw, str) else raw
+        # Labs print the micro sign: "µmol/L" is "umol/L".
+        unit = units.UNIT_ALIASES.get(unit, unit) if isinstance(unit, str) else unit
+        if unit not in accepted:
+            self.add(
+                f"{path}.unit",
+                Problem(
+                    "unit_unknown",
+                    "unknown unit (accepted: {accepted})",
+                    accepted=", ".join(accepted) or "none",
+                ),
+            )
+            return None
+        return unit
+
+    def _canonical(self, item: Input, value: Decimal, unit: str) -> Decimal:
+        if item.analyte:
+            return units.to_canonical(item.analyte, value, unit)
         return value
 
-    def _in_bounds(self, name: str, canonical: Decimal, key: str, unit: str) -> bool:
-        low, high = BOUNDS[key]
+    def _in_unit(self, item: Input, canonical: Decimal, unit: str) -> Decimal:
+        if item.analyte:
+            return units.convert(item.analyte, canonical, item.canonical_unit, unit)
+        return canonical
+
+    def _plausible(self, item: Input, path: str, canonical: Decimal, unit: str):
+        low, high = item.bounds
         if low <= canonical <= high:
             return True
-        self.out.add(
-            name,
+        self.add(
+            path,
             Problem(
                 "implausible",
                 "implausible: must be between {low} and {high} {unit}",
-                low=low,
-                high=high,
+                low=_plain(self._in_unit(item, low, unit)),
+                high=_plain(self._in_unit(item, high, unit)),
                 unit=unit,
             ),
         )
         return False
 
-    def quantity(self, name: str, raw: Any, *, with_time: bool = False):
-        if _blank(raw):
-            return None
-        if not isinstance(raw, Mapping):
-            self.out.add(
-                name,
-                Problem("object_expected", "expected an object with value and unit"),
-            )
-            return None
-        if _blank(raw.get("value")):
-            if any(not _blank(raw.get(k)) for k in ("uln", "time")):
-                self.out.add(
-                    f"{name}.value", Problem("value_required", "a value is required")
-                )
-            return None
-        analyte = ANALYTE_OF[name]
-        errors_before = len(self.out.errors)
-        value = self.number(f"{name}.value", raw.get("value"))
-        unit = raw.get("unit")
-        if isinstance(unit, str):
-            # Labs print the micro sign: "µmol/L" is "umol/L".
-            unit = units.UNIT_ALIASES.get(unit.strip(), unit.strip())
-        if _blank(unit):
-            unit = (
-                units.accepted_units(analyte)[0]
-                if len(units.accepted_units(analyte)) == 1
-                else None
-            )
-        if unit is None:
-            self.out.add(
-                f"{name}.unit", Problem("unit_required", "the unit is required")
-            )
-        elif not isinstance(unit, str) or unit not in units.accepted_units(analyte):
-            accepted = ", ".join(units.accepted_units(analyte))
-            self.out.add(
-                f"{name}.unit",
+    def _typical(self, item, path, comparator, value, canonical, unit) -> None:
+        if item.typical is None or comparator:
+            return
+        low, high = item.typical
+        if low <= canonical <= high:
+            return
+        note = Unusual(item.key, path, _plain(value), unit)
+        self.unusual.append(note)
+        confirmed = self.data.get(CONFIRM_KEY) or ()
+        if self.require_confirmation and (
+            not isinstance(confirmed, list | tuple) or item.key not in confirmed
+        ):
+            self.add(
+                note.path,
                 Problem(
-                    "unit_unknown",
-                    "unknown unit (accepted: {accepted})",
-                    accepted=accepted,
+                    "unusual",
+                    "{value} {unit} is unusual: confirm or correct",
+                    value=note.value,
+                    unit=unit,
+                    input=item.key,
                 ),
             )
-            unit = None
-        uln = self.number(f"{name}.uln", raw.get("uln"))
-        if uln is not None and uln <= 0:
-            self.out.add(
-                f"{name}.uln",
-                Problem(
-                    "uln_not_positive", "the upper limit of normal must be above 0"
-                ),
-            )
-        moment = None
-        if with_time and not _blank(raw.get("time")):
-            try:
-                moment = parse_datetime(raw.get("time"), self.tz)
-            except Problem as exc:
-                self.out.add(f"{name}.time", exc)
-        if value is None or unit is None or len(self.out.errors) > errors_before:
-            return None
-        canonical = units.to_canonical(analyte, value, unit)
-        canonical_unit = units.accepted_units(analyte)[0]
-        if not self._in_bounds(f"{name}.value", canonical, name, canonical_unit):
-            return None
-        uln_canonical = (
-            units.to_canonical(analyte, uln, unit) if uln is not None else None
-        )
-        return Quantity(value, unit, canonical, uln, uln_canonical, moment)
 
-    def choice(self, name: str, raw: Any, options: tuple[str, ...]):
-        if _blank(raw):
-            return None
-        if isinstance(raw, str) and raw.strip() in options:
-            return raw.strip()
-        self.out.add(
-            name,
-            Problem(
-                "choice_invalid",
-                "expected one of {options}",
-                options=", ".join(options),
-            ),
-        )
-        return None
-
-    def text(self, name: str, raw: Any, pattern: re.Pattern, problem: Problem):
-        if _blank(raw):
-            return None
-        if isinstance(raw, str) and pattern.match(raw.strip()):
-            return raw.strip()
-        self.out.add(name, problem)
-        return None
-
-    def date_field(self, name: str, raw: Any):
-        if _blank(raw):
-            return None
-        try:
-            return parse_date(raw)
-        except Problem as exc:
-            self.out.add(name, exc)
-            return None
-
-    def series(self, raw: Any) -> tuple[Quantity, ...]:
-        if _blank(raw):
-            return ()
+    def series(self, item: Input, raw: Any):
         if not isinstance(raw, list | tuple):
-            self.out.add(
-                "tbil_series",
-                Problem("series_not_list", "expected a list of timed measurements"),
-            )
-            return ()
+            raise Problem("series_not_list", "expected a list of timed measurements")
         if len(raw) > MAX_SERIES:
-            self.out.add(
-                "tbil_series",
-                Problem(
-                    "series_too_long", "at most {max} measurements", max=MAX_SERIES
-                ),
+            raise Problem(
+                "series_too_long", "at most {max} measurements", max=MAX_SERIES
             )
-            return ()
+        tbil = INPUTS["tbil"]
         items = []
-        for index, item in enumerate(raw):
-            name = f"tbil_series[{index}]"
-            if not isinstance(item, Mapping) or _blank(item.get("time")):
-                self.out.add(
-                    name,
+        for index, entry in enumerate(raw):
+            path = f"{item.key}[{index}]"
+            if not isinstance(entry, Mapping) or any(
+                _blank(entry.get(k)) for k in ("time", "value")
+            ):
+                missing = [
+                    k
+                    for k in ("time", "value")
+                    if isinstance(entry, Mapping) and _blank(entry.get(k))
+                ]
+                self.add(
+                    f"{path}.{missing[0]}" if len(missing) == 1 else path,
                     Problem(
                         "series_item_incomplete",
                         "each measurement needs a time, a value and a unit",
                     ),
                 )
                 continue
-            quantity = self.quantity_as("tbil", name, item)
+            if not _blank(entry.get("uln")) or not _blank(entry.get("status")):
+                self.add(
+                    path, Problem("unknown_part", "unknown part: {parts}", parts="uln")
+                )
+                continue
+            quantity = self.lab(tbil, entry, path)
             if quantity is not None:
                 items.append(quantity)
         return tuple(items)
 
-    def quantity_as(self, analyte_key: str, name: str, raw: Mapping):
-        # Series items are bilirubin quantities reported under their own name.
-        errors = _Collector()
-        saved, self.out = self.out, errors
-        try:
-            quantity = self.quantity(analyte_key, raw, with_time=True)
-        finally:
-            self.out = saved
-        for key, problems in errors.errors.items():
-            for problem in problems:
-                self.out.add(name + key.removeprefix(analyte_key), problem)
-        return quantity
+    _READERS = {
+        InputKind.TEXT: text,
+        InputKind.CHOICE: choice,
+        InputKind.DATE: date_value,
+        InputKind.ANSWER: answer,
+        InputKind.NUMBER: lab,
+        InputKind.QUANTITY: lab,
+        InputKind.SERIES: series,
+    }
+
+    # -- the whole candidate ----------------------------------------------------
 
     def parse(self) -> Candidate:
         d = self.data
@@ -402,92 +621,60 @@ class _Parser:
             raise CandidateError(
                 {"candidate": [Problem("candidate_not_object", "expected an object")]}
             )
-        screening_number = self.text(
-            "screening_number",
-            d.get("screening_number"),
-            SCREENING_NUMBER_RE,
-            Problem(
-                "screening_number_format",
-                "expected the site's format, for example 01-001",
-            ),
-        )
-        initials = d.get("initials")
-        if isinstance(initials, str):
-            initials = initials.strip().upper()
-        initials = self.text(
-            "initials",
-            initials,
-            INITIALS_RE,
-            Problem("initials_format", "expected 1 to 4 letters A-Z"),
-        )
-        sex = self.choice("sex", d.get("sex"), SEXES)
-        dob = self.date_field("date_of_birth", d.get("date_of_birth"))
-        screening_date = self.date_field("screening_date", d.get("screening_date"))
-        self._check_dates(dob, screening_date)
-        stage = self.choice("liver_failure_stage", d.get("liver_failure_stage"), STAGES)
-        tbil = self.quantity("tbil", d.get("tbil"), with_time=True)
-        series = self.series(d.get("tbil_series"))
-        self._check_series(tbil, series)
-        he_grade = None
-        if not _blank(d.get("he_grade")):
-            grade = self.number("he_grade", d.get("he_grade"))
-            if grade is not None:
-                if grade != grade.to_integral_value() or not 0 <= grade <= 4:
-                    self.out.add(
-                        "he_grade",
-                        Problem(
-                            "he_grade_invalid", "expected a West Haven grade 0 to 4"
-                        ),
-                    )
-                else:
-                    he_grade = int(grade)
-        checklist: dict[str, bool | None] = {}
-        for item in (*CHECKLIST_ITEMS, "dialysis_twice_past_week"):
+        for key in d:
+            if key not in INPUTS and key != CONFIRM_KEY:
+                self.add(
+                    str(key)[:40],
+                    Problem(
+                        "unknown_field", "unknown field {name}", name=str(key)[:40]
+                    ),
+                )
+        values: dict[str, Any] = {}
+        for key, item in INPUTS.items():
+            raw = d.get(key)
+            if _blank(raw) or (item.kind is InputKind.SERIES and raw == []):
+                values[key] = () if item.kind is InputKind.SERIES else None
+                if self.for_record and item.required:
+                    self.add(key, Problem("required", "this is required"))
+                continue
             try:
-                checklist[item] = parse_bool(d.get(item))
+                values[key] = self._READERS[item.kind](self, item, raw)
             except Problem as exc:
-                self.out.add(item, exc)
-                checklist[item] = None
-        dialysis = checklist.pop("dialysis_twice_past_week")
-        candidate = Candidate(
-            screening_number=screening_number,
-            initials=initials,
-            sex=sex,
-            date_of_birth=dob,
-            screening_date=screening_date,
-            liver_failure_stage=stage,
-            tbil=tbil,
-            tbil_series=series,
-            pta_percent=self.number("pta_percent", d.get("pta_percent"), "pta_percent"),
-            inr=self.number("inr", d.get("inr"), "inr"),
-            creatinine=self.quantity("creatinine", d.get("creatinine")),
-            dialysis_twice_past_week=dialysis,
-            sodium_mmol_l=self.number(
-                "sodium_mmol_l", d.get("sodium_mmol_l"), "sodium_mmol_l"
-            ),
-            albumin=self.quantity("albumin", d.get("albumin")),
-            he_grade=he_grade,
-            il6=self.quantity("il6", d.get("il6")),
-            tnf_alpha=self.quantity("tnf_alpha", d.get("tnf_alpha")),
-            crp=self.quantity("crp", d.get("crp")),
-            pct=self.quantity("pct", d.get("pct")),
-            checklist=checklist,
+                self.add(key, exc)
+                values[key] = () if item.kind is InputKind.SERIES else None
+        self._check_dates(values["date_of_birth"], values["screening_date"])
+        values["tbil_series"] = self._check_series(
+            values["tbil"], values["tbil_series"]
         )
-        if self.out.errors:
-            raise CandidateError(self.out.errors)
-        return candidate
+        if self.errors:
+            raise CandidateError(self.errors)
+        return Candidate(values, self.statuses, self.unusual)
+
+    def _not_future(self, path: str, moment: datetime) -> None:
+        if self.now is not None:
+            future = moment > self.now
+        else:
+            future = (
+                self.today is not None
+                and moment.astimezone(self.tz).date() > self.today
+            )
+        if future:
+            self.add(
+                path,
+                Problem("measurement_future", "the measurement time is in the future"),
+            )
 
     def _check_dates(self, dob: date | None, screening_date: date | None) -> None:
         if self.today is not None:
             if screening_date and screening_date > self.today:
-                self.out.add(
+                self.add(
                     "screening_date",
                     Problem(
                         "screening_date_future", "the screening date is in the future"
                     ),
                 )
             if dob and dob > self.today:
-                self.out.add(
+                self.add(
                     "date_of_birth",
                     Problem(
                         "date_of_birth_future", "the date of birth is in the future"
@@ -495,7 +682,7 @@ class _Parser:
                 )
         if dob and screening_date:
             if dob > screening_date:
-                self.out.add(
+                self.add(
                     "date_of_birth",
                     Problem(
                         "date_of_birth_after_screening",
@@ -503,7 +690,7 @@ class _Parser:
                     ),
                 )
             elif clinical.age_in_completed_years(dob, screening_date) > MAX_AGE_YEARS:
-                self.out.add(
+                self.add(
                     "date_of_birth",
                     Problem(
                         "age_implausible",
@@ -513,54 +700,97 @@ class _Parser:
                 )
 
     def _check_series(self, tbil: Quantity | None, series: tuple[Quantity, ...]):
-        if self.today is not None:
-            timed = [("tbil.time", tbil)] + [
-                (f"tbil_series[{i}].time", item) for i, item in enumerate(series)
-            ]
-            for name, item in timed:
-                if item is not None and item.time is not None:
-                    if item.time.astimezone(self.tz).date() > self.today:
-                        self.out.add(
-                            name,
-                            Problem(
-                                "measurement_future",
-                                "the measurement time is in the future",
-                            ),
-                        )
+        """Order against the current TBil; conflicts at one instant are errors."""
         if tbil is not None and tbil.time is not None:
             for index, item in enumerate(series):
                 if item.time > tbil.time:
-                    self.out.add(
+                    self.add(
                         f"tbil_series[{index}].time",
                         Problem(
                             "series_after_current",
                             "an earlier measurement is later than the current TBil",
                         ),
                     )
+        seen: dict[datetime, tuple[str, Quantity]] = {}
+        if tbil is not None and tbil.time is not None:
+            seen[tbil.time] = ("tbil", tbil)
+        kept = []
+        for index, item in enumerate(series):
+            path = f"tbil_series[{index}]"
+            earlier = seen.get(item.time)
+            if earlier is None:
+                seen[item.time] = (path, item)
+                kept.append(item)
+            elif earlier[1].canonical != item.canonical:
+                self.add(
+                    f"{path}.value",
+                    Problem(
+                        "tbil_conflict",
+                        "two different TBil values at the same time: {first} and "
+                        "{second} umol/L ({other})",
+                        first=_plain(earlier[1].canonical),
+                        second=_plain(item.canonical),
+                        other=earlier[0],
+                    ),
+                )
+            # An identical duplicate says nothing new: it is merged.
+        return tuple(kept)
+
+
+def _lab_status(text: str) -> str | None:
+    return LAB_STATUS_WORDS.get(fold_fullwidth(text).strip().lower())
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value.normalize():f}"
 
 
 def parse_candidate(
-    data: Mapping[str, Any], *, today: date | None, tz: tzinfo
+    data: Mapping[str, Any],
+    *,
+    today: date | None,
+    tz: tzinfo,
+    require_confirmation: bool = False,
+    for_record: bool = False,
+    now: datetime | None = None,
 ) -> Candidate:
-    """Check a candidate against the contract; raise CandidateError listing all."""
-    return _Parser(data, today, tz).parse()
+    """Check a candidate against the contract; raise CandidateError listing all.
 
-
-def count_malformed(records, *, today: date | None, tz: tzinfo) -> int:
-    """How many candidates do not fit the contract (parsing only, no evaluation)."""
-    malformed = 0
-    for data in records:
-        try:
-            parse_candidate(data, today=today, tz=tz)
-        except CandidateError:
-            malformed += 1
-    return malformed
+    ``for_record``: the inputs needed to record a decision are required.
+    ``require_confirmation``: a value outside its typical range must be listed
+    under ``confirmed_unusual`` (the form's confirmation) or it is refused.
+    ``now``: when given, a measurement time after it is in the future (else
+    one on a day after ``today``).
+    """
+    return _Parser(data, today, tz, require_confirmation, for_record, now).parse()
 
 
 def _rise_note(rise: clinical.DailyRise, tz: tzinfo) -> str:
     start = rise.start.time.astimezone(tz).strftime("%m-%d %H:%M")
     end = rise.end.time.astimezone(tz).strftime("%m-%d %H:%M")
     return f"{start} → {end}"
+
+
+def _lab_fact(c: Candidate, key: str) -> Fact:
+    q = c.values.get(key)
+    if q is None:
+        return Fact(None, status=c.statuses.get(key, ""))
+    return Fact(q.canonical, uln=q.uln_canonical, comparator=q.comparator)
+
+
+def _input_fact(c: Candidate, key: str) -> Fact:
+    item = INPUTS[key]
+    if item.is_lab:
+        return _lab_fact(c, key)
+    value = c.values.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = Decimal(value)
+    return Fact(value, status=c.statuses.get(key, ""))
+
+
+def _number(c: Candidate, key: str) -> Decimal | None:
+    q = c.values.get(key)
+    return None if q is None else q.canonical
 
 
 def derive(c: Candidate, *, tz: tzinfo) -> Derived:
@@ -577,11 +807,13 @@ def derive(c: Candidate, *, tz: tzinfo) -> Derived:
     rise = clinical.tbil_max_daily_rise(timed)
     given = c.tbil.canonical if c.tbil is not None else None
     tbil_umol_l = clinical.current_tbil(given, sorted(timed, key=lambda t: t.time))
+    inr = _number(c, "inr")
+    sodium = _number(c, "sodium_mmol_l")
 
     meld = meld_na = meld_3 = None
     if (
         tbil_umol_l is not None
-        and c.inr is not None
+        and inr is not None
         and c.creatinine is not None
         and c.dialysis_twice_past_week is not None
     ):
@@ -593,72 +825,56 @@ def derive(c: Candidate, *, tz: tzinfo) -> Derived:
         )
         meld = clinical.meld(
             bilirubin_mg_dl=bili_mg_dl,
-            inr=c.inr,
+            inr=inr,
             creatinine_mg_dl=creat_mg_dl,
             dialysis_twice_past_week=c.dialysis_twice_past_week,
         )
-        if c.sodium_mmol_l is not None:
-            meld_na = clinical.meld_na(meld_score=meld, sodium_mmol_l=c.sodium_mmol_l)
+        if sodium is not None:
+            meld_na = clinical.meld_na(meld_score=meld, sodium_mmol_l=sodium)
             if c.sex is not None and c.albumin is not None:
                 meld_3 = clinical.meld_3(
                     female=c.sex == "F",
                     bilirubin_mg_dl=bili_mg_dl,
-                    inr=c.inr,
+                    inr=inr,
                     creatinine_mg_dl=creat_mg_dl,
                     dialysis_twice_past_week=c.dialysis_twice_past_week,
-                    sodium_mmol_l=c.sodium_mmol_l,
+                    sodium_mmol_l=sodium,
                     albumin_g_dl=units.convert(
                         "albumin", c.albumin.canonical, "g/L", "g/dL"
                     ),
                 )
 
-    meld_missing = tuple(
-        name
-        for name, present in (
-            ("tbil", tbil_umol_l is not None),
-            ("inr", c.inr is not None),
-            ("creatinine", c.creatinine is not None),
-            ("dialysis_twice_past_week", c.dialysis_twice_past_week is not None),
-        )
-        if not present
+    def missing(*pairs):
+        return tuple(name for name, present in pairs if not present)
+
+    meld_missing = missing(
+        ("tbil", tbil_umol_l is not None),
+        ("inr", inr is not None),
+        ("creatinine", c.creatinine is not None),
+        ("dialysis_twice_past_week", c.dialysis_twice_past_week is not None),
     )
-    age_missing = tuple(
-        name
-        for name, present in (
-            ("date_of_birth", c.date_of_birth is not None),
-            ("screening_date", c.screening_date is not None),
-        )
-        if not present
+    age_missing = missing(
+        ("date_of_birth", c.date_of_birth is not None),
+        ("screening_date", c.screening_date is not None),
     )
     rise_missing = ("tbil_series",) if not timed else ("tbil_series (12 h apart)",)
 
-    def marker(q: Quantity | None) -> Fact:
-        if q is None:
-            return Fact(None)
-        return Fact(q.canonical, uln=q.uln_canonical)
-
-    facts: dict[str, Fact] = {
+    computed: dict[str, Fact] = {
         "age_years": Fact(
             Decimal(age) if age is not None else None, missing=age_missing
         ),
-        "liver_failure_stage": Fact(c.liver_failure_stage),
-        "tbil_umol_l": Fact(tbil_umol_l),
+        "tbil_umol_l": Fact(tbil_umol_l, status=c.statuses.get("tbil", "")),
         "tbil_rise_per_day": (
             Fact(rise.per_day, note=_rise_note(rise, tz))
             if rise is not None
             else Fact(None, missing=rise_missing)
         ),
-        "pta_percent": Fact(c.pta_percent),
-        "inr": Fact(c.inr),
-        "he_grade": Fact(Decimal(c.he_grade) if c.he_grade is not None else None),
-        "il6_pg_ml": marker(c.il6),
-        "tnf_alpha_pg_ml": marker(c.tnf_alpha),
-        "crp_mg_l": marker(c.crp),
-        "pct_ng_ml": marker(c.pct),
         "meld": Fact(Decimal(meld) if meld is not None else None, missing=meld_missing),
     }
-    for item in CHECKLIST_ITEMS:
-        facts[item] = Fact(c.checklist.get(item))
+    facts = {
+        name: computed[name] if name in computed else _input_fact(c, variable.inputs[0])
+        for name, variable in VARIABLES.items()
+    }
     return Derived(age, tbil_umol_l, rise, meld, meld_na, meld_3, facts)
 
 
@@ -667,10 +883,16 @@ def _floor_positive(value: Decimal) -> Decimal:
     return value if value > 0 else Decimal(1)
 
 
-def _quantity_json(q: Quantity | None, canonical_unit: str) -> dict | None:
+def _lab_json(item: Input, q: Quantity | None, status: str) -> Any:
     if q is None:
-        return None
-    out = {"value": str(q.canonical), "unit": canonical_unit}
+        return {"status": status} if status else None
+    if item.kind is InputKind.NUMBER and q.time is None:
+        return str(q.canonical)
+    out: dict[str, Any] = {"value": str(q.canonical)}
+    if item.kind is InputKind.QUANTITY:
+        out["unit"] = item.canonical_unit
+    if q.comparator:
+        out["comparator"] = q.comparator
     if q.uln_canonical is not None:
         out["uln"] = str(q.uln_canonical)
     if q.time is not None:
@@ -680,29 +902,20 @@ def _quantity_json(q: Quantity | None, canonical_unit: str) -> dict | None:
 
 def normalised(c: Candidate) -> dict[str, Any]:
     """The candidate in canonical units, JSON-safe (numbers as strings)."""
-
-    def num(value):
-        return None if value is None else str(value)
-
-    return {
-        "screening_number": c.screening_number,
-        "initials": c.initials,
-        "sex": c.sex,
-        "date_of_birth": c.date_of_birth.isoformat() if c.date_of_birth else None,
-        "screening_date": c.screening_date.isoformat() if c.screening_date else None,
-        "liver_failure_stage": c.liver_failure_stage,
-        "tbil": _quantity_json(c.tbil, "umol/L"),
-        "tbil_series": [_quantity_json(q, "umol/L") for q in c.tbil_series],
-        "pta_percent": num(c.pta_percent),
-        "inr": num(c.inr),
-        "creatinine": _quantity_json(c.creatinine, "umol/L"),
-        "dialysis_twice_past_week": c.dialysis_twice_past_week,
-        "sodium_mmol_l": num(c.sodium_mmol_l),
-        "albumin": _quantity_json(c.albumin, "g/L"),
-        "he_grade": c.he_grade,
-        "il6": _quantity_json(c.il6, "pg/mL"),
-        "tnf_alpha": _quantity_json(c.tnf_alpha, "pg/mL"),
-        "crp": _quantity_json(c.crp, "mg/L"),
-        "pct": _quantity_json(c.pct, "ng/mL"),
-        **dict(c.checklist),
-    }
+    out: dict[str, Any] = {}
+    for key, item in INPUTS.items():
+        value = c.values.get(key)
+        status = c.statuses.get(key, "")
+        if item.is_lab:
+            out[key] = _lab_json(item, value, status)
+        elif item.kind is InputKind.SERIES:
+            out[key] = [_lab_json(INPUTS["tbil"], q, "") for q in value]
+        elif item.kind is InputKind.DATE:
+            out[key] = value.isoformat() if value else None
+        elif item.kind is InputKind.ANSWER and status:
+            out[key] = status
+        else:
+            out[key] = value
+    if c.unusual:
+        out[CONFIRM_KEY] = sorted({u.key for u in c.unusual})
+    return out

@@ -129,6 +129,70 @@ def _compile(spec: "ConditionSpec", variable) -> Callable[["Fact"], bool]:
     return lambda fact: fact.value <= low
 
 
+def threshold_for(spec: "ConditionSpec", fact: "Fact") -> Decimal | None:
+    """The threshold a numeric condition compares with (a lab's ULN may replace it)."""
+    if (
+        spec.operator is Operator.GT
+        and VARIABLES[spec.variable].has_lab_uln
+        and fact.uln is not None
+    ):
+        return fact.uln
+    return spec.low
+
+
+# For a censored value "<L" the result lies in an interval below L (open or
+# closed); for ">L", above it.
+_BELOW = {"<": True, "<=": False}
+_ABOVE = {">": True, ">=": False}
+
+
+def censored_holds(spec: "ConditionSpec", fact: "Fact") -> bool | None:
+    """True, False or None (cannot tell) for a censored numeric fact.
+
+    "<L" is not above U when L <= U and cannot be told otherwise; ">L" is above
+    U when L >= U (">=L" when L > U). The same interval reasoning decides the
+    other operators.
+    """
+    op, limit = spec.operator, fact.value
+    if op not in NUMERIC_OPERATORS:
+        return None
+    if fact.comparator in _BELOW:
+        low, low_open = None, False
+        high, high_open = limit, _BELOW[fact.comparator]
+    else:
+        low, low_open = limit, _ABOVE[fact.comparator]
+        high, high_open = None, False
+    if op is Operator.BETWEEN:
+        # A half-bounded interval is never wholly inside a range.
+        if high is not None and (high < spec.low or (high == spec.low and high_open)):
+            return False
+        if low is not None and (low > spec.high or (low == spec.high and low_open)):
+            return False
+        return None
+    threshold = threshold_for(spec, fact)
+    if op in (Operator.GT, Operator.GTE):
+        strict = op is Operator.GT
+        if low is not None and (
+            low > threshold or (low == threshold and (low_open or not strict))
+        ):
+            return True
+        if high is not None and (
+            high < threshold or (high == threshold and (strict or high_open))
+        ):
+            return False
+        return None
+    strict = op is Operator.LT
+    if high is not None and (
+        high < threshold or (high == threshold and (high_open or not strict))
+    ):
+        return True
+    if low is not None and (
+        low > threshold or (low == threshold and (strict or low_open))
+    ):
+        return False
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class CriterionSpec:
     code: str
@@ -151,7 +215,15 @@ class CriterionSpec:
             fact = facts.get(condition.variable)
             if fact is None or fact.value is None:
                 unknown = True
-            elif condition.holds(fact):
+                continue
+            holds = (
+                condition.holds(fact)
+                if not fact.comparator
+                else censored_holds(condition, fact)
+            )
+            if holds is None:
+                unknown = True
+            elif holds:
                 return Outcome.MET
         return Outcome.UNKNOWN if unknown else Outcome.NOT_MET
 
@@ -163,12 +235,19 @@ class Fact(NamedTuple):
     inputs that would decide it (defaults to the variable's own inputs).
     ``uln`` is a lab's own upper limit of normal given with a marker's value.
     ``note`` is shown after the value (for example the interval of a rise).
+    A censored fact (``comparator``) is decided with three-valued logic: it
+    meets a condition when every value it admits does, fails it when none
+    does, and is unknown otherwise.
     """
 
     value: Decimal | str | bool | None
     uln: Decimal | None = None
     note: str = ""
     missing: tuple[str, ...] = ()
+    # A censored lab result ("<", "<=", ">", ">="): ``value`` is the limit.
+    comparator: str = ""
+    # Why an unknown fact is unknown: "pending" (awaited) or "not_done".
+    status: str = ""
 
 
 class ConditionResult(NamedTuple):
@@ -260,7 +339,11 @@ class CriterionResult:
         found: dict[str, None] = {}
         for condition in self.spec.conditions:
             fact = self.facts.get(condition.variable)
-            if fact is None or fact.value is None:
+            if (
+                fact is None
+                or fact.value is None
+                or (fact.comparator and censored_holds(condition, fact) is None)
+            ):
                 inputs = (fact.missing if fact is not None else ()) or VARIABLES[
                     condition.variable
                 ].inputs
@@ -337,7 +420,10 @@ def _evaluate_condition(spec: ConditionSpec, fact: Fact | None) -> ConditionResu
     variable = VARIABLES[spec.variable]
     if fact is None or fact.value is None:
         missing = (fact.missing if fact and fact.missing else ()) or variable.inputs
-        return _result(spec.variable, Outcome.UNKNOWN, "unknown", missing=missing)
+        relation = _STATUS_RELATION.get(fact.status if fact else "", "unknown")
+        return _result(spec.variable, Outcome.UNKNOWN, relation, missing=missing)
+    if fact.comparator:
+        return _censored_result(spec, variable, fact)
     value = fact.value
     op = spec.operator
     # The same compiled check that decided the criterion: one source of truth.
@@ -386,6 +472,46 @@ def _evaluate_condition(spec: ConditionSpec, fact: Fact | None) -> ConditionResu
     return _result(spec.variable, outcome, note=fact.note, **parts)
 
 
+_STATUS_RELATION = {"pending": "pending", "not_done": "not done"}
+# The relation a censored value has to a threshold: (holds, not, cannot tell).
+CENSORED_RELATIONS = {
+    Operator.GT: ("above", "not above", "cannot tell if above"),
+    Operator.GTE: ("at or above", "not at or above", "cannot tell if at or above"),
+    Operator.LT: ("below", "not below", "cannot tell if below"),
+    Operator.LTE: ("at or below", "not at or below", "cannot tell if at or below"),
+    Operator.BETWEEN: ("within", "outside", "cannot tell if within"),
+}
+
+
+def _censored_result(spec, variable, fact) -> ConditionResult:
+    holds = censored_holds(spec, fact)
+    if spec.operator is Operator.BETWEEN:
+        threshold = f"{format_number(spec.low)}-{format_number(spec.high)}"
+    else:
+        threshold = format_number(threshold_for(spec, fact))
+    met, not_met, unknown = CENSORED_RELATIONS[spec.operator]
+    relation, outcome = {
+        True: (met, Outcome.MET),
+        False: (not_met, Outcome.NOT_MET),
+        None: (unknown, Outcome.UNKNOWN),
+    }[holds]
+    source = ""
+    if variable.has_lab_uln and spec.operator is Operator.GT:
+        source = "lab ULN" if fact.uln is not None else "default ULN"
+    value = fact.comparator + _with_unit(fact.value, variable.unit)
+    return ConditionResult(
+        variable=spec.variable,
+        outcome=outcome,
+        reason=f"{variable.label} {value}, {relation} {threshold}"
+        + (f" ({source})" if source else ""),
+        missing=variable.inputs if holds is None else (),
+        value=value,
+        relation=relation,
+        threshold=threshold,
+        source=source,
+    )
+
+
 def _result(
     variable_name: str,
     outcome: Outcome,
@@ -403,6 +529,8 @@ def _result(
     if relation == "unknown":
         wording = "not answered" if variable.kind is Kind.BOOLEAN else "not available"
         reason = f"{label} {wording}"
+    elif relation in _STATUS_RELATION.values():
+        reason = f"{label} {relation}"
     elif relation == ":":
         reason = f"{label}: {value}"
     elif relation == "within":

@@ -9,6 +9,9 @@ unknown, these are what the coordinator has to collect.
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .inputs import INPUTS, InputKind, Section
+from .messages import N_
+
 
 class Kind(StrEnum):
     NUMBER = "NUMBER"
@@ -29,77 +32,61 @@ class Variable:
     categories: tuple[str, ...] = ()
 
 
-STAGES = ("early", "intermediate", "late", "none")
-
-CHECKLIST_ITEMS = (
-    "able_to_communicate_and_complete",
-    "written_informed_consent",
-    "severe_active_bleeding",
-    "dic",
-    "allergy_blood_products_or_study_drugs",
-    "circulatory_failure",
-    "severe_comorbidity",
-    "diabetes",
-    "investigator_excludes",
+STAGES = INPUTS["liver_failure_stage"].option_values
+CHECKLIST_ITEMS = tuple(
+    key
+    for key, item in INPUTS.items()
+    if item.kind is InputKind.ANSWER and item.section is Section.CHECKLIST
 )
-
-_CHECKLIST_LABELS = {
-    "able_to_communicate_and_complete": "Able to communicate and complete the study",
-    "written_informed_consent": "Written informed consent signed",
-    "severe_active_bleeding": "Severe active bleeding",
-    "dic": "Diffuse intravascular coagulation",
-    "allergy_blood_products_or_study_drugs": (
-        "High degree of allergy to blood products or study drugs"
-    ),
-    "circulatory_failure": "Circulatory failure",
-    "severe_comorbidity": ("Severe heart, lung, blood or autoimmune disease"),
-    "diabetes": "Diabetes",
-    "investigator_excludes": "Investigator judges the subject should not be included",
-}
 
 VARIABLES: dict[str, Variable] = {
     v.name: v
     for v in (
         Variable(
             "age_years",
-            "Age",
+            N_("Age"),
             Kind.NUMBER,
             "years",
             ("date_of_birth", "screening_date"),
         ),
         Variable(
             "liver_failure_stage",
-            "Liver failure stage",
+            N_("Liver failure stage"),
             Kind.CATEGORY,
             inputs=("liver_failure_stage",),
             categories=STAGES,
         ),
-        Variable("tbil_umol_l", "TBil", Kind.NUMBER, "umol/L", ("tbil",)),
+        Variable("tbil_umol_l", N_("TBil"), Kind.NUMBER, "umol/L", ("tbil",)),
         Variable(
             "tbil_rise_per_day",
-            "largest daily rise",
+            N_("largest daily rise"),
             Kind.NUMBER,
             "umol/L/day",
             ("tbil_series",),
         ),
-        Variable("pta_percent", "PTA", Kind.NUMBER, "%", ("pta_percent",)),
-        Variable("inr", "INR", Kind.NUMBER, "", ("inr",)),
-        Variable("he_grade", "HE grade", Kind.NUMBER, "", ("he_grade",)),
-        Variable("il6_pg_ml", "IL-6", Kind.NUMBER, "pg/mL", ("il6",), True),
+        Variable("pta_percent", N_("PTA"), Kind.NUMBER, "%", ("pta_percent",)),
+        Variable("inr", N_("INR"), Kind.NUMBER, "", ("inr",)),
+        Variable("he_grade", N_("HE grade"), Kind.NUMBER, "", ("he_grade",)),
+        Variable("il6_pg_ml", N_("IL-6"), Kind.NUMBER, "pg/mL", ("il6",), True),
         Variable(
-            "tnf_alpha_pg_ml", "TNF-alpha", Kind.NUMBER, "pg/mL", ("tnf_alpha",), True
+            "tnf_alpha_pg_ml",
+            N_("TNF-alpha"),
+            Kind.NUMBER,
+            "pg/mL",
+            ("tnf_alpha",),
+            True,
         ),
-        Variable("crp_mg_l", "CRP", Kind.NUMBER, "mg/L", ("crp",), True),
-        Variable("pct_ng_ml", "PCT", Kind.NUMBER, "ng/mL", ("pct",), True),
+        Variable("crp_mg_l", N_("CRP"), Kind.NUMBER, "mg/L", ("crp",), True),
+        Variable("pct_ng_ml", N_("PCT"), Kind.NUMBER, "ng/mL", ("pct",), True),
         Variable(
             "meld",
-            "MELD",
+            N_("MELD"),
             Kind.NUMBER,
             "",
             ("tbil", "inr", "creatinine", "dialysis_twice_past_week"),
         ),
         *(
-            Variable(item, _CHECKLIST_LABELS[item], Kind.BOOLEAN, inputs=(item,))
+            Variable(item, INPUTS[item].collect, Kind.BOOLEAN, inputs=(item,))
             for item in CHECKLIST_ITEMS
         ),
     )

@@ -3,12 +3,22 @@ from django.db import migrations
 from screening import db_triggers
 
 
+# The tables as they were when this migration was written.
+TABLES = (
+    "screening_eligibilitydecision",
+    "screening_criterionoutcome",
+    "screening_signature",
+    "screening_screeninglogexport",
+    "screening_prescreenupload",
+)
+
+
 def install(apps, schema_editor):
-    db_triggers.install(schema_editor.connection, db_triggers.SCREENING_TABLES)
+    db_triggers.install(schema_editor.connection, TABLES)
 
 
 def remove(apps, schema_editor):
-    db_triggers.remove(schema_editor.connection, db_triggers.SCREENING_TABLES)
+    db_triggers.remove(schema_editor.connection, TABLES)
 
 
 class Migration(migrations.Migration):

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone, translation
 
-from screening.prescreen import CSV_COLUMNS, QUANTITY_COLUMNS
+from screening.prescreen import CSV_COLUMNS, csv_row_from_contract
 from tests.factories import eligible_candidate
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -129,29 +129,7 @@ def seed_log(record) -> dict:
 
 def csv_row(candidate: dict) -> dict[str, str]:
     """A candidate of the input contract as one row of the upload file."""
-    row = {column: "" for column in CSV_COLUMNS}
-    for name, value in candidate.items():
-        if name in QUANTITY_COLUMNS:
-            if value is None:
-                continue
-            unit_col, uln_col, time_col = QUANTITY_COLUMNS[name]
-            row[name] = str(value["value"])
-            for column, key in (
-                (unit_col, "unit"),
-                (uln_col, "uln"),
-                (time_col, "time"),
-            ):
-                if column and value.get(key):
-                    row[column] = str(value[key])
-        elif name == "tbil_series":
-            row[name] = "; ".join(
-                f"{m['time']} {m['value']} {m['unit']}" for m in value or []
-            )
-        elif isinstance(value, bool):
-            row[name] = "yes" if value else "no"
-        elif value is not None:
-            row[name] = str(value)
-    return row
+    return csv_row_from_contract(candidate)
 
 
 def upload_csv(rows: list[dict[str, str]]) -> bytes:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 from http import HTTPStatus
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -37,9 +38,17 @@ def test_ten_thousand_rows_match_the_prescreen_command(
     assert page.status_code == HTTPStatus.OK
     assert sum(page.context["summary"].values()) == 10_000
 
-    download = client.get(f"/prescreen/{upload.pk}/results.csv")
-    from_page = b"".join(download.streaming_content).decode("utf-8")
     out = io.StringIO()
-    call_command("prescreen", str(path), "--format", "csv", stdout=out)
-    assert from_page == out.getvalue()
+    call_command("prescreen", str(path), stdout=out)
+    from_command = json.loads(out.getvalue())
+    stored = [r.result for r in upload.results.order_by("row")]
+    keys = ("row", "decision", "blocking", "missing", "meld", "tbil_max_rise_per_day")
+    assert [{k: r.get(k) for k in keys} for r in stored] == [
+        {k: r.get(k) for k in keys} for r in from_command
+    ]
+
+    download = client.get(f"/prescreen/{upload.pk}/results.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
+    assert len(rows) == 10_001
+    assert [row[0] for row in rows[1:]] == [str(r["row"]) for r in from_command]
     assert not EligibilityDecision.objects.exists()

@@ -5,9 +5,10 @@ row), keep what was entered, and write no decision; a valid POST records one
 decision and redirects to its page.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from http import HTTPStatus
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -37,6 +38,14 @@ def field_codes(response, field):
 def series_codes(response, index, field):
     forms = response.context["formset"].forms
     return [e.code for e in forms[index].errors.as_data()[field]]
+
+
+def series_refused(response, index, field, code):
+    """A series row error: at the row's field and on the form, nothing saved."""
+    assert response.status_code == HTTPStatus.OK
+    assert code in series_codes(response, index, field)
+    assert code in field_codes(response, "__all__")
+    assert not EligibilityDecision.objects.exists()
 
 
 def refused(response, field, code):
@@ -97,26 +106,36 @@ class TestValidPath:
                 albumin_unit="g/dL",
                 crp_value="1.8",
                 crp_unit="mg/dL",
+                creatinine_time="2026-06-01T07:30",
                 il6_uln="6.4",
             )
         )
         decision = EligibilityDecision.objects.get()
         entered = decision.entered
+        # Kept exactly as the browser sent it (no offset: the site's zone).
         assert entered["tbil"] == {
             "value": "10.5",
             "unit": "mg/dL",
-            "time": "2026-06-01T08:00:00+08:00",
+            "time": "2026-06-01T08:00",
         }
-        assert entered["creatinine"] == {"value": "1.2", "unit": "mg/dL"}
+        assert decision.normalised["tbil"]["time"] == "2026-06-01T08:00:00+08:00"
+        # Every lab takes a collection time.
+        assert entered["creatinine"] == {
+            "value": "1.2",
+            "unit": "mg/dL",
+            "time": "2026-06-01T07:30",
+        }
+        assert decision.normalised["creatinine"]["time"] == "2026-06-01T07:30:00+08:00"
         assert entered["albumin"] == {"value": "3.2", "unit": "g/dL"}
         assert entered["crp"] == {"value": "1.8", "unit": "mg/dL"}
         assert entered["il6"] == {"value": "25", "unit": "pg/mL", "uln": "6.4"}
         assert entered["tbil_series"] == [
-            {"time": "2026-05-31T08:00:00+08:00", "value": "158.6", "unit": "umol/L"}
+            {"time": "2026-05-31T08:00", "value": "158.6", "unit": "umol/L"}
         ]
         assert entered["pta_percent"] == "35"
         assert entered["inr"] == "1.8"
-        assert entered["he_grade"] == 1
+        assert entered["he_grade"] == "1"
+        assert decision.normalised["he_grade"] == 1
         # 10.5 mg/dL is 179.55 umol/L: the conversion is stored next to the entry.
         assert Decimal(decision.computed["tbil_umol_l"]) == Decimal("179.55")
 
@@ -139,53 +158,81 @@ class TestValidPath:
         assert decision.outcome == EligibilityDecision.Result.INCOMPLETE
 
 
-# Not numbers, whatever the field: each is posted alone and must be refused.
+# Not numbers, whatever the field: each is posted alone and must be refused with
+# the parser's code (a comma is refused, never read as a dot or a separator).
 NOT_NUMBERS = [
-    ("tbil_value", "abc"),
-    ("tbil_value", "NaN"),
-    ("tbil_value", "Infinity"),
-    ("tbil_value", "-inf"),
-    ("pta_percent", "35%"),
-    ("inr", "1,5"),
-    ("inr", "1.5.1"),
-    ("sodium_mmol_l", "0x10"),
-    ("creatinine_value", "ninety"),
-    ("albumin_value", "3 2"),
-    ("il6_value", "<script>"),
-    ("crp_uln", "--1"),
-    ("tbil_value", "1e3"),
-    ("inr", "\u0661.\u0665"),
-    ("pta_percent", "\uff13\uff15"),
-    ("series-0-value", "1,58"),
+    ("tbil_value", "abc", "number_invalid"),
+    ("tbil_value", "NaN", "number_invalid"),
+    ("tbil_value", "Infinity", "number_invalid"),
+    ("tbil_value", "-inf", "number_invalid"),
+    ("pta_percent", "35%", "number_invalid"),
+    ("inr", "1,5", "number_comma"),
+    ("inr", "1.5.1", "number_invalid"),
+    ("sodium_mmol_l", "0x10", "number_invalid"),
+    ("creatinine_value", "ninety", "number_invalid"),
+    ("albumin_value", "3 2", "number_invalid"),
+    ("il6_value", "<script>", "number_invalid"),
+    ("crp_uln", "--1", "number_invalid"),
+    ("tbil_value", "1e3", "number_invalid"),
+    # Arabic-Indic digits are not folded (only full-width forms are).
+    ("inr", "\u0661.\u0665", "number_invalid"),
+    ("series-0-value", "1,58", "number_comma"),
 ]
 
 
 class TestBadNumbers:
     def test_not_a_number(self, screen):
         # One loop rather than one test per value: each test loads the trial.
-        for field, value in NOT_NUMBERS:
+        for field, value, code in NOT_NUMBERS:
             response = screen(post(**{field: value}))
+            assert response.status_code == HTTPStatus.OK, value
             if field.startswith("series-"):
-                assert series_codes(response, 0, "value") == ["invalid"], value
+                assert series_codes(response, 0, "value") == [code], value
+                assert field_codes(response, "__all__") == [code], value
             else:
-                assert response.status_code == HTTPStatus.OK, value
-                assert field_codes(response, field) == ["invalid"], value
+                assert field_codes(response, field) == [code], value
         assert not EligibilityDecision.objects.exists()
 
     def test_underscore_digit_grouping_is_not_a_number(self, screen):
         # Python's Decimal reads "1_5" as 15: an INR of 15 must not be recorded
         # from it.
-        refused(screen(post(inr="1_5")), "inr", "invalid")
+        refused(screen(post(inr="1_5")), "inr", "number_invalid")
 
-    @pytest.mark.parametrize(
-        ("value", "code"),
-        [
-            ("12345678901234", "max_digits"),
-            ("1.23456", "max_decimal_places"),
-        ],
-    )
-    def test_too_many_digits(self, screen, value, code):
-        refused(screen(post(tbil_value=value)), "tbil_value", code)
+    def test_full_width_digits_and_chinese_full_stop_are_read(self, screen):
+        # A Chinese input method types "３５" and "1。8": the same digits and dot.
+        response = screen(post(pta_percent="\uff13\uff15", inr="1\u30028"))
+        assert response.status_code == HTTPStatus.FOUND
+        decision = EligibilityDecision.objects.get()
+        assert decision.entered["pta_percent"] == "\uff13\uff15"
+        assert decision.entered["inr"] == "1\u30028"
+        assert decision.normalised["pta_percent"] == "35"
+        assert decision.normalised["inr"] == "1.8"
+
+    def test_chinese_full_stop_in_a_quantity(self, screen):
+        screen(post(creatinine_value="88\u30024"))
+        decision = EligibilityDecision.objects.get()
+        assert decision.normalised["creatinine"]["value"] == "88.4"
+
+    def test_many_digits_above_the_bounds_are_implausible(self, screen):
+        refused(screen(post(tbil_value="12345678901234")), "tbil_value", "implausible")
+
+    def test_any_number_of_decimals_is_accepted(self, screen):
+        # No decimal-places limit any more: the value is not rounded.
+        assert screen(post(tbil_value="180.123456")).status_code == HTTPStatus.FOUND
+        decision = EligibilityDecision.objects.get()
+        assert decision.entered["tbil"]["value"] == "180.123456"
+        assert decision.normalised["tbil"]["value"] == "180.123456"
+
+    def test_32_characters_are_accepted_and_kept_as_typed(self, screen):
+        value = "180." + "1" * 28
+        assert len(value) == 32
+        assert screen(post(tbil_value=value)).status_code == HTTPStatus.FOUND
+        assert EligibilityDecision.objects.get().entered["tbil"]["value"] == value
+
+    def test_more_than_32_characters_is_not_a_number(self, screen):
+        refused(
+            screen(post(tbil_value="180." + "1" * 29)), "tbil_value", "number_invalid"
+        )
 
 
 class TestUnits:
@@ -215,41 +262,69 @@ class TestDates:
         refused(
             screen(post(screening_date=tomorrow.isoformat())),
             "screening_date",
-            "future",
+            "screening_date_future",
         )
 
     def test_tbil_time_in_the_future(self, screen):
-        later = timezone.localtime() + timedelta(hours=2)
+        later = timezone.localtime() + timedelta(days=1)
         refused(
             screen(post(tbil_time=later.strftime("%Y-%m-%dT%H:%M"))),
             "tbil_time",
-            "future",
+            "measurement_future",
+        )
+
+    @pytest.fixture
+    def noon_on_screening_day(self, monkeypatch):
+        """The clock at 2026-06-01 12:00 in the site's zone (the screening date)."""
+        now = datetime(2026, 6, 1, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+        monkeypatch.setattr(timezone, "now", lambda: now)
+
+    def test_tbil_time_on_the_next_day_is_in_the_future(
+        self, screen, noon_on_screening_day
+    ):
+        refused(
+            screen(post(tbil_time="2026-06-02T08:00")),
+            "tbil_time",
+            "measurement_future",
+        )
+
+    def test_tbil_time_later_today_is_in_the_future(
+        self, screen, noon_on_screening_day
+    ):
+        refused(
+            screen(post(tbil_time="2026-06-01T14:00")),
+            "tbil_time",
+            "measurement_future",
         )
 
     def test_series_time_in_the_future(self, screen):
         later = timezone.localtime() + timedelta(days=2)
         response = screen(post(**{"series-0-time": later.strftime("%Y-%m-%dT%H:%M")}))
-        assert "future" in series_codes(response, 0, "time")
-        assert not EligibilityDecision.objects.exists()
+        series_refused(response, 0, "time", "measurement_future")
 
     def test_date_of_birth_in_the_future(self, screen):
         tomorrow = timezone.localdate() + timedelta(days=1)
-        refused(
-            screen(post(date_of_birth=tomorrow.isoformat())),
-            "date_of_birth",
-            "dob_after_screening",
+        response = screen(
+            post(
+                date_of_birth=tomorrow.isoformat(), screening_date=tomorrow.isoformat()
+            )
         )
+        refused(response, "date_of_birth", "date_of_birth_future")
 
     def test_date_of_birth_after_the_screening_date(self, screen):
         refused(
             screen(post(date_of_birth="2026-06-02")),
             "date_of_birth",
-            "dob_after_screening",
+            "date_of_birth_after_screening",
         )
 
     @pytest.mark.parametrize("value", ["2026-13-01", "01/06/2026x", "yesterday"])
     def test_not_a_date(self, screen, value):
-        refused(screen(post(screening_date=value)), "screening_date", "invalid")
+        refused(screen(post(screening_date=value)), "screening_date", "date_invalid")
+
+    @pytest.mark.parametrize("value", ["2026-06-01T25:00", "08:00", "soon"])
+    def test_not_a_date_and_time(self, screen, value):
+        refused(screen(post(tbil_time=value)), "tbil_time", "datetime_invalid")
 
     def test_previous_tbil_later_than_the_current_one(self, screen):
         response = screen(post(**{"series-0-time": "2026-06-01T09:00"}))
@@ -260,25 +335,35 @@ class TestDates:
 
     def test_series_value_without_a_time(self, screen):
         response = screen(post(**{"series-0-time": ""}))
-        assert series_codes(response, 0, "time") == ["required"]
-        assert not EligibilityDecision.objects.exists()
+        # Reported at the part that is missing.
+        series_refused(response, 0, "time", "series_item_incomplete")
+
+    def test_two_tbil_values_at_the_same_time_conflict(self, screen):
+        response = screen(post(**{"series-0-time": "2026-06-01T08:00"}))
+        series_refused(response, 0, "value", "tbil_conflict")
+
+    def test_the_same_tbil_value_twice_is_merged(self, screen):
+        data = post(**{"series-0-time": "2026-06-01T08:00", "series-0-value": "180"})
+        assert screen(data).status_code == HTTPStatus.FOUND
+        assert EligibilityDecision.objects.get().normalised["tbil_series"] == []
 
     def test_measurement_time_near_year_one_is_implausible(self, screen):
         # Near year 1, converting the time to UTC overflows.
         data = post(tbil_time="0001-01-02T00:00", **{"series-0-time": "0001-01-01"})
         response = screen(data)
-        refused(response, "tbil_time", "implausible_date")
-        assert series_codes(response, 0, "time") == ["implausible_date"]
+        refused(response, "tbil_time", "year_implausible")
+        assert series_codes(response, 0, "time") == ["year_implausible"]
 
     def test_date_of_birth_in_year_one_is_implausible(self, screen):
         refused(
             screen(post(date_of_birth="0001-01-01")),
             "date_of_birth",
-            "implausible_date",
+            "year_implausible",
         )
 
 
-# (field, value, unit field, unit, accepted): bounds are inclusive.
+# (field, value, unit field, unit, accepted): bounds are inclusive. Every
+# accepted bound is outside the typical range, so it needs a confirmation.
 BOUNDS = [
     ("tbil_value", "0", "tbil_unit", "umol/L", True),
     ("tbil_value", "1500", "tbil_unit", "umol/L", True),
@@ -297,6 +382,7 @@ BOUNDS = [
     ("pta_percent", "0.99", None, None, False),
     ("pta_percent", "150.01", None, None, False),
 ]
+INPUT_OF_FIELD = {"tbil_value": "tbil", "inr": "inr", "pta_percent": "pta_percent"}
 
 
 class TestPlausibility:
@@ -305,25 +391,63 @@ class TestPlausibility:
             overrides = {field: value, "screening_number": f"07-{number:03d}"}
             if unit_field:
                 overrides[unit_field] = unit
+            confirmed = {"confirmed_unusual": [INPUT_OF_FIELD[field]]}
             before = EligibilityDecision.objects.count()
-            response = screen(post(**overrides))
             case = (field, value, unit)
             if ok:
+                # Plausible but unusual: refused until confirmed, then recorded.
+                response = screen(post(**overrides))
+                assert response.status_code == HTTPStatus.OK, case
+                assert field_codes(response, field) == ["unusual"], case
+                assert EligibilityDecision.objects.count() == before, case
+                response = screen(post(**overrides, **confirmed))
                 assert response.status_code == HTTPStatus.FOUND, case
                 assert EligibilityDecision.objects.count() == before + 1, case
             else:
+                # A confirmation does not make an implausible value acceptable.
+                response = screen(post(**overrides, **confirmed))
                 assert response.status_code == HTTPStatus.OK, case
                 assert field_codes(response, field) == ["implausible"], case
                 assert EligibilityDecision.objects.count() == before, case
 
+    def test_typical_value_needs_no_confirmation(self, screen):
+        # The typical range is inclusive: 3 and 850 umol/L are recorded as is.
+        for number, value in enumerate(["3", "850"]):
+            data = post(tbil_value=value, screening_number=f"07-{number:03d}")
+            assert screen(data).status_code == HTTPStatus.FOUND, value
+        assert EligibilityDecision.objects.count() == 2
+
+    def test_unusual_value_is_offered_for_confirmation(self, screen):
+        response = screen(post(creatinine_value="884"))
+        refused(response, "creatinine_value", "unusual")
+        assert 'id="confirm-unusual"' in response.text
+        assert 'value="creatinine"' in response.text
+        # Confirming another input does not confirm this one.
+        response = screen(post(creatinine_value="884", confirmed_unusual=["tbil"]))
+        refused(response, "creatinine_value", "unusual")
+        response = screen(
+            post(creatinine_value="884", confirmed_unusual=["creatinine"])
+        )
+        assert response.status_code == HTTPStatus.FOUND
+        decision = EligibilityDecision.objects.get()
+        assert decision.entered["confirmed_unusual"] == ["creatinine"]
+
     @pytest.mark.parametrize(("value", "ok"), [("1500", True), ("1500.5", False)])
     def test_series_bounds(self, screen, value, ok):
-        response = screen(post(**{"series-0-value": value}))
+        response = screen(post(**{"series-0-value": value}, confirmed_unusual=["tbil"]))
         if ok:
             assert response.status_code == HTTPStatus.FOUND
         else:
-            assert series_codes(response, 0, "value") == ["implausible"]
-            assert not EligibilityDecision.objects.exists()
+            series_refused(response, 0, "value", "implausible")
+
+    def test_unusual_series_value_needs_a_confirmation(self, screen):
+        response = screen(post(**{"series-0-value": "1500"}))
+        series_refused(response, 0, "value", "unusual")
+
+    def test_unusual_series_value_can_be_confirmed_from_the_page(self, screen):
+        response = screen(post(**{"series-0-value": "1500"}))
+        assert 'id="confirm-unusual"' in response.text
+        assert 'value="tbil"' in response.text
 
     @pytest.mark.parametrize(
         ("date_of_birth", "ok"),
@@ -335,19 +459,21 @@ class TestPlausibility:
             assert response.status_code == HTTPStatus.FOUND
             assert EligibilityDecision.objects.get().age_years <= 120
         else:
-            refused(response, "date_of_birth", "implausible")
+            refused(response, "date_of_birth", "age_implausible")
 
     def test_lab_upper_limit_must_be_positive(self, screen):
         refused(screen(post(crp_uln="0")), "crp_uln", "uln_not_positive")
 
     def test_lab_upper_limit_without_a_value(self, screen):
-        refused(screen(post(pct_value="", pct_uln="0.05")), "pct_value", "required")
+        refused(
+            screen(post(pct_value="", pct_uln="0.05")), "pct_value", "value_required"
+        )
 
 
 class TestIdentification:
     @pytest.mark.parametrize("value", ["1-001", "01-01", "01-00001", "AB-001", ""])
     def test_screening_number_format(self, screen, value):
-        code = "required" if value == "" else "invalid"
+        code = "required" if value == "" else "screening_number_format"
         refused(screen(post(screening_number=value)), "screening_number", code)
 
     def test_screening_number_in_other_scripts_digits_is_refused(self, screen):
@@ -356,15 +482,15 @@ class TestIdentification:
         refused(
             screen(post(screening_number="\u0660\u0661-\u0660\u0660\u0661")),
             "screening_number",
-            "invalid",
+            "screening_number_format",
         )
 
     @pytest.mark.parametrize("value", ["Z1", "Z.W", "<b>", "Zé"])
     def test_initials_are_letters(self, screen, value):
-        refused(screen(post(initials=value)), "initials", "invalid_initials")
+        refused(screen(post(initials=value)), "initials", "initials_format")
 
     def test_initials_too_long(self, screen):
-        refused(screen(post(initials="ABCDE")), "initials", "max_length")
+        refused(screen(post(initials="ABCDE")), "initials", "initials_format")
 
     def test_sex_not_in_the_choices(self, screen):
         refused(screen(post(sex="X")), "sex", "invalid_choice")

@@ -40,8 +40,8 @@ def test_initials_and_screening_number_cannot_carry_markup(client, trial, coordi
         screening_post(eligible_candidate(), initials="<b>", screening_number=PAYLOAD),
     )
     errors = response.context["form"].errors.as_data()
-    assert [e.code for e in errors["initials"]] == ["invalid_initials"]
-    assert "invalid" in [e.code for e in errors["screening_number"]]
+    assert [e.code for e in errors["initials"]] == ["initials_format"]
+    assert "screening_number_format" in [e.code for e in errors["screening_number"]]
     assert not EligibilityDecision.objects.exists()
     # The refused entry is shown back to the user, escaped.
     assert_escaped(response)

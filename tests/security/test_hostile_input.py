@@ -21,6 +21,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from screening.domain.inputs import INPUTS
 from screening.domain.variables import CHECKLIST_ITEMS
 from screening.models import EligibilityDecision, PrescreenUpload
 from screening.prescreen import CSV_COLUMNS, csv_template
@@ -289,8 +290,16 @@ def valid_candidates(draw):
         data["tbil_time"] = ""
         data["series-TOTAL_FORMS"] = "0"
         series_count = 0
-    for index in range(series_count):
-        hours = draw(st.integers(min_value=1, max_value=24 * 14))
+    # Distinct times: two values at one instant are a conflict (tested apart).
+    all_hours = draw(
+        st.lists(
+            st.integers(min_value=1, max_value=24 * 14),
+            min_size=series_count,
+            max_size=series_count,
+            unique=True,
+        )
+    )
+    for index, hours in enumerate(all_hours):
         unit = draw(st.sampled_from(["umol/L", "mg/dL"]))
         data[f"series-{index}-time"] = (current - timedelta(hours=hours)).strftime(
             "%Y-%m-%dT%H:%M"
@@ -301,6 +310,8 @@ def valid_candidates(draw):
         data[f"series-{index}-unit"] = unit
     for item in CHECKLIST_ITEMS:
         data[item] = draw(st.sampled_from(["", "yes", "no"]))
+    # Plausible values outside the typical range are recorded once confirmed.
+    data["confirmed_unusual"] = [k for k, i in INPUTS.items() if i.typical]
     return data
 
 
@@ -424,8 +435,8 @@ def test_json_garbage_upload(coordinator_client, payload):
 @pytest.mark.parametrize(
     ("content", "name", "code"),
     [
-        ("screening_number\n01-001 Zh\xe8\n".encode("latin-1"), "a.csv", "not_utf8"),
-        (b"\xff\xfe\x00s\x00c", "a.csv", "not_utf8"),
+        ("screening_number\n01-001 Zh\xe8\n".encode("latin-1"), "a.csv", "encoding"),
+        (b"\xff\xfe\x00s\x00c", "a.csv", "encoding"),
         (b"", "a.csv", "empty"),
         (b"initials\nZW\n", "a.csv", "csv_no_header"),
         (b"screening_number\n", "a.csv", "empty"),

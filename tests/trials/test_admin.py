@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from screening.assessment import active_criteria, assess
 from screening.criteria import criteria_load
 from screening.domain.engine import Decision, Outcome, evaluate
-from screening.services import candidate_assess
 from tests.factories import eligible_candidate
 from trials.models import Condition, Criterion, Trial
 
@@ -23,6 +23,11 @@ MODELS = [
     pytest.param(Criterion, id="criterion"),
     pytest.param(Condition, id="condition"),
 ]
+
+
+def candidate_assess(*, trial, data, today):
+    """The pipeline against the trial's current active criteria."""
+    return assess(data=data, criteria=active_criteria(trial=trial), today=today)
 
 
 def _url(model, view, *args):

@@ -4,11 +4,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from screening.criteria import criteria_load
+from screening.assessment import NoActiveCriteria, active_criteria, assess_rows
 from screening.prescreen import (
     UnreadableFile,
-    prescreen,
-    read_candidates,
+    result_entry,
+    uploaded_candidates,
     write_csv,
     write_json,
 )
@@ -43,25 +43,28 @@ class Command(BaseCommand):
         if fmt == "auto":
             fmt = "json" if path.suffix.lower() == ".json" else "csv"
         try:
-            handle = path.open(encoding="utf-8-sig", newline="")
+            content = path.read_bytes()
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
-        criteria = criteria_load(trial=trial)
-        if not criteria.specs:
-            raise CommandError(f"trial {trial.slug} has no active criteria")
+        try:
+            criteria = active_criteria(trial=trial)
+        except NoActiveCriteria:
+            raise CommandError(f"trial {trial.slug} has no active criteria") from None
         write = write_json if options["format"] == "json" else write_csv
         self.stdout.ending = ""
         try:
-            with handle:
-                records = iter(read_candidates(handle, fmt=fmt))
-                # Read the first candidate before printing anything, so that an
-                # unreadable file prints nothing but the error.
-                first = next(records, _NOTHING)
-                if first is not _NOTHING:
-                    records = itertools.chain([first], records)
-                results = prescreen(
+            records = iter(uploaded_candidates(content, fmt=fmt))
+            # Read the first candidate before printing anything, so that an
+            # unreadable file prints nothing but the error.
+            first = next(records, _NOTHING)
+            if first is not _NOTHING:
+                records = itertools.chain([first], records)
+            results = (
+                result_entry(row)
+                for row in assess_rows(
                     records, criteria=criteria, today=timezone.localdate()
                 )
-                write(results, self.stdout)
-        except (UnreadableFile, UnicodeDecodeError) as exc:
+            )
+            write(results, self.stdout)
+        except UnreadableFile as exc:
             raise CommandError(f"cannot read {path}: {exc}") from exc

@@ -1,0 +1,628 @@
+"""The input registry: every input of the screening contract, declared once.
+
+Each protocol input (what a coordinator or a laboratory gives about a candidate)
+is one ``Input`` here, with its kind, units, plausibility and typical ranges,
+labels, CSV column and Chinese header, LOINC codes and form section. The parser
+(``contract``), the screening form, the CSV reader and writer, the pre-screening
+template, the "to collect" labels and the tests' data builders are derived from
+this table; nothing else lists the inputs by hand.
+
+Pure Python: words are marked with ``N_`` and translated where they are shown.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+
+from . import units
+from .messages import N_
+
+__all__ = [
+    "CONFIRM_KEY",
+    "CENSOR_COMPARATORS",
+    "INPUTS",
+    "MAX_SERIES",
+    "PENDING",
+    "Input",
+    "InputKind",
+    "Option",
+    "Part",
+    "Section",
+    "column_index",
+    "input_for_path",
+]
+
+
+class InputKind(StrEnum):
+    TEXT = "text"  # a code typed by hand (screening number, initials)
+    CHOICE = "choice"  # one of a few options (sex, stage, HE grade)
+    DATE = "date"
+    NUMBER = "number"  # a lab number with one fixed unit (PTA %, INR, sodium)
+    QUANTITY = "quantity"  # a lab value with a unit choice and a lab ULN
+    SERIES = "series"  # earlier timed TBil measurements
+    ANSWER = "answer"  # yes / no / pending
+
+
+class Section(StrEnum):
+    IDENTIFICATION = "identification"
+    LIVER = "liver"
+    ENCEPHALOPATHY = "encephalopathy"
+    INFLAMMATION = "inflammation"
+    STAGE = "stage"
+    CHECKLIST = "checklist"
+
+
+SECTION_TITLES: Mapping[Section, str] = MappingProxyType(
+    {
+        Section.IDENTIFICATION: N_("Identification"),
+        Section.LIVER: N_("Liver function"),
+        Section.ENCEPHALOPATHY: N_("Encephalopathy"),
+        Section.INFLAMMATION: N_("Inflammation"),
+        Section.STAGE: N_("Stage"),
+        Section.CHECKLIST: N_("Checklist"),
+    }
+)
+
+
+class Part(StrEnum):
+    """The parts of one input that a form field or a CSV column carries."""
+
+    VALUE = ""
+    UNIT = "unit"
+    ULN = "uln"
+    TIME = "time"
+    STATUS = "status"
+
+
+# A lab value may be answered "pending" (ordered, awaited) or "not done"; both
+# leave the value unknown, and neither is a "no".
+PENDING = "pending"
+NOT_DONE = "not_done"
+LAB_STATUSES = (PENDING, NOT_DONE)
+CENSOR_COMPARATORS = ("<", "<=", ">", ">=")
+# Not an input: the inputs whose unusual values the coordinator confirmed.
+CONFIRM_KEY = "confirmed_unusual"
+MAX_SERIES = 50
+
+PART_HEADER_ZH: Mapping[Part, str] = MappingProxyType(
+    {
+        Part.UNIT: "单位",
+        Part.ULN: "正常上限",
+        Part.TIME: "采集时间",
+        Part.STATUS: "状态",
+    }
+)
+PART_LABELS: Mapping[Part, str] = MappingProxyType(
+    {
+        Part.UNIT: N_("Unit"),
+        Part.ULN: N_("Lab upper limit"),
+        Part.TIME: N_("Collected at"),
+        Part.STATUS: N_("Status"),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One answer of a choice: its stored value, label and accepted spellings."""
+
+    value: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    key: str
+    kind: InputKind
+    section: Section
+    label: str
+    zh_header: str
+    help: str = ""
+    # The words of the "to collect" list; the label when empty.
+    collect_label: str = ""
+    # Needed before a decision can be recorded (not for pre-screening).
+    required: bool = False
+    # QUANTITY: the analyte of ``units``; NUMBER: the one unit shown.
+    analyte: str = ""
+    unit: str = ""
+    # Inclusive, in the canonical unit: outside is a typing error or a wrong unit.
+    bounds: tuple[Decimal, Decimal] | None = None
+    # Inclusive, canonical: outside (but plausible) needs a confirmation to record.
+    typical: tuple[Decimal, Decimal] | None = None
+    options: tuple[Option, ...] = ()
+    pattern: re.Pattern | None = None
+    lab_uln: bool = False
+    censorable: bool = False
+    timed: bool = False
+    pending_label: str = N_("Pending")
+    # LOINC codes by unit ("" where one code covers every unit).
+    loinc: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # A value in the contract's form, for the template's example row.
+    example: object = None
+    # The form shows the options as radio buttons (long descriptions).
+    radio: bool = False
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """Accepted units, canonical first (a NUMBER has its one unit)."""
+        if self.kind is InputKind.QUANTITY:
+            return units.accepted_units(self.analyte)
+        return (self.unit,) if self.unit else ()
+
+    @property
+    def canonical_unit(self) -> str:
+        return self.units[0] if self.units else ""
+
+    @property
+    def is_lab(self) -> bool:
+        return self.kind in (InputKind.NUMBER, InputKind.QUANTITY)
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        """The parts beyond the value that a form and a CSV file carry."""
+        if self.kind is InputKind.QUANTITY:
+            parts = [Part.VALUE]
+            if len(self.units) > 1:
+                parts.append(Part.UNIT)
+            if self.lab_uln:
+                parts.append(Part.ULN)
+            return (*parts, Part.TIME)
+        if self.kind is InputKind.NUMBER:
+            return (Part.VALUE, Part.TIME)
+        return (Part.VALUE,)
+
+    def column(self, part: Part = Part.VALUE) -> str:
+        """The CSV column (and form field stem) of a part: ``tbil``, ``tbil_unit``."""
+        return self.key if part is Part.VALUE else f"{self.key}_{part.value}"
+
+    def zh_column(self, part: Part = Part.VALUE) -> str:
+        return self.zh_header + (PART_HEADER_ZH[part] if part is not Part.VALUE else "")
+
+    @property
+    def option_values(self) -> tuple[str, ...]:
+        return tuple(o.value for o in self.options)
+
+    @property
+    def collect(self) -> str:
+        return self.collect_label or self.label
+
+
+def _d(text: str) -> Decimal:
+    return Decimal(text)
+
+
+_PENDING_LABEL = N_("Pending")
+
+
+def _answer(
+    key,
+    label,
+    zh,
+    collect,
+    *,
+    pending_label=_PENDING_LABEL,
+    section=None,
+    example=False,
+):
+    return Input(
+        key,
+        InputKind.ANSWER,
+        section or Section.CHECKLIST,
+        label,
+        zh,
+        collect_label=collect,
+        pending_label=pending_label,
+        example=example,
+    )
+
+
+_INPUTS = (
+    Input(
+        "screening_number",
+        InputKind.TEXT,
+        Section.IDENTIFICATION,
+        N_("Screening number"),
+        "筛选号",
+        help=N_("Site format, for example 01-001."),
+        required=True,
+        # ASCII digits only: \d would also match other scripts' digits.
+        pattern=re.compile(r"^[0-9]{2}-[0-9]{3,4}$"),
+        example="01-001",
+    ),
+    Input(
+        "initials",
+        InputKind.TEXT,
+        Section.IDENTIFICATION,
+        N_("Initials"),
+        "姓名缩写",
+        help=N_("1 to 4 letters, no names."),
+        pattern=re.compile(r"^[A-Z]{1,4}$"),
+        example="ZW",
+    ),
+    Input(
+        "sex",
+        InputKind.CHOICE,
+        Section.IDENTIFICATION,
+        N_("Sex"),
+        "性别",
+        required=True,
+        options=(
+            Option("M", N_("Male"), ("男", "male", "m")),
+            Option("F", N_("Female"), ("女", "female", "f")),
+        ),
+        example="M",
+    ),
+    Input(
+        "date_of_birth",
+        InputKind.DATE,
+        Section.IDENTIFICATION,
+        N_("Date of birth"),
+        "出生日期",
+        example="1980-05-17",
+    ),
+    Input(
+        "screening_date",
+        InputKind.DATE,
+        Section.IDENTIFICATION,
+        N_("Screening date"),
+        "筛选日期",
+        required=True,
+        example="2026-06-01",
+    ),
+    Input(
+        "tbil",
+        InputKind.QUANTITY,
+        Section.LIVER,
+        N_("Current total bilirubin (TBil)"),
+        "总胆红素",
+        help=N_("Its collection time is needed for the daily rise."),
+        collect_label=N_("current TBil"),
+        analyte="bilirubin",
+        bounds=(_d("0"), _d("1500")),
+        typical=(_d("3"), _d("850")),
+        timed=True,
+        loinc={"umol/L": ("14631-6",), "mg/dL": ("1975-2",)},
+        example={"value": "180", "unit": "umol/L", "time": "2026-06-01T08:00+08:00"},
+    ),
+    Input(
+        "tbil_series",
+        InputKind.SERIES,
+        Section.LIVER,
+        N_("Earlier TBil measurements"),
+        "既往总胆红素",
+        help=N_("Time, value and unit of each; separated by ';' in a file."),
+        collect_label=N_("timed TBil measurements"),
+        analyte="bilirubin",
+        example=[
+            {"time": "2026-05-31T08:00+08:00", "value": "158.6", "unit": "umol/L"}
+        ],
+    ),
+    Input(
+        "pta_percent",
+        InputKind.NUMBER,
+        Section.LIVER,
+        N_("Prothrombin activity (PTA)"),
+        "凝血酶原活动度",
+        collect_label=N_("PTA"),
+        unit="%",
+        bounds=(_d("1"), _d("150")),
+        typical=(_d("5"), _d("130")),
+        loinc={"": ("5894-1",)},
+        example="35",
+    ),
+    Input(
+        "inr",
+        InputKind.NUMBER,
+        Section.LIVER,
+        N_("INR"),
+        "国际标准化比值",
+        collect_label=N_("INR"),
+        bounds=(_d("0.5"), _d("15")),
+        typical=(_d("0.8"), _d("8")),
+        loinc={"": ("6301-6", "34714-6")},
+        example="1.8",
+    ),
+    Input(
+        "creatinine",
+        InputKind.QUANTITY,
+        Section.LIVER,
+        N_("Creatinine"),
+        "肌酐",
+        collect_label=N_("creatinine"),
+        analyte="creatinine",
+        bounds=(_d("1"), _d("3000")),
+        typical=(_d("20"), _d("700")),
+        timed=True,
+        loinc={"umol/L": ("14682-9",), "mg/dL": ("2160-0",)},
+        example={"value": "90", "unit": "umol/L"},
+    ),
+    _answer(
+        "dialysis_twice_past_week",
+        N_("Dialysis at least twice, or 24 hours of CVVHD, in the past week"),
+        "近一周透析",
+        N_("Dialysis in the past week"),
+        section=Section.LIVER,
+    ),
+    Input(
+        "sodium_mmol_l",
+        InputKind.NUMBER,
+        Section.LIVER,
+        N_("Sodium"),
+        "血钠",
+        collect_label=N_("sodium"),
+        unit="mmol/L",
+        bounds=(_d("90"), _d("200")),
+        typical=(_d("115"), _d("160")),
+        loinc={"": ("2951-2",)},
+        example="136",
+    ),
+    Input(
+        "albumin",
+        InputKind.QUANTITY,
+        Section.LIVER,
+        N_("Albumin"),
+        "白蛋白",
+        collect_label=N_("albumin"),
+        analyte="albumin",
+        bounds=(_d("5"), _d("70")),
+        typical=(_d("15"), _d("55")),
+        timed=True,
+        loinc={"": ("1751-7",)},
+        example={"value": "32", "unit": "g/L"},
+    ),
+    Input(
+        "he_grade",
+        InputKind.CHOICE,
+        Section.ENCEPHALOPATHY,
+        N_("Hepatic encephalopathy (West Haven grade)"),
+        "肝性脑病分级",
+        collect_label=N_("hepatic encephalopathy grade"),
+        radio=True,
+        options=(
+            Option("0", N_("0: no encephalopathy"), ("无", "0级")),
+            Option(
+                "1",
+                N_("I: trivial lack of awareness, shortened attention span"),
+                ("I", "1级", "I级", "I度", "1度"),
+            ),
+            Option(
+                "2",
+                N_("II: lethargy, disorientation for time, asterixis"),
+                ("II", "2级", "II级", "II度", "2度"),
+            ),
+            Option(
+                "3",
+                N_("III: somnolence to semi-stupor, confusion, gross disorientation"),
+                ("III", "3级", "III级", "III度", "3度"),
+            ),
+            Option("4", N_("IV: coma"), ("IV", "4级", "IV级", "IV度", "4度")),
+        ),
+        example=1,
+    ),
+    *(
+        Input(
+            key,
+            InputKind.QUANTITY,
+            Section.INFLAMMATION,
+            label,
+            zh,
+            collect_label=collect,
+            analyte=key,
+            bounds=bounds,
+            typical=typical,
+            lab_uln=True,
+            censorable=True,
+            timed=True,
+            loinc={"": (loinc,)},
+            example={"value": example, "unit": units.accepted_units(key)[0]},
+        )
+        for key, label, zh, collect, bounds, typical, loinc, example in (
+            (
+                "il6",
+                N_("IL-6"),
+                "白细胞介素6",
+                N_("IL-6"),
+                (_d("0"), _d("100000")),
+                (_d("0"), _d("5000")),
+                "26881-3",
+                "25",
+            ),
+            (
+                "tnf_alpha",
+                N_("TNF-α"),
+                "肿瘤坏死因子α",
+                N_("TNF-α"),
+                (_d("0"), _d("100000")),
+                (_d("0"), _d("1000")),
+                "3074-2",
+                "12",
+            ),
+            (
+                "crp",
+                N_("CRP"),
+                "C反应蛋白",
+                N_("CRP"),
+                (_d("0"), _d("1000")),
+                (_d("0"), _d("300")),
+                "1988-5",
+                "18",
+            ),
+            (
+                "pct",
+                N_("PCT"),
+                "降钙素原",
+                N_("PCT"),
+                (_d("0"), _d("1000")),
+                (_d("0"), _d("200")),
+                "33959-8",
+                "0.3",
+            ),
+        )
+    ),
+    Input(
+        "liver_failure_stage",
+        InputKind.CHOICE,
+        Section.STAGE,
+        N_("Liver failure stage (clinician's assessment)"),
+        "肝衰竭分期",
+        collect_label=N_("liver failure stage (clinician)"),
+        options=(
+            Option("early", N_("Early (30% < PTA ≤ 40%)"), ("早期",)),
+            Option("intermediate", N_("Intermediate (20% < PTA ≤ 30%)"), ("中期",)),
+            Option("late", N_("Late (PTA ≤ 20%)"), ("晚期",)),
+            Option("none", N_("Not liver failure"), ("无", "非肝衰竭")),
+        ),
+        example="early",
+    ),
+    _answer(
+        "able_to_communicate_and_complete",
+        N_(
+            "The subject is able to communicate well with the researchers and can "
+            "complete the study in accordance with the study regulations"
+        ),
+        "能良好沟通并完成研究",
+        N_("Able to communicate and complete the study"),
+        example=True,
+    ),
+    _answer(
+        "written_informed_consent",
+        N_(
+            "The subject was informed of this study and voluntarily signed the "
+            "written informed consent form"
+        ),
+        "已签署书面知情同意书",
+        N_("Written informed consent"),
+        pending_label=N_("Not yet signed"),
+        example=True,
+    ),
+    _answer(
+        "severe_active_bleeding",
+        N_("Severe active bleeding"),
+        "严重活动性出血",
+        N_("Severe active bleeding"),
+    ),
+    _answer(
+        "dic",
+        N_("Diffuse intravascular coagulation"),
+        "弥散性血管内凝血",
+        N_("Diffuse intravascular coagulation"),
+    ),
+    _answer(
+        "allergy_blood_products_or_study_drugs",
+        N_(
+            "High degree of allergy to blood products or drugs used during "
+            "treatment, such as plasma, heparin and protamine"
+        ),
+        "对血液制品或治疗用药高度过敏",
+        N_("High degree of allergy to blood products or study drugs"),
+    ),
+    _answer(
+        "circulatory_failure",
+        N_("Circulatory failure"),
+        "循环衰竭",
+        N_("Circulatory failure"),
+    ),
+    _answer(
+        "severe_comorbidity",
+        N_("Other severe heart, lung, blood or autoimmune disease"),
+        "其他严重心肺血液或自身免疫疾病",
+        N_("Severe heart, lung, blood or autoimmune disease"),
+    ),
+    _answer("diabetes", N_("Diabetes"), "糖尿病", N_("Diabetes")),
+    _answer(
+        "investigator_excludes",
+        N_(
+            "May be unable to complete this study for other reasons, or the "
+            "researchers believe the subject should not be included"
+        ),
+        "研究者认为不宜入组",
+        N_("Investigator judges the subject should not be included"),
+    ),
+)
+
+INPUTS: Mapping[str, Input] = MappingProxyType({i.key: i for i in _INPUTS})
+assert len(INPUTS) == len(_INPUTS), "an input is declared twice"  # noqa: S101
+
+ANSWERS = tuple(k for k, i in INPUTS.items() if i.kind is InputKind.ANSWER)
+LAB_INPUTS = tuple(k for k, i in INPUTS.items() if i.is_lab)
+
+# Extra words a file may use for an answer, on top of yes/no/true/false.
+ANSWER_WORDS: Mapping[str, object] = MappingProxyType(
+    {
+        "true": True,
+        "yes": True,
+        "y": True,
+        "1": True,
+        "是": True,
+        "有": True,
+        "false": False,
+        "no": False,
+        "n": False,
+        "0": False,
+        "否": False,
+        "无": False,
+        "pending": PENDING,
+        "待定": PENDING,
+        "待查": PENDING,
+        "未签署": PENDING,
+        "not yet signed": PENDING,
+    }
+)
+LAB_STATUS_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "pending": PENDING,
+        "待回报": PENDING,
+        "待定": PENDING,
+        "待查": PENDING,
+        "not_done": NOT_DONE,
+        "not done": NOT_DONE,
+        "未做": NOT_DONE,
+        "未查": NOT_DONE,
+    }
+)
+
+
+def _columns() -> dict[str, tuple[Input, Part]]:
+    columns: dict[str, tuple[Input, Part]] = {}
+    for item in INPUTS.values():
+        for part in item.parts:
+            for header in (item.column(part), item.zh_column(part)):
+                if header in columns:
+                    raise AssertionError(f"column {header!r} is declared twice")
+                columns[header] = (item, part)
+    return columns
+
+
+_COLUMN_INDEX = MappingProxyType(_columns())
+
+
+def column_index() -> Mapping[str, tuple[Input, Part]]:
+    """Every accepted CSV header (English and Chinese) -> (input, part)."""
+    return _COLUMN_INDEX
+
+
+_PATH_RE = re.compile(
+    r"^(?P<key>[a-z0-9_]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<part>\w+))?$"
+)
+
+
+def input_for_path(path: str) -> tuple[Input | None, int | None, Part]:
+    """A contract path ("tbil.unit", "tbil_series[1].time") -> input, row, part."""
+    match = _PATH_RE.match(path)
+    if not match or match["key"] not in INPUTS:
+        return None, None, Part.VALUE
+    index = int(match["index"]) if match["index"] is not None else None
+    try:
+        part = Part(match["part"] or "")
+    except ValueError:
+        part = Part.VALUE
+    return INPUTS[match["key"]], index, part
+
+
+def example_candidate() -> dict:
+    """A candidate in the contract made of every input's example value."""
+    return {key: item.example for key, item in INPUTS.items()}
