@@ -268,9 +268,23 @@ def _lab_text(item, value) -> tuple[str, str]:
     return shown, "; ".join(details)
 
 
-def entered_rows(entered: dict, unusual=()) -> list[dict]:
+def _read_as(item, entered, normalised) -> str:
+    """How a lab value was read, when that differs from what was typed."""
+    if not isinstance(normalised, dict | str):
+        return ""
+    typed = _lab_text(item, entered)[0]
+    read = _lab_text(item, normalised)[0]
+    if isinstance(normalised, dict) and normalised.get("comparator"):
+        read = normalised["comparator"] + read
+    if read == typed:
+        return ""
+    return gettext("read as %(value)s") % {"value": read}
+
+
+def entered_rows(entered: dict, unusual=(), normalised=None) -> list[dict]:
     """Every input of the registry with what was entered, for reading back."""
     rows = []
+    normalised = normalised if isinstance(normalised, dict) else {}
     for key, item in INPUTS.items():
         value = entered.get(key) if isinstance(entered, dict) else None
         shown, details = "—", ""
@@ -283,6 +297,8 @@ def entered_rows(entered: dict, unusual=()) -> list[dict]:
                 )
             elif item.is_lab:
                 shown, details = _lab_text(item, value)
+                read_as = _read_as(item, value, normalised.get(key))
+                details = "; ".join(d for d in (read_as, details) if d)
             elif item.kind is InputKind.ANSWER:
                 shown = str(ANSWER_TEXT.get(value, value))
             elif item.kind is InputKind.CHOICE:
@@ -339,7 +355,9 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
         "can_correct": user.has_perm("screening.add_eligibilitydecision"),
         "variables": VARIABLES,
         "entered_rows": entered_rows(
-            record.entered, record.entered.get(CONFIRM_KEY) or ()
+            record.entered,
+            record.entered.get(CONFIRM_KEY) or (),
+            record.normalised,
         ),
     }
 

@@ -266,3 +266,18 @@ def test_any_valid_candidate_gives_the_same_result_through_every_door(
     client.force_login(coordinator)
     results = all_doors(client, tmp_path, candidate)
     assert results[1:] == results[:-1]
+
+
+def test_the_benchmarks_synthetic_posts_are_all_recorded(client, coordinator, trial):
+    """The one builder turns every synthetic candidate into a valid form POST."""
+    from datetime import date
+
+    from screening import synthetic
+
+    client.force_login(coordinator)
+    typical = [k for k, i in INPUTS.items() if i.typical]
+    for data in synthetic.candidates(25, start=date(2026, 6, 1)):
+        post = post_data_from_contract({**data, CONFIRM_KEY: typical})
+        response = client.post(SCREEN_URL, post)
+        assert response.status_code == HTTPStatus.FOUND, response.context["form"].errors
+    assert EligibilityDecision.objects.count() == 25
