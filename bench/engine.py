@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from screening import synthetic  # noqa: E402
-from screening.domain.candidate import derive, parse_candidate  # noqa: E402
+from screening.domain.contract import parse_candidate  # noqa: E402
 from screening.domain.engine import (  # noqa: E402
     ConditionSpec,
     CriterionKind,
@@ -45,6 +45,7 @@ from screening.domain.engine import (  # noqa: E402
     Operator,
     evaluate,
 )
+from screening.domain.facts import derive  # noqa: E402
 from trials.trial_data import CRITERIA  # noqa: E402
 
 TODAY = date(2026, 11, 1)

@@ -34,7 +34,7 @@ import django  # noqa: E402
 django.setup()
 
 from screening import synthetic  # noqa: E402
-from screening.prescreen import CSV_COLUMNS, csv_row_from_contract  # noqa: E402
+from screening.prescreen.files import CSV_COLUMNS, csv_row_from_contract  # noqa: E402
 
 TARGET_SECONDS = 10
 

@@ -20,8 +20,8 @@ if not settings.configured:
     django.setup()
 
 from screening import synthetic  # noqa: E402
+from screening.decisions.forms import post_data_from_contract  # noqa: E402
 from screening.domain.inputs import CONFIRM_KEY, INPUTS  # noqa: E402
-from screening.forms import post_data_from_contract  # noqa: E402
 
 SCREEN = "/trials/nct06904755/screen/"
 _TYPICAL = [key for key, item in INPUTS.items() if item.typical]

@@ -1,27 +1,15 @@
-"""Read-only admin for audit records: no add, change or delete, ever."""
+"""Read-only admin for the screening records."""
 
 from django.contrib import admin
 
-from accounts.models import AccessEvent
-
-from .models import (
+from screening.common.admin import ReadOnlyAdmin
+from screening.models import (
     CriterionOutcome,
     EligibilityDecision,
     PrescreenUpload,
     ScreeningLogExport,
     Signature,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CriterionOutcomeInline(admin.TabularInline):
@@ -68,10 +56,3 @@ class ScreeningLogExportAdmin(ReadOnlyAdmin):
 @admin.register(PrescreenUpload)
 class PrescreenUploadAdmin(ReadOnlyAdmin):
     list_display = ["trial", "user", "file_name", "row_count", "uploaded_at"]
-
-
-@admin.register(AccessEvent)
-class AccessEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "action", "username", "detail", "actor"]
-    list_filter = ["action"]
-    search_fields = ["username"]

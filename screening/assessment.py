@@ -15,11 +15,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from screening.domain import candidate as contract
+from screening.criteria import CriteriaSet, criteria_current
+from screening.domain import contract, facts
 from screening.domain.engine import Evaluation, evaluate
 from trials.models import Trial
-
-from .criteria import CriteriaSet, criteria_current
 
 
 class NoActiveCriteria(ValidationError):
@@ -41,7 +40,7 @@ class Assessment:
     """A candidate evaluated against a trial's criteria, before anything is saved."""
 
     candidate: contract.Candidate
-    derived: contract.Derived
+    derived: facts.Derived
     evaluation: Evaluation
     criteria: CriteriaSet
 
@@ -56,7 +55,7 @@ class RowAssessment:
     error: contract.CandidateError | None = None
 
 
-def computed_values(derived: contract.Derived) -> dict:
+def computed_values(derived: facts.Derived) -> dict:
     """The computed values as recorded: numbers as exact strings."""
     rise = derived.tbil_rise
 
@@ -107,7 +106,7 @@ def assess(
         require_confirmation=for_record,
         now=now,
     )
-    derived = contract.derive(candidate, tz=zone)
+    derived = facts.derive(candidate, tz=zone)
     return Assessment(
         candidate, derived, evaluate(criteria.specs, derived.facts), criteria
     )

@@ -5,7 +5,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .models import CriterionOutcome, EligibilityDecision, Signature
+from screening.models import CriterionOutcome, EligibilityDecision, Signature
 
 GENESIS_HASH = "0" * 64
 

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import prescreen_views, report_views, views
+from screening.decisions import views
+from screening.prescreen import views as prescreen_views
+from screening.reports import views as report_views
 
 app_name = "screening"
 
 urlpatterns = [
     path("trials/<slug:trial_slug>/screen/", views.screen, name="screen"),
-    path("trials/<slug:trial_slug>/log/", views.log, name="log"),
+    path("trials/<slug:trial_slug>/log/", report_views.log, name="log"),
     path(
         "trials/<slug:trial_slug>/log/export/", report_views.export_log, name="export"
     ),

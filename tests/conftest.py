@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from accounts import roles
-from screening import db_triggers
+from screening.common import db_triggers
 from tests.factories import TEST_PASSWORD, UserFactory, eligible_candidate
 
 _triggers_removed = False
@@ -85,7 +85,7 @@ def candidate_data():
 @pytest.fixture
 def record(trial, coordinator):
     """Record a decision through the service, as the form does."""
-    from screening.services import decision_record
+    from screening.decisions.services import decision_record
 
     def _record(data=None, user=None, **kwargs):
         return decision_record(

@@ -72,6 +72,6 @@ def eligible_candidate(**overrides) -> dict:
 
 def screening_form_post(number: str) -> dict:
     """A valid screening form POST for an eligible candidate, as a browser sends it."""
-    from screening.forms import post_data_from_contract
+    from screening.decisions.forms import post_data_from_contract
 
     return post_data_from_contract(eligible_candidate(screening_number=number))

@@ -204,7 +204,7 @@ def test_standard_clinical_terms(compiled, msgid, expected):
 
 
 def test_form_labels_and_placeholders_in_use(compiled):
-    from screening.forms import ScreeningForm, TbilMeasurementForm
+    from screening.decisions.forms import ScreeningForm, TbilMeasurementForm
 
     with translation.override("zh-hans"):
         form = ScreeningForm()

@@ -2,7 +2,7 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 from accounts.roles import ROLE_PERMISSIONS
-from screening import db_triggers
+from screening.common import db_triggers
 
 
 def install_triggers(apps, schema_editor):

@@ -2,7 +2,7 @@
 
 Pure Python. The engine takes plain criterion specs (built from the database rows
 by ``screening.criteria``) and a mapping of facts about one candidate (built by
-``screening.domain.candidate``), and returns one result per criterion, each with a
+``screening.domain.facts``), and returns one result per criterion, each with a
 reason that names the values and thresholds used, and the candidate's decision.
 """
 

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from screening import db_triggers
+from screening.common import db_triggers
 
 
 # The tables as they were when this migration was written.

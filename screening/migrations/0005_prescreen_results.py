@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from screening import db_triggers
+from screening.common import db_triggers
 
 # The tables as they were when this migration was written.
 TABLES = ("screening_prescreenresult",)

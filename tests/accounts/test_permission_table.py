@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import AccessEvent
+from screening.decisions.services import signature_record
 from screening.models import PrescreenUpload, ScreeningLogExport, Signature
-from screening.services import signature_record
 from tests.factories import TEST_PASSWORD, UserFactory, eligible_candidate
 
 OK = HTTPStatus.OK
@@ -219,7 +219,7 @@ def test_every_route_has_an_entry_in_the_table():
 
 @pytest.fixture
 def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
-    from screening.services import decision_record
+    from screening.decisions.services import decision_record
 
     norole = UserFactory(username="norole")
     signed = decision_record(

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone, translation
 
-from screening.prescreen import CSV_COLUMNS, csv_row_from_contract
+from screening.prescreen.files import CSV_COLUMNS, csv_row_from_contract
 from tests.factories import eligible_candidate
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

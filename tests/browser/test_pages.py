@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from screening.services import signature_record
+from screening.decisions.services import signature_record
 from tests.browser.conftest import SCREENSHOTS, login, screenshot
 from tests.browser.helpers import (
     CJK,
@@ -138,7 +138,7 @@ def tour_investigator_pages(tour: Tour, decisions: dict) -> None:
         t("Current total bilirubin (TBil)")
     )
     assert page.inner_text("label[for=id_pta_percent]").startswith(
-        t("Prothrombin activity (PTA, %)")
+        t("Prothrombin activity (PTA)")
     )
     legends = page.locator("legend").all_inner_texts()
     assert t("Identification") in legends and t("Liver function") in legends

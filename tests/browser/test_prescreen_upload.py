@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from screening import prescreen
 from screening.criteria import criteria_load
 from screening.models import EligibilityDecision, PrescreenUpload
+from screening.prescreen import files as prescreen
 from screening.synthetic import candidates
 from tests.browser.conftest import login, screenshot
 from tests.browser.helpers import (

@@ -1,6 +1,6 @@
 """The screening form's POST body for a candidate in the input contract."""
 
-from screening.forms import post_data_from_contract
+from screening.decisions.forms import post_data_from_contract
 
 SCREEN_URL = "/trials/nct06904755/screen/"
 

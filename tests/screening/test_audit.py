@@ -9,14 +9,15 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from screening import audit, db_triggers
-from screening.domain.candidate import CandidateError
-from screening.models import CriterionOutcome, EligibilityDecision, Signature
-from screening.services import (
+from screening import audit
+from screening.common import db_triggers
+from screening.decisions.services import (
     ScreeningNumberTaken,
     decision_record,
     signature_record,
 )
+from screening.domain.contract import CandidateError
+from screening.models import CriterionOutcome, EligibilityDecision, Signature
 from tests.factories import UserFactory, eligible_candidate
 
 

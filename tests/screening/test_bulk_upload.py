@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from screening import synthetic
 from screening.models import EligibilityDecision, PrescreenUpload
-from screening.prescreen import CSV_COLUMNS, csv_row_from_contract
+from screening.prescreen.files import CSV_COLUMNS, csv_row_from_contract
 
 
 def test_ten_thousand_rows_match_the_prescreen_command(

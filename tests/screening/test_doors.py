@@ -17,24 +17,24 @@ from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from screening.domain.engine import format_number
-from screening.domain.inputs import CONFIRM_KEY, INPUTS, InputKind, Part
-from screening.domain.variables import VARIABLES
-from screening.forms import (
+from screening.common.words import input_label
+from screening.decisions.forms import (
     ScreeningForm,
     TbilSeriesFormSet,
     field_name,
     initial_from_contract,
     post_data_from_contract,
 )
+from screening.domain.engine import format_number
+from screening.domain.inputs import CONFIRM_KEY, INPUTS, InputKind, Part
+from screening.domain.variables import VARIABLES
 from screening.models import EligibilityDecision, PrescreenResult, PrescreenUpload
-from screening.prescreen import (
+from screening.prescreen.files import (
     CSV_COLUMNS,
     csv_row_from_contract,
     csv_template,
     csv_text,
 )
-from screening.presentation import input_label
 from tests.factories import eligible_candidate
 from tests.screening.form_data import SCREEN_URL
 

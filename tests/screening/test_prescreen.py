@@ -13,13 +13,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from screening.assessment import site_zone
 from screening.criteria import criteria_load
-from screening.domain.candidate import derive, parse_candidate
+from screening.domain.contract import parse_candidate
 from screening.domain.engine import Outcome, evaluate
+from screening.domain.facts import derive
 from screening.domain.variables import CHECKLIST_ITEMS
 from screening.models import CriterionOutcome, EligibilityDecision
-from screening.prescreen import CSV_COLUMNS, csv_template
-from screening.services import site_zone
+from screening.prescreen.files import CSV_COLUMNS, csv_template
 from tests.factories import eligible_candidate
 from trials.models import Condition
 

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from screening.domain.inputs import INPUTS
 from screening.models import EligibilityDecision, PrescreenResult, PrescreenUpload
-from screening.prescreen import CSV_COLUMNS, csv_row_from_contract, csv_template
+from screening.prescreen.files import CSV_COLUMNS, csv_row_from_contract, csv_template
 from tests.factories import eligible_candidate
 from trials.models import Criterion
 

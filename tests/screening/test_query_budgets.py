@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from screening.decisions.services import signature_record
 from screening.models import Signature
-from screening.services import signature_record
 from tests.factories import eligible_candidate, screening_form_post
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from http import HTTPStatus
 
 from screening.models import ScreeningLogExport
-from screening.selectors import screening_funnel
+from screening.reports.selectors import screening_funnel
 from tests.factories import eligible_candidate
 
 

@@ -13,9 +13,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from screening.decisions.services import signature_record
 from screening.models import EligibilityDecision, PrescreenUpload, Signature
-from screening.prescreen import csv_template
-from screening.services import signature_record
+from screening.prescreen.files import csv_template
 from tests.factories import eligible_candidate
 from tests.screening.form_data import SCREEN_URL, screening_post
 

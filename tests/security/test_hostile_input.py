@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from screening.domain.inputs import INPUTS
 from screening.domain.variables import CHECKLIST_ITEMS
 from screening.models import EligibilityDecision, PrescreenUpload
-from screening.prescreen import CSV_COLUMNS, csv_template
+from screening.prescreen.files import CSV_COLUMNS, csv_template
 from tests.factories import eligible_candidate
 from tests.screening.form_data import SCREEN_URL, screening_post
 

@@ -78,7 +78,7 @@ def test_a_refused_screening_logs_no_patient_values(coordinator_client, caplog):
 def test_a_bulk_upload_logs_no_patient_values(coordinator_client, caplog):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from screening.prescreen import csv_template
+    from screening.prescreen.files import csv_template
 
     caplog.set_level(logging.DEBUG)
     content = (

@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import roles
-from screening import services, synthetic
+from screening import synthetic
 from screening.criteria import criteria_load
+from screening.decisions import services
 from screening.models import EligibilityDecision, Signature
 from trials.models import Trial
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from screening.assessment import NoActiveCriteria, active_criteria, assess_rows
-from screening.prescreen import (
+from screening.prescreen.files import (
     UnreadableFile,
     result_entry,
     uploaded_candidates,

@@ -22,18 +22,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import screening.domain
-from screening.domain.candidate import (
-    CandidateError,
-    derive,
-    normalised,
-    parse_candidate,
-)
+from screening.domain.contract import CandidateError, normalised, parse_candidate
 from screening.domain.engine import (
     CriterionKind,
     Decision,
     Outcome,
     evaluate,
 )
+from screening.domain.facts import derive
 from screening.domain.inputs import INPUTS
 from screening.domain.variables import CHECKLIST_ITEMS
 from tests.screening.domain.protocol import PROTOCOL
@@ -1030,7 +1026,7 @@ DOMAIN_MODULES = sorted(DOMAIN.glob("*.py"))
 
 def test_the_guard_sees_every_domain_module():
     names = {path.stem for path in DOMAIN_MODULES}
-    assert {"engine", "candidate", "variables", "clinical", "units"} <= names
+    assert {"engine", "contract", "facts", "inputs", "variables", "clinical", "units"} <= names
 
 
 @pytest.mark.parametrize("path", DOMAIN_MODULES, ids=lambda p: p.name)

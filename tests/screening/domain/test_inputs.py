@@ -10,12 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from screening.domain.candidate import (
-    CandidateError,
-    derive,
-    normalised,
-    parse_candidate,
-)
+from screening.domain.contract import CandidateError, normalised, parse_candidate
 from screening.domain.engine import (
     ConditionSpec,
     Decision,
@@ -25,6 +20,7 @@ from screening.domain.engine import (
     censored_holds,
     evaluate,
 )
+from screening.domain.facts import derive
 from screening.domain.inputs import (
     CONFIRM_KEY,
     INPUTS,

@@ -1,12 +1,11 @@
-"""The screening log as CSV, streamed row by row."""
+"""The screening log as CSV rows."""
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import EligibilityDecision
+from screening.models import EligibilityDecision
 
 HEADER = [
     "screening_number",
@@ -26,12 +25,6 @@ HEADER = [
     "superseded_by_sequence",
     "sequence",
 ]
-BOM = "\ufeff"
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 def _local(moment):
@@ -68,35 +61,3 @@ def export_rows(
             successor.sequence if successor else "",
             d.sequence,
         ]
-
-
-def csv_stream(rows: Iterable[list], *, excel: bool) -> Iterator[str]:
-    """CSV text chunks; Excel-friendly output starts with a UTF-8 byte order mark."""
-    writer = csv.writer(_Echo())
-    if excel:
-        yield BOM
-    for row in rows:
-        yield writer.writerow(spreadsheet_safe(row))
-
-
-def spreadsheet_safe(row: list) -> list:
-    """Quote text cells that a spreadsheet would run as a formula.
-
-    Negative numbers written as text ("-5.2") stay as they are.
-    """
-    return [_defuse(v) if isinstance(v, str) else v for v in row]
-
-
-def _defuse(value: str) -> str:
-    first = value[:1]
-    if first in ("=", "+", "@", "\t", "\r") or (first == "-" and not _is_number(value)):
-        return "'" + value
-    return value
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True

@@ -14,7 +14,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from screening.domain import candidate as contract
+from screening.common.words import UNIT_LABELS, field_label, problem_text
+from screening.domain import contract
 from screening.domain.engine import format_number
 from screening.domain.inputs import (
     CONFIRM_KEY,
@@ -32,9 +33,7 @@ from screening.domain.inputs import (
     input_for_path,
 )
 from screening.domain.variables import VARIABLES
-
-from .models import Signature
-from .presentation import UNIT_LABELS, field_label, problem_text
+from screening.models import Signature
 
 ANSWER_WORDS = {"yes": True, "no": False, PENDING: PENDING}
 STATUS_LABELS = {PENDING: _("Pending"), NOT_DONE: _("Not done")}

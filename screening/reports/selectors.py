@@ -1,13 +1,12 @@
-"""Reads that pages need, with related rows fetched up front (no N+1)."""
+"""Reads of the screening log and the funnel, filtered and sorted in the database."""
 
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from screening.models import CriterionOutcome, EligibilityDecision, Signature
 from trials.models import Trial
-
-from .models import CriterionOutcome, EligibilityDecision, Signature
 
 SORTS = {
     "recorded": "recorded_at",
@@ -96,58 +95,6 @@ def decision_log(*, trial: Trial, filters: LogFilter) -> QuerySet[EligibilityDec
     field = SORTS.get(f.sort.lstrip("-"), "recorded_at")
     order = f"-{field}" if descending else field
     return qs.order_by(order, "-id")
-
-
-def decision_detail(*, pk: int) -> EligibilityDecision:
-    return (
-        EligibilityDecision.objects.select_related(
-            "trial", "recorded_by", "supersedes", "signature", "signature__signer"
-        )
-        .prefetch_related(
-            Prefetch(
-                "outcomes",
-                queryset=CriterionOutcome.objects.select_related("criterion").order_by(
-                    "position"
-                ),
-            )
-        )
-        .get(pk=pk)
-    )
-
-
-def decision_superseded_by(*, decision: EligibilityDecision):
-    return (
-        EligibilityDecision.objects.filter(supersedes=decision)
-        .only("pk", "screening_number", "sequence", "recorded_at")
-        .first()
-    )
-
-
-def candidate_chain(
-    *, trial: Trial, screening_number: str
-) -> list[EligibilityDecision]:
-    """Every screening of a number in the trial, oldest first."""
-    return list(
-        EligibilityDecision.objects.filter(
-            trial=trial, screening_number=screening_number
-        )
-        .select_related("recorded_by", "signature")
-        .defer("entered", "normalised", "criteria_snapshot")
-        .order_by("recorded_at", "id")
-    )
-
-
-def latest_in_chain(*, decision: EligibilityDecision) -> EligibilityDecision:
-    """The record that nothing supersedes in this decision's chain.
-
-    A chain is linear (one first screening per number, each record superseded
-    at most once), so that is the number's only unsuperseded record.
-    """
-    return EligibilityDecision.objects.only("pk").get(
-        trial_id=decision.trial_id,
-        screening_number=decision.screening_number,
-        superseded_by__isnull=True,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,41 +3,33 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from screening.domain.candidate import CandidateError
-from trials.models import Trial
-
-from . import selectors, services
-from .assessment import NoActiveCriteria, active_criteria
-from .drafts import draft_take
-from .forms import (
+from screening.assessment import NoActiveCriteria, active_criteria
+from screening.decisions import selectors, services
+from screening.decisions.context import decision_view_context
+from screening.decisions.drafts import draft_take
+from screening.decisions.forms import (
     ScreeningForm,
     SignatureForm,
     TbilSeriesFormSet,
     initial_from_contract,
 )
-from .models import EligibilityDecision
-from .presentation import decision_view_context, log_filter_form
+from screening.domain.contract import CandidateError
+from screening.models import EligibilityDecision
+from trials.models import Trial
 
 VIEW = "screening.view_eligibilitydecision"
-SCREEN = "screening.add_eligibilitydecision"
-SIGN = "screening.sign_eligibilitydecision"
 
-SORT_COLUMNS = [
-    ("recorded", gettext_lazy("Recorded")),
-    ("number", gettext_lazy("Screening number")),
-    ("decision", gettext_lazy("Decision")),
-    ("screening_date", gettext_lazy("Screening date")),
-    ("age", gettext_lazy("Age")),
-    ("meld", gettext_lazy("MELD")),
-]
+
+SCREEN = "screening.add_eligibilitydecision"
+
+
+SIGN = "screening.sign_eligibilitydecision"
 
 
 def _screening_forms(request, *, trial, initial=None, series=None, correction=False):
@@ -202,27 +194,4 @@ def candidate(request, trial_slug, screening_number):
         request,
         "screening/candidate.html",
         {"trial": trial, "screening_number": screening_number, "chain": chain},
-    )
-
-
-@permission_required(VIEW, raise_exception=True)
-def log(request, trial_slug):
-    trial = get_object_or_404(Trial, slug=trial_slug)
-    form, filters = log_filter_form(request.GET, trial=trial)
-    page = Paginator(selectors.decision_log(trial=trial, filters=filters), 50).get_page(
-        request.GET.get("page")
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "screening/log.html",
-        {
-            "trial": trial,
-            "form": form,
-            "page": page,
-            "filters": filters,
-            "query": query.urlencode(),
-            "sort_columns": SORT_COLUMNS,
-        },
     )

@@ -1,7 +1,4 @@
-"""Writes for screening: each service is one transaction, keyword-only and typed."""
-
-import hashlib
-from collections import Counter
+"""Writes of decisions and signatures: each one transaction, keyword-only and typed."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,31 +7,28 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from screening.domain import candidate as contract
-from trials.models import Trial
-
-from . import audit
-from .assessment import (
+from screening import audit
+from screening.assessment import (
     active_criteria,
     assess,
-    assess_rows,
     computed_values,
     site_zone,
 )
-from .criteria import CriteriaSet
-from .models import (
+from screening.criteria import CriteriaSet
+from screening.domain import contract
+from screening.models import (
     CriterionOutcome,
     EligibilityDecision,
-    PrescreenResult,
-    PrescreenUpload,
     Signature,
 )
-from .prescreen import result_entry
+from trials.models import Trial
 
 SIGN_STATEMENTS = {
     Signature.Meaning.CONFIRM: "I confirm the eligibility assessment",
     Signature.Meaning.DISAGREE: "I disagree with the eligibility assessment",
 }
+
+
 _CHAIN_ATTEMPTS = 5
 
 
@@ -277,56 +271,3 @@ def signature_record(
             _("This decision is already signed."), code="already_signed"
         ) from None
     return signature
-
-
-def prescreen_upload_record(
-    *,
-    trial: Trial,
-    user: AbstractBaseUser,
-    file_name: str,
-    file_format: str,
-    content: bytes,
-    records: list,
-) -> PrescreenUpload:
-    """Evaluate every row once and log the upload with its results.
-
-    Records no decision. The rows' results are stored with the criteria they
-    were evaluated under; pages and downloads read them, never re-evaluating.
-    Raises NoActiveCriteria for a trial without active criteria.
-    """
-    criteria = active_criteria(trial=trial)
-    rows = list(assess_rows(records, criteria=criteria, today=timezone.localdate()))
-    entries = [result_entry(r, details=True) for r in rows]
-    summary = Counter(e["decision"] or PrescreenResult.ERROR for e in entries)
-    upload = PrescreenUpload(
-        trial=trial,
-        user=user,
-        uploaded_at=timezone.now(),
-        file_name=file_name[:200],
-        file_format=file_format,
-        content=content,
-        file_sha256=hashlib.sha256(content).hexdigest(),
-        row_count=len(entries),
-        error_count=summary[PrescreenResult.ERROR],
-        summary=dict(summary),
-        criteria_snapshot=criteria.snapshot,
-    )
-    upload.full_clean()
-    with transaction.atomic():
-        upload.save(force_insert=True)
-        PrescreenResult.objects.bulk_create(
-            (
-                PrescreenResult(
-                    upload=upload,
-                    row=entry["row"],
-                    screening_number=entry.get("screening_number") or "",
-                    decision=entry["decision"] or PrescreenResult.ERROR,
-                    result=entry,
-                    # Only a valid row can open the screening form.
-                    entered=row.data if row.assessment is not None else None,
-                )
-                for row, entry in zip(rows, entries, strict=True)
-            ),
-            batch_size=1000,
-        )
-    return upload

@@ -1,21 +1,56 @@
-"""Screening log exports and the screening funnel."""
+"""The screening log, its exports and the screening funnel."""
 
-from django import forms
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy
 
+from screening.common.csv import csv_stream
+from screening.models import ScreeningLogExport
+from screening.reports import exports, selectors
+from screening.reports.charts import bar_chart
+from screening.reports.forms import FunnelForm, log_filter_form
 from trials.models import Trial
 
-from . import exports, selectors
-from .charts import bar_chart
-from .models import ScreeningLogExport
-from .presentation import add_bootstrap_classes, log_filter_form
+VIEW = "screening.view_eligibilitydecision"
+
 
 EXPORT = "screening.export_eligibilitydecision"
-VIEW = "screening.view_eligibilitydecision"
+
+
+SORT_COLUMNS = [
+    ("recorded", gettext_lazy("Recorded")),
+    ("number", gettext_lazy("Screening number")),
+    ("decision", gettext_lazy("Decision")),
+    ("screening_date", gettext_lazy("Screening date")),
+    ("age", gettext_lazy("Age")),
+    ("meld", gettext_lazy("MELD")),
+]
+
+
+@permission_required(VIEW, raise_exception=True)
+def log(request, trial_slug):
+    trial = get_object_or_404(Trial, slug=trial_slug)
+    form, filters = log_filter_form(request.GET, trial=trial)
+    page = Paginator(selectors.decision_log(trial=trial, filters=filters), 50).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "screening/log.html",
+        {
+            "trial": trial,
+            "form": form,
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "sort_columns": SORT_COLUMNS,
+        },
+    )
 
 
 @permission_required(EXPORT, raise_exception=True)
@@ -39,29 +74,12 @@ def export_log(request, trial_slug):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     suffix = "-excel" if excel else ""
     response = StreamingHttpResponse(
-        exports.csv_stream(rows, excel=excel), content_type="text/csv; charset=utf-8"
+        csv_stream(rows, excel=excel), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = (
         f'attachment; filename="screening-log-{trial.slug}-{stamp}{suffix}.csv"'
     )
     return response
-
-
-class FunnelForm(forms.Form):
-    date_from = forms.DateField(
-        label=_("Screened from"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    date_to = forms.DateField(
-        label=_("Screened to"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        add_bootstrap_classes(self)
 
 
 @permission_required(VIEW, raise_exception=True)

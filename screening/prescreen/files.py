@@ -15,7 +15,9 @@ from collections.abc import Iterable, Iterator
 
 from django.utils.translation import gettext_lazy as _
 
-from screening.domain import candidate as contract
+from screening.assessment import RowAssessment, computed_values
+from screening.common.csv import spreadsheet_safe
+from screening.domain import contract
 from screening.domain.engine import format_number
 from screening.domain.inputs import (
     INPUTS,
@@ -25,9 +27,6 @@ from screening.domain.inputs import (
     column_index,
     example_candidate,
 )
-
-from .assessment import RowAssessment, computed_values
-from .exports import spreadsheet_safe
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")

@@ -1,0 +1,162 @@
+"""What the record page shows: its rows, styles and the values as entered."""
+
+from django.utils import formats, timezone
+from django.utils.translation import get_language, gettext
+
+from screening.common.words import (
+    ANSWER_TEXT,
+    STATUS_WORDS,
+    UNIT_LABELS,
+    condition_text,
+    input_label,
+)
+from screening.decisions import selectors
+from screening.domain.contract import parse_datetime
+from screening.domain.inputs import (
+    CONFIRM_KEY,
+    INPUTS,
+    SECTION_TITLES,
+    InputKind,
+)
+from screening.domain.variables import VARIABLES
+from screening.models import EligibilityDecision
+
+OUTCOME_STYLE = {
+    "ELIGIBLE": "success",
+    "INELIGIBLE": "danger",
+    "INCOMPLETE": "warning",
+}
+
+
+def _outcome_style(outcome) -> str:
+    # Colour says good or bad for the candidate: an exclusion that is not met is
+    # as good as an inclusion that is met.
+    if outcome.outcome == "UNKNOWN":
+        return "warning"
+    return "danger" if outcome.blocking else "success"
+
+
+def _snapshot_text(entry: dict) -> str:
+    if (get_language() or "").startswith("zh") and entry.get("text_zh_hans"):
+        return entry["text_zh_hans"]
+    return entry["text"]
+
+
+def _moment_text(value) -> str:
+    try:
+        moment = parse_datetime(value, timezone.get_current_timezone())
+    except ValueError:
+        return str(value)
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _lab_text(item, value) -> tuple[str, str]:
+    """(value with unit, details) of one lab input as it was entered."""
+    parts = value if isinstance(value, dict) else {"value": value}
+    status = parts.get("status")
+    if status:
+        return str(STATUS_WORDS.get(status, status)), ""
+    unit = parts.get("unit") or item.canonical_unit
+    shown = f"{parts.get('value', '')} {UNIT_LABELS.get(unit, unit)}".strip()
+    details = []
+    if parts.get("uln") not in (None, ""):
+        details.append(gettext("lab upper limit %(uln)s") % {"uln": parts["uln"]})
+    if parts.get("time"):
+        details.append(
+            gettext("collected %(time)s") % {"time": _moment_text(parts["time"])}
+        )
+    return shown, "; ".join(details)
+
+
+def _read_as(item, entered, normalised) -> str:
+    """How a lab value was read, when that differs from what was typed."""
+    if not isinstance(normalised, dict | str):
+        return ""
+    typed = _lab_text(item, entered)[0]
+    read = _lab_text(item, normalised)[0]
+    if isinstance(normalised, dict) and normalised.get("comparator"):
+        read = normalised["comparator"] + read
+    if read == typed:
+        return ""
+    return gettext("read as %(value)s") % {"value": read}
+
+
+def entered_rows(entered: dict, unusual=(), normalised=None) -> list[dict]:
+    """Every input of the registry with what was entered, for reading back."""
+    rows = []
+    normalised = normalised if isinstance(normalised, dict) else {}
+    for key, item in INPUTS.items():
+        value = entered.get(key) if isinstance(entered, dict) else None
+        shown, details = "—", ""
+        if value not in (None, "", [], {}):
+            if item.kind is InputKind.SERIES and isinstance(value, list):
+                shown = "; ".join(
+                    f"{_moment_text(m.get('time'))} {_lab_text(INPUTS['tbil'], m)[0]}"
+                    for m in value
+                    if isinstance(m, dict)
+                )
+            elif item.is_lab:
+                shown, details = _lab_text(item, value)
+                read_as = _read_as(item, value, normalised.get(key))
+                details = "; ".join(d for d in (read_as, details) if d)
+            elif item.kind is InputKind.ANSWER:
+                shown = str(ANSWER_TEXT.get(value, value))
+            elif item.kind is InputKind.CHOICE:
+                labels = {o.value: gettext(o.label) for o in item.options}
+                shown = labels.get(str(value), str(value))
+            else:
+                shown = str(value)
+        rows.append(
+            {
+                "key": key,
+                "section": gettext(SECTION_TITLES[item.section]),
+                "label": gettext(item.label),
+                "value": shown,
+                "details": details,
+                "unusual": key in unusual,
+            }
+        )
+    return rows
+
+
+def decision_view_context(request, record: EligibilityDecision) -> dict:
+    snapshot = {entry["code"]: entry for entry in record.criteria_snapshot}
+    rows = [
+        {
+            "outcome": outcome,
+            "text": _snapshot_text(snapshot[outcome.code])
+            if outcome.code in snapshot
+            else outcome.criterion.text,
+            "missing": [input_label(m) for m in outcome.missing],
+            "reasons": [condition_text(d) for d in outcome.details] or [outcome.reason],
+            "style": _outcome_style(outcome),
+        }
+        for outcome in record.outcomes.all()
+    ]
+    # An unsigned decision has no reverse one-to-one row: getattr gives None.
+    signature = getattr(record, "signature", None)
+    user = request.user
+    return {
+        "decision": record,
+        "trial": record.trial,
+        "rows": rows,
+        "style": OUTCOME_STYLE[record.outcome],
+        "to_collect": [input_label(m) for m in record.to_collect],
+        "computed": record.computed,
+        "signature": signature,
+        "override_differs": bool(
+            signature
+            and signature.override_outcome
+            and signature.override_outcome != record.outcome
+        ),
+        "superseded_by": selectors.decision_superseded_by(decision=record),
+        "can_sign": signature is None
+        and user.has_perm("screening.sign_eligibilitydecision"),
+        "can_correct": user.has_perm("screening.add_eligibilitydecision"),
+        "variables": VARIABLES,
+        "entered_rows": entered_rows(
+            record.entered,
+            record.entered.get(CONFIRM_KEY) or (),
+            record.normalised,
+        ),
+    }

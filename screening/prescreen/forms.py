@@ -1,0 +1,59 @@
+"""The pre-screening upload form: the file is read and checked here."""
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from screening.prescreen import files as bulk
+
+UNREADABLE = {
+    "not_json": _("The file is not valid JSON."),
+    "not_list": _("The JSON file must be a list of candidates."),
+    "csv_empty": _("The CSV file is empty."),
+    "csv_no_header": _("The CSV header has no screening_number column."),
+    "csv_invalid": _("The file is not a readable CSV file."),
+    "encoding": _("The file is neither UTF-8 nor GB18030 (GBK) text."),
+    "csv_unknown_columns": _("Unknown columns: %(names)s. Use the template's."),
+    "csv_duplicate_columns": _("Columns given twice: %(names)s."),
+}
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Candidates file (CSV or JSON)"),
+        help_text=_(
+            "One row per candidate, in the template's columns (English or Chinese "
+            "headers); UTF-8 or GB18030/GBK."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.PRESCREEN_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)s."),
+                code="too_large",
+                params={"limit": filesizeformat(limit)},
+            )
+        fmt = "json" if upload.name.lower().endswith(".json") else "csv"
+        content = upload.read()
+        try:
+            records = list(bulk.uploaded_candidates(content, fmt=fmt))
+        except bulk.UnreadableFile as exc:
+            raise forms.ValidationError(
+                UNREADABLE.get(exc.code, _("The file cannot be read.")),
+                code=exc.code,
+                params={"names": ", ".join(exc.names)},
+            ) from None
+        if not records:
+            raise forms.ValidationError(_("The file has no candidates."), code="empty")
+        if len(records) > settings.PRESCREEN_MAX_ROWS:
+            raise forms.ValidationError(
+                _("The file has more than %(limit)s rows; split it."),
+                code="too_many_rows",
+                params={"limit": settings.PRESCREEN_MAX_ROWS},
+            )
+        self.parsed = (fmt, content, records)
+        return upload
