@@ -8,8 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from screening.common.csv import csv_stream
-from screening.models import ScreeningLogExport
-from screening.reports import exports, selectors
+from screening.reports import exports, selectors, services
 from screening.reports.charts import bar_chart
 from screening.reports.forms import FunnelForm, log_filter_form
 from trials.models import Trial
@@ -58,10 +57,9 @@ def export_log(request, trial_slug):
     trial = get_object_or_404(Trial, slug=trial_slug)
     _form, filters = log_filter_form(request.GET, trial=trial)
     excel = request.GET.get("variant") == "excel"
-    ScreeningLogExport.objects.create(
+    services.screening_log_export_record(
         trial=trial,
         user=request.user,
-        exported_at=timezone.now(),
         export_format="excel-csv" if excel else "csv",
         filters=filters.as_dict(),
     )
