@@ -8,6 +8,13 @@ DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# No default either: production never falls back to SQLite.
+DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES["default"].update(
+    ATOMIC_REQUESTS=False,
+    CONN_MAX_AGE=env.int("DJANGO_CONN_MAX_AGE", default=60),
+    CONN_HEALTH_CHECKS=True,
+)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -135,6 +135,7 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
     ]
     # An unsigned decision has no reverse one-to-one row: getattr gives None.
     signature = getattr(record, "signature", None)
+    superseded_by = selectors.decision_superseded_by(decision=record)
     user = request.user
     return {
         "decision": record,
@@ -149,8 +150,10 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
             and signature.override_outcome
             and signature.override_outcome != record.outcome
         ),
-        "superseded_by": selectors.decision_superseded_by(decision=record),
+        "superseded_by": superseded_by,
         "can_sign": signature is None
+        and superseded_by is None
+        and record.recorded_by_id != user.pk
         and user.has_perm("screening.sign_eligibilitydecision"),
         "can_correct": user.has_perm("screening.add_eligibilitydecision"),
         "variables": VARIABLES,

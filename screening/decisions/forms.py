@@ -282,14 +282,26 @@ class ScreeningForm(forms.Form):
         if self.correction:
             parts.append(Fieldset(_("Correction"), "supersede_reason"))
         for section, groups in self.sections.items():
-            rows = []
+            rows, short = [], []
             for names in groups:
+                if len(names) == 1 and self._is_short(names[0]):
+                    # Short single fields (codes, dates, selects) share a row.
+                    short.append(names[0])
+                    if len(short) == 3:
+                        rows.append(self._row(short))
+                        short = []
+                    continue
+                if short:
+                    rows.append(self._row(short))
+                    short = []
                 if names == ["tbil_series"]:
                     rows.append(HTML('{% include "screening/_tbil_series.html" %}'))
                 elif len(names) == 1:
                     rows.append(names[0])
                 else:
-                    rows.append(Row(*(Column(n, css_class="col-md") for n in names)))
+                    rows.append(self._row(names))
+            if short:
+                rows.append(self._row(short))
             if section is Section.CHECKLIST:
                 rows = [Div(*rows, css_class="checklist-items")]
             parts.append(Fieldset(_(SECTION_TITLES[section]), *rows))
@@ -317,6 +329,14 @@ class ScreeningForm(forms.Form):
             )
         parts.append(Submit("submit", _("Check eligibility and record")))
         return Layout(*parts)
+
+    def _is_short(self, name: str) -> bool:
+        field = self.fields.get(name)
+        return field is not None and not isinstance(field.widget, forms.RadioSelect)
+
+    @staticmethod
+    def _row(names):
+        return Row(*(Column(n, css_class="col-md") for n in names))
 
     def to_contract(self) -> dict:
         """The answers under the contract's names, exactly as typed."""

@@ -1,9 +1,11 @@
 """Writes of decisions and signatures: each one transaction, keyword-only and typed."""
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -216,6 +218,20 @@ def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now)
     return decision
 
 
+def signature_refusal(*, decision: EligibilityDecision, signer: AbstractBaseUser):
+    """Raise ValidationError when ``signer`` may not sign ``decision``."""
+    if decision.recorded_by_id == signer.pk:
+        raise ValidationError(
+            _("You recorded this screening: another investigator must sign it."),
+            code="own_record",
+        )
+    if _already_superseded(decision):
+        raise ValidationError(
+            _("This record was superseded; sign the latest record instead."),
+            code="superseded",
+        )
+
+
 def signature_record(
     *,
     decision: EligibilityDecision,
@@ -224,9 +240,24 @@ def signature_record(
     meaning: str,
     reason: str = "",
     override_outcome: str = "",
+    request: HttpRequest | None = None,
 ) -> Signature:
-    """Sign a decision after re-authentication; one signature per decision."""
-    if not signer.check_password(password):
+    """Sign a decision after re-authentication; one signature per decision.
+
+    The password goes through Django's ``authenticate()`` with the request, as
+    a login does: a wrong one is a failed login (access event, django-axes
+    lockout), never a private answer. Nobody signs a record they recorded, nor
+    one that was superseded.
+    """
+    signature_refusal(decision=decision, signer=signer)
+    if request is None:
+        # Signed outside a web request (a management command): from this host.
+        request = HttpRequest()
+        request.META["REMOTE_ADDR"] = "127.0.0.1"
+    authenticated = authenticate(
+        request, username=signer.get_username(), password=password
+    )
+    if authenticated is None or authenticated.pk != signer.pk:
         raise ValidationError(
             {
                 "password": ValidationError(

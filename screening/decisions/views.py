@@ -161,10 +161,16 @@ def sign(request, pk):
     if hasattr(record, "signature"):
         messages.info(request, _("This decision is already signed."))
         return redirect(record)
+    try:
+        services.signature_refusal(decision=record, signer=request.user)
+    except ValidationError as exc:
+        messages.warning(request, exc.messages[0])
+        return redirect(record)
     form = SignatureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.signature_record(
+                request=request,
                 decision=record,
                 signer=request.user,
                 password=form.cleaned_data["password"],

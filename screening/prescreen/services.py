@@ -19,6 +19,21 @@ from screening.prescreen.files import result_entry
 from trials.models import Trial
 
 
+def _storable(value):
+    """The value with NUL characters shown as U+FFFD: PostgreSQL refuses them.
+
+    Refused rows echo what was given (a short prefix); a NUL in a crafted file
+    must not turn the upload into a server error.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def prescreen_upload_record(
     *,
     trial: Trial,
@@ -59,11 +74,11 @@ def prescreen_upload_record(
                 PrescreenResult(
                     upload=upload,
                     row=entry["row"],
-                    screening_number=entry.get("screening_number") or "",
+                    screening_number=_storable(entry.get("screening_number") or ""),
                     decision=entry["decision"] or PrescreenResult.ERROR,
-                    result=entry,
+                    result=_storable(entry),
                     # Only a valid row can open the screening form.
-                    entered=row.data if row.assessment is not None else None,
+                    entered=_storable(row.data) if row.assessment is not None else None,
                 )
                 for row, entry in zip(rows, entries, strict=True)
             ),

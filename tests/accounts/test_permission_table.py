@@ -59,6 +59,8 @@ TABLE = {
     "login": row(Y, Y, Y, Y, Y, Y, Y),
     "logout": row(F, N, N, N, N, N, N),
     "access_log": row(F, X, X, X, Y, X, Y),
+    "password_change": row(F, Y, Y, Y, Y, Y, Y),
+    "password_change_done": row(F, Y, Y, Y, Y, Y, Y),
     "set_language": row(F, F, F, F, F, F, F),
     "screening:screen": row(F, X, Y, Y, X, X, Y),
     "screening:log": row(F, X, Y, Y, Y, X, Y),

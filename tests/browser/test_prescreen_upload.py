@@ -1,16 +1,16 @@
 """A coordinator uploads a pre-screening file and opens one row in the form."""
 
-import csv
-import io
 import re
 from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
-from screening.criteria import criteria_load
+from screening.assessment import active_criteria, assess_rows
+from screening.common.csv import spreadsheet_safe
 from screening.models import EligibilityDecision, PrescreenUpload
 from screening.prescreen import files as prescreen
+from screening.prescreen.views import _decision_label, _reason_text
 from screening.synthetic import candidates
 from tests.browser.conftest import login, screenshot
 from tests.browser.helpers import (
@@ -43,19 +43,28 @@ def upload_rows() -> list[dict[str, str]]:
     ]
 
 
-def expected_results(trial, content: bytes) -> list[list[str]]:
-    """What the ``prescreen`` command writes for the same file."""
-    rows = prescreen.read_candidates(
-        io.StringIO(content.decode("utf-8"), newline=""), fmt="csv"
-    )
-    out = io.StringIO()
-    prescreen.write_csv(
-        prescreen.prescreen(
-            rows, criteria=criteria_load(trial=trial), today=timezone.localdate()
-        ),
-        out,
-    )
-    return list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+def expected_results(trial, content: bytes) -> tuple[list[str], list[list[str]]]:
+    """The decisions, and the results file the English page should download."""
+    entries = [
+        prescreen.result_entry(row, details=True)
+        for row in assess_rows(
+            prescreen.uploaded_candidates(content, fmt="csv"),
+            criteria=active_criteria(trial=trial),
+            today=timezone.localdate(),
+        )
+    ]
+    rows = [prescreen.result_header()] + [
+        [
+            str(cell)
+            for cell in spreadsheet_safe(
+                prescreen.result_csv_row(
+                    e, decision_label=_decision_label, reason_text=_reason_text
+                )
+            )
+        ]
+        for e in entries
+    ]
+    return [e["decision"] or "ERROR" for e in entries], rows
 
 
 def summary_count(page, label: str) -> int:
@@ -65,8 +74,7 @@ def summary_count(page, label: str) -> int:
 
 def test_bulk_upload_results_export_and_prefill(page, trial, coordinator, password):
     content = upload_csv(upload_rows())
-    expected = expected_results(trial, content)
-    decisions = [row[2] for row in expected[1:]]
+    decisions, expected = expected_results(trial, content)
     assert decisions[:4] == ["ELIGIBLE", "INELIGIBLE", "INCOMPLETE", "ERROR"]
 
     login(page, "coordinator", password)

@@ -270,6 +270,7 @@ def _production_env():
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
     env["DJANGO_ALLOWED_HOSTS"] = "screening.example.org"
     env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)
+    env["DATABASE_URL"] = "postgres://screening@127.0.0.1:5432/screening"
     return env
 
 
@@ -280,6 +281,13 @@ class TestProductionSettings:
         assert result.returncode == 0, output
         assert "WARNINGS" not in output
         assert "ERRORS" not in output
+
+    def test_missing_database_url_stops_the_start(self):
+        env = _production_env()
+        del env["DATABASE_URL"]
+        result = _check_deploy(env)
+        assert result.returncode != 0
+        assert "DATABASE_URL" in result.stdout + result.stderr
 
     def test_missing_secret_key_stops_the_start(self):
         env = _production_env()
