@@ -1,8 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import permission_required
-from django.urls import reverse_lazy
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 
 from trials.models import Trial
 
