@@ -1026,7 +1026,8 @@ DOMAIN_MODULES = sorted(DOMAIN.glob("*.py"))
 
 def test_the_guard_sees_every_domain_module():
     names = {path.stem for path in DOMAIN_MODULES}
-    assert {"engine", "contract", "facts", "inputs", "variables", "clinical", "units"} <= names
+    expected = {"engine", "contract", "facts", "inputs", "variables", "clinical"}
+    assert expected | {"units"} <= names
 
 
 @pytest.mark.parametrize("path", DOMAIN_MODULES, ids=lambda p: p.name)
