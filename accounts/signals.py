@@ -11,11 +11,13 @@ from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 
+from .client import client_address
 from .models import AccessEvent
 
 
 def _ip(request):
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    # The client's address as django-axes sees it (through the trusted proxy).
+    return client_address(request) if request is not None else None
 
 
 @receiver(user_logged_in)

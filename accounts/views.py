@@ -6,6 +6,7 @@ from django.urls import reverse_lazy
 
 from trials.models import Trial
 
+from .client import client_address
 from .models import AccessEvent
 from .roles import ROLE_LABELS
 
@@ -47,6 +48,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             username=self.request.user.get_username(),
             actor=self.request.user,
             detail="password",
-            ip_address=self.request.META.get("REMOTE_ADDR"),
+            ip_address=client_address(self.request),
         )
         return response

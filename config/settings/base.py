@@ -115,6 +115,11 @@ AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_SENSITIVE_PARAMETERS = ["password"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client's address for lockout and the access log (accounts/client.py):
+# the peer itself, or behind TRUSTED_PROXY_COUNT reverse proxies the address
+# that the outermost trusted proxy appended to X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "accounts.client.client_address"
+TRUSTED_PROXY_COUNT = 0
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
