@@ -1,13 +1,13 @@
-"""Record logins, failed logins, logouts and role changes as access events."""
+"""Record logins, failed logins, logouts, role and account changes as access events."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import (
     user_logged_in,
     user_logged_out,
     user_login_failed,
 )
-from django.db.models.signals import m2m_changed
+from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 
@@ -85,3 +85,110 @@ def _roles_changed(sender, instance, action, reverse, pk_set, **kwargs):
             detail=role,
             ip_address=_ip(request),
         )
+
+
+# --- Account changes ------------------------------------------------------------
+
+_WATCHED = ("username", "is_superuser", "is_staff", "is_active", "password")
+
+
+def _actor_and_request():
+    request = getattr(HistoricalRecords.context, "request", None)
+    actor = getattr(request, "user", None)
+    if not getattr(actor, "is_authenticated", False):
+        actor = None
+    return actor, request
+
+
+def _account_event(user, detail: str, *, username: str | None = None) -> None:
+    actor, request = _actor_and_request()
+    AccessEvent.objects.create(
+        action=AccessEvent.Action.ACCOUNT_CHANGED,
+        user=user,
+        username=(username or user.get_username())[:150],
+        actor=actor,
+        detail=detail[:200],
+        ip_address=_ip(request),
+    )
+
+
+@receiver(pre_save, sender=get_user_model())
+def _remember_account(sender, instance, update_fields=None, **kwargs):
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        instance._account_before = None
+        return
+    before = (
+        sender.objects.filter(pk=instance.pk).values(*_WATCHED).first()
+        if instance.pk
+        else None
+    )
+    instance._account_before = before
+
+
+@receiver(post_save, sender=get_user_model())
+def _account_saved(sender, instance, created, **kwargs):
+    """Superuser and staff flags, renames, (de)activation and passwords."""
+    if created:
+        _account_event(instance, "created")
+        return
+    before = getattr(instance, "_account_before", None)
+    if not before:
+        return
+    for field in _WATCHED:
+        old, new = before[field], getattr(instance, field)
+        if old == new:
+            continue
+        if field == "password":
+            _account_event(instance, "password")
+        elif field == "username":
+            _account_event(instance, f"username: {old} -> {new}")
+        else:
+            _account_event(instance, f"{field}: {old} -> {new}")
+
+
+def _permission_names(pk_set) -> list[str]:
+    return [
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in Permission.objects.filter(pk__in=pk_set or ()).select_related(
+            "content_type"
+        )
+    ]
+
+
+@receiver(m2m_changed, sender=get_user_model().user_permissions.through)
+def _user_permissions_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """A permission granted to or taken from a user directly."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if reverse:  # permission.user_set.add(...)
+        users = get_user_model().objects.filter(pk__in=pk_set or ())
+        names = _permission_names([instance.pk])
+    else:
+        users = [instance]
+        if action == "pre_clear":
+            pk_set = set(instance.user_permissions.values_list("pk", flat=True))
+        names = _permission_names(pk_set)
+    verb = "permission added" if action == "post_add" else "permission removed"
+    for user in users:
+        for name in names:
+            _account_event(user, f"{verb}: {name}")
+
+
+@receiver(m2m_changed, sender=Group.permissions.through)
+def _group_permissions_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """A role's permissions changed: one event per role and permission."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    groups = Group.objects.filter(pk__in=pk_set or ()) if reverse else [instance]
+    if reverse:
+        names = _permission_names([instance.pk])
+    else:
+        if action == "pre_clear":
+            pk_set = set(instance.permissions.values_list("pk", flat=True))
+        names = _permission_names(pk_set)
+    verb = "permission added" if action == "post_add" else "permission removed"
+    for group in groups:
+        for name in names:
+            _account_event(
+                None, f"role {group.name}: {verb}: {name}", username=group.name
+            )

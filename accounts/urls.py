@@ -7,7 +7,11 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("access-log/", views.access_log, name="access_log"),
-    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(),

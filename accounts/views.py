@@ -1,12 +1,9 @@
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
 
 from trials.models import Trial
 
-from .client import client_address
 from .models import AccessEvent
 from .roles import ROLE_LABELS
 
@@ -33,21 +30,3 @@ def access_log(request):
     for event in page:
         event.detail_label = ROLE_LABELS.get(event.detail, event.detail)
     return render(request, "accounts/access_log.html", {"page": page})
-
-
-class PasswordChangeView(auth_views.PasswordChangeView):
-    """Every user changes their own password (validators apply); it is logged."""
-
-    success_url = reverse_lazy("password_change_done")
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        AccessEvent.objects.create(
-            action=AccessEvent.Action.ACCOUNT_CHANGED,
-            user=self.request.user,
-            username=self.request.user.get_username(),
-            actor=self.request.user,
-            detail="password",
-            ip_address=client_address(self.request),
-        )
-        return response

@@ -10,7 +10,7 @@ from http import HTTPStatus
 import pytest
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
@@ -79,11 +79,8 @@ class TestAccessEvents:
             HTTPStatus.FOUND
         )
         client.post(reverse("logout"))
-        events = list(
-            AccessEvent.objects.exclude(action=AccessEvent.Action.ROLE_ADDED).order_by(
-                "id"
-            )
-        )
+        setup = (AccessEvent.Action.ROLE_ADDED, AccessEvent.Action.ACCOUNT_CHANGED)
+        events = list(AccessEvent.objects.exclude(action__in=setup).order_by("id"))
         assert [e.action for e in events] == [
             AccessEvent.Action.LOGIN_FAILED,
             AccessEvent.Action.LOGIN,
@@ -295,3 +292,61 @@ class TestProductionSettings:
         result = _check_deploy(env)
         assert result.returncode != 0
         assert "DJANGO_SECRET_KEY" in result.stdout + result.stderr
+
+
+class TestAccountChanges:
+    """Every change of an account or a role's permissions is an access event."""
+
+    def details(self, username):
+        return list(
+            AccessEvent.objects.filter(
+                action=AccessEvent.Action.ACCOUNT_CHANGED, username=username
+            ).order_by("id").values_list("detail", flat=True)
+        )
+
+    def test_flags_renames_and_deactivation_are_recorded(self, coordinator):
+        before = len(self.details("coordinator"))
+        coordinator.is_superuser = True
+        coordinator.is_staff = True
+        coordinator.save()
+        coordinator.is_active = False
+        coordinator.save()
+        assert self.details("coordinator")[before:] == [
+            "is_superuser: False -> True",
+            "is_staff: False -> True",
+            "is_active: True -> False",
+        ]
+        coordinator.username = "coordinator-2"
+        coordinator.save()
+        assert self.details("coordinator-2") == [
+            "username: coordinator -> coordinator-2"
+        ]
+
+    def test_a_login_writes_no_account_change(self, client, coordinator):
+        before = AccessEvent.objects.filter(
+            action=AccessEvent.Action.ACCOUNT_CHANGED
+        ).count()
+        assert login(client, "coordinator", TEST_PASSWORD).status_code == (
+            HTTPStatus.FOUND
+        )
+        assert (
+            AccessEvent.objects.filter(
+                action=AccessEvent.Action.ACCOUNT_CHANGED
+            ).count()
+            == before
+        )
+
+    def test_direct_and_role_permissions_are_recorded(self, coordinator):
+        sign = Permission.objects.get(codename="sign_eligibilitydecision")
+        coordinator.user_permissions.add(sign)
+        coordinator.user_permissions.remove(sign)
+        assert self.details("coordinator")[-2:] == [
+            "permission added: screening.sign_eligibilitydecision",
+            "permission removed: screening.sign_eligibilitydecision",
+        ]
+        group = Group.objects.get(name=roles.COORDINATOR)
+        group.permissions.add(sign)
+        assert self.details(roles.COORDINATOR) == [
+            f"role {roles.COORDINATOR}: permission added: "
+            "screening.sign_eligibilitydecision"
+        ]
