@@ -21,7 +21,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from screening.domain.inputs import INPUTS
+from screening.domain.inputs import INPUTS, MAX_SERIES
 from screening.domain.variables import CHECKLIST_ITEMS
 from screening.models import EligibilityDecision, PrescreenUpload
 from screening.prescreen.files import CSV_COLUMNS, csv_template
@@ -141,7 +141,7 @@ DEFINITELY_INVALID = {
     "liver_failure_stage": ["worse", "<script>"],
     "series-0-value": [*NOT_A_NUMBER, "1500.1"],
     "series-0-time": ["9999-12-31T23:59", "<script>"],
-    "series-TOTAL_FORMS": ["21", "1000000", "x"],
+    "series-TOTAL_FORMS": [str(MAX_SERIES + 1), "1000000", "x"],
     **{item: ["maybe", "true", "<script>"] for item in CHECKLIST_ITEMS},
 }
 
