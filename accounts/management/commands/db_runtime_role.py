@@ -1,0 +1,94 @@
+"""Grant a PostgreSQL runtime role exactly what the running app needs.
+
+The owner role (the one in DATABASE_URL when migrating) owns the tables and runs
+migrations. The runtime role owns nothing: on audit tables it may only SELECT
+and INSERT, so it can never UPDATE, DELETE or TRUNCATE a record, nor ALTER,
+DISABLE or DROP the triggers that guard them (only an owner can). Run it after
+every migration, as the owner:
+
+    python manage.py db_runtime_role --role screening_app
+"""
+
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from psycopg import sql
+
+from screening.common.db_triggers import APPEND_ONLY_TABLES
+
+
+def audit_tables() -> set[str]:
+    """The append-only tables and the history tables of the criteria."""
+    history = {
+        model._meta.db_table
+        for model in apps.get_models()
+        if model._meta.db_table.startswith(("trials_historical",))
+    }
+    return set(APPEND_ONLY_TABLES) | history
+
+
+class Command(BaseCommand):
+    help = "Create or update the runtime role: least privilege on PostgreSQL."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--role", required=True, help="the runtime role's name")
+        parser.add_argument(
+            "--password", default=None, help="set the role's password (LOGIN)"
+        )
+
+    def handle(self, *args, role, password, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("the runtime role is a PostgreSQL set-up")
+        audit = audit_tables()
+        tables = connection.introspection.table_names()
+        name = sql.Identifier(role)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL("CREATE ROLE {} LOGIN").format(name))
+            cursor.execute(
+                sql.SQL(
+                    "ALTER ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                    "NOREPLICATION NOBYPASSRLS"
+                ).format(name)
+            )
+            if password:
+                cursor.execute(
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                        name, sql.Literal(password)
+                    )
+                )
+            cursor.execute(
+                sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                    sql.Identifier(connection.settings_dict["NAME"]), name
+                )
+            )
+            cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(name))
+            cursor.execute(
+                sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(name)
+            )
+            for table in tables:
+                ident = sql.Identifier(table)
+                cursor.execute(
+                    sql.SQL("REVOKE ALL ON TABLE {} FROM {}").format(ident, name)
+                )
+                privileges = (
+                    "SELECT, INSERT"
+                    if table in audit
+                    else "SELECT, INSERT, UPDATE, DELETE"
+                )
+                cursor.execute(
+                    sql.SQL("GRANT " + privileges + " ON TABLE {} TO {}").format(
+                        ident, name
+                    )
+                )
+            cursor.execute(
+                sql.SQL(
+                    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}"
+                ).format(name)
+            )
+        self.stdout.write(
+            f"{role}: SELECT, INSERT on {len(audit & set(tables))} audit tables; "
+            f"SELECT, INSERT, UPDATE, DELETE on {len(set(tables) - audit)} others; "
+            "owns nothing."
+        )
