@@ -301,7 +301,9 @@ class TestAccountChanges:
         return list(
             AccessEvent.objects.filter(
                 action=AccessEvent.Action.ACCOUNT_CHANGED, username=username
-            ).order_by("id").values_list("detail", flat=True)
+            )
+            .order_by("id")
+            .values_list("detail", flat=True)
         )
 
     def test_flags_renames_and_deactivation_are_recorded(self, coordinator):
