@@ -234,7 +234,7 @@ class ScreeningLogExport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     exported_at = models.DateTimeField(_("exported at (UTC)"), editable=False)
-    export_format = models.CharField(_("format"), max_length=10)
+    export_format = models.CharField(_("format"), max_length=40)
     filters = models.JSONField(_("filters"), default=dict, blank=True)
 
     class Meta:

@@ -2,6 +2,7 @@ from django.urls import path
 
 from screening.decisions import views
 from screening.prescreen import views as prescreen_views
+from screening.reports import audit
 from screening.reports import views as report_views
 
 app_name = "screening"
@@ -42,6 +43,11 @@ urlpatterns = [
         "prescreen/<int:pk>/rows/<int:row>/screen/",
         prescreen_views.prefill,
         name="prescreen_prefill",
+    ),
+    path(
+        "trials/<slug:trial_slug>/audit/<str:kind>/",
+        audit.audit_log,
+        name="audit_log",
     ),
     path("decisions/<int:pk>/", views.decision, name="decision"),
     path("decisions/<int:pk>/correct/", views.correct, name="correct"),

@@ -22,6 +22,7 @@ from screening.models import EligibilityDecision, PrescreenResult, PrescreenUplo
 from screening.prescreen import files as bulk
 from screening.prescreen import services
 from screening.prescreen.forms import UploadForm
+from screening.reports.services import screening_log_export_record as export_record
 from trials.models import Trial
 
 PRESCREEN = "screening.prescreen_eligibilitydecision"
@@ -160,6 +161,12 @@ def results(request, pk):
 def results_csv(request, pk):
     upload = _upload_for(request, pk)
     excel = request.GET.get("variant") == "excel"
+    export_record(
+        trial=upload.trial,
+        user=request.user,
+        export_format="prescreen-excel-csv" if excel else "prescreen-csv",
+        filters={"upload": upload.pk},
+    )
     response = StreamingHttpResponse(
         csv_stream(_result_rows(upload), excel=excel),
         content_type="text/csv; charset=utf-8",

@@ -75,6 +75,7 @@ TABLE = {
     "screening:decision": row(F, X, Y, Y, Y, X, Y),
     "screening:correct": row(F, X, Y, Y, X, X, Y),
     "screening:sign": row(F, X, X, Y, X, X, Y),
+    "screening:audit_log": row(F, X, X, X, Y, X, Y),
 }
 
 # Admin pages: staff only; a non-staff user (or anonymous) goes to the admin login.
@@ -304,6 +305,7 @@ def url_for(route: str, world) -> str:
         "screening:funnel": {"trial_slug": trial.slug},
         "screening:prescreen": {"trial_slug": trial.slug},
         "screening:prescreen_template": {"trial_slug": trial.slug},
+        "screening:audit_log": {"trial_slug": trial.slug, "kind": "criteria"},
         "screening:candidate": {"trial_slug": trial.slug, "screening_number": "09-001"},
         "screening:prescreen_results": {"pk": world["upload"].pk},
         "screening:prescreen_results_csv": {"pk": world["upload"].pk},

@@ -3,9 +3,15 @@
 import csv
 import io
 from datetime import date
+from decimal import Decimal
 from http import HTTPStatus
 
-from screening.models import ScreeningLogExport
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from screening.models import PrescreenUpload, ScreeningLogExport
+from screening.prescreen.files import csv_text
 from screening.reports.selectors import screening_funnel
 from tests.factories import eligible_candidate
 
@@ -78,4 +84,57 @@ def test_export_streams_the_filtered_log_and_is_logged(client, monitor, record, 
         monitor,
         "excel-csv",
         {"outcome": "INELIGIBLE", "sort": "-recorded"},
+    )
+
+
+# --- Audit logs in the app --------------------------------------------------------
+
+
+@pytest.fixture
+def monitor_client(client, monitor):
+    client.force_login(monitor)
+    return client
+
+
+def test_a_monitor_reads_the_criteria_history_with_who_and_why(monitor_client, trial):
+    condition = trial.criteria.get(code="I6").conditions.get(variable="crp_mg_l")
+    condition.value_low = Decimal("5")
+    condition._change_reason = "Amendment 2: CRP above 5 mg/L"
+    condition.save()
+    page = monitor_client.get(f"/trials/{trial.slug}/audit/criteria/")
+    assert page.status_code == HTTPStatus.OK
+    newest = page.context["page"][0]
+    assert newest[3] == "I6"
+    assert newest[5] == "Amendment 2: CRP above 5 mg/L"
+
+
+def test_a_monitor_reads_and_downloads_the_export_and_upload_logs(
+    monitor_client, client, trial, coordinator
+):
+    other = Client()
+    other.force_login(coordinator)
+    content = csv_text([eligible_candidate()]).encode()
+    other.post(
+        f"/trials/{trial.slug}/prescreen/",
+        {"file": SimpleUploadedFile("lab.csv", content, "text/csv")},
+    )
+    upload = PrescreenUpload.objects.get()
+    other.get(f"/prescreen/{upload.pk}/results.csv?variant=excel")
+    uploads = monitor_client.get(f"/trials/{trial.slug}/audit/uploads/")
+    assert [row[2] for row in uploads.context["page"]] == ["lab.csv"]
+    exports = monitor_client.get(f"/trials/{trial.slug}/audit/exports/")
+    formats = [row[2] for row in exports.context["page"]]
+    assert formats == ["prescreen-excel-csv"]
+    download = monitor_client.get(f"/trials/{trial.slug}/audit/uploads/?format=csv")
+    text = b"".join(download.streaming_content).decode()
+    assert "lab.csv" in text and upload.file_sha256 in text
+    logged = ScreeningLogExport.objects.order_by("id").values_list(
+        "export_format", flat=True
+    )
+    assert list(logged) == ["prescreen-excel-csv", "audit-uploads-csv"]
+
+
+def test_an_unknown_audit_log_is_not_found(monitor_client, trial):
+    assert monitor_client.get(f"/trials/{trial.slug}/audit/nothing/").status_code == (
+        HTTPStatus.NOT_FOUND
     )

@@ -1,0 +1,143 @@
+"""The audit logs a monitor reads in the app: exports, uploads, criteria history.
+
+Each list is per trial, newest first; a list can be downloaded as CSV, and that
+download is itself logged as an export.
+"""
+
+from itertools import chain
+
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from screening.common.csv import csv_stream
+from screening.models import PrescreenUpload, ScreeningLogExport
+from screening.reports import services
+from trials.models import Condition, Criterion, Trial
+
+AUDIT = "screening.view_audit_trail"
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def _user(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _exports(trial):
+    rows = ScreeningLogExport.objects.filter(trial=trial).select_related("user")
+    for e in rows.order_by("-exported_at", "-id").iterator(chunk_size=500):
+        yield [_local(e.exported_at), _user(e.user), e.export_format, str(e.filters)]
+
+
+def _uploads(trial):
+    rows = (
+        PrescreenUpload.objects.filter(trial=trial)
+        .select_related("user")
+        .defer("content", "criteria_snapshot")
+    )
+    for u in rows.order_by("-uploaded_at", "-id").iterator(chunk_size=500):
+        yield [
+            _local(u.uploaded_at),
+            _user(u.user),
+            u.file_name,
+            u.file_sha256,
+            u.row_count,
+            u.error_count,
+        ]
+
+
+_HISTORY_TYPE = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+
+
+def _criteria_history(trial):
+    criteria = Criterion.history.filter(trial_id=trial.pk).select_related(
+        "history_user"
+    )
+    conditions = Condition.history.filter(
+        criterion_id__in=Criterion.objects.filter(trial=trial).values("pk")
+    ).select_related("history_user")
+    entries = [
+        (h.history_date, h, f"{h.code}", h.text[:80]) for h in criteria.iterator()
+    ] + [
+        (
+            h.history_date,
+            h,
+            f"{h.criterion.code if h.criterion_id else ''}",
+            f"{h.variable} {h.operator} {h.value_low or ''} {h.value_high or ''} "
+            f"{h.values} {h.unit}".strip(),
+        )
+        for h in conditions.iterator()
+    ]
+    for moment, h, code, what in sorted(entries, key=lambda e: e[0], reverse=True):
+        yield [
+            _local(moment),
+            _user(h.history_user),
+            str(_HISTORY_TYPE.get(h.history_type, h.history_type)),
+            code,
+            what,
+            h.history_change_reason or "",
+        ]
+
+
+LOGS = {
+    "exports": (
+        _("Export log"),
+        [_("When"), _("User"), _("Format"), _("Filters")],
+        _exports,
+    ),
+    "uploads": (
+        _("Upload log"),
+        [_("When"), _("User"), _("File"), "SHA-256", _("Rows"), _("Rows with errors")],
+        _uploads,
+    ),
+    "criteria": (
+        _("Criteria history"),
+        [_("When"), _("User"), _("Change"), _("Code"), _("What"), _("Reason")],
+        _criteria_history,
+    ),
+}
+
+
+@permission_required(AUDIT, raise_exception=True)
+def audit_log(request, trial_slug, kind):
+    trial = get_object_or_404(Trial, slug=trial_slug)
+    if kind not in LOGS:
+        raise Http404
+    title, header, rows = LOGS[kind]
+    if request.GET.get("format") == "csv":
+        services.screening_log_export_record(
+            trial=trial,
+            user=request.user,
+            export_format=f"audit-{kind}-csv",
+            filters={},
+        )
+        response = StreamingHttpResponse(
+            csv_stream(chain([[str(h) for h in header]], rows(trial)), excel=False),
+            content_type="text/csv; charset=utf-8",
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = (
+            f'attachment; filename="audit-{kind}-{trial.slug}-{stamp}.csv"'
+        )
+        return response
+    page = Paginator(list(rows(trial)), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "screening/audit_log.html",
+        {
+            "trial": trial,
+            "kind": kind,
+            "kinds": [(k, v[0]) for k, v in LOGS.items()],
+            "title": title,
+            "header": header,
+            "page": page,
+        },
+    )
