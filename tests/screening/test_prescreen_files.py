@@ -267,3 +267,16 @@ def test_a_stored_row_prefills_the_screening_form(client, upload):
     assert form.initial["screening_number"] == "01-007"
     assert form.initial["creatinine_value"] == "90"
     assert not EligibilityDecision.objects.exists()
+
+
+def test_a_crafted_row_cannot_prefill_or_break_the_screening_form(client, upload):
+    content = b'[{"screening_number": "01-008", "tbil_series": 5, "he_grade": [1]}]'
+    results = stored(upload(content, name="crafted.json"))
+    assert [r.decision for r in results] == [PrescreenResult.ERROR]
+    assert results[0].entered is None
+    pk = PrescreenUpload.objects.get().pk
+    response = client.post(f"/prescreen/{pk}/rows/1/screen/")
+    assert response["Location"] == f"/prescreen/{pk}/"
+    form = client.get("/trials/nct06904755/screen/")
+    assert form.status_code == HTTPStatus.OK
+    assert "screening_number" not in form.context["form"].initial
