@@ -155,20 +155,42 @@ def _permission_names(pk_set) -> list[str]:
     ]
 
 
+def _permission_changes(instance, action, reverse, pk_set, *, holders, held):
+    """(holders, permission names, verb) of one m2m change, from either side.
+
+    ``holders(permission)`` gives who holds a permission; ``held(holder)`` the
+    permissions a holder has (read before a clear).
+    """
+    if reverse:  # permission.<holders>.add(...)
+        model = holders(instance).model
+        changed = (
+            list(holders(instance))
+            if action == "pre_clear"
+            else list(model.objects.filter(pk__in=pk_set or ()))
+        )
+        names = _permission_names([instance.pk])
+    else:
+        changed = [instance]
+        if action == "pre_clear":
+            pk_set = set(held(instance).values_list("pk", flat=True))
+        names = _permission_names(pk_set)
+    verb = "permission added" if action == "post_add" else "permission removed"
+    return changed, names, verb
+
+
 @receiver(m2m_changed, sender=get_user_model().user_permissions.through)
 def _user_permissions_changed(sender, instance, action, reverse, pk_set, **kwargs):
     """A permission granted to or taken from a user directly."""
     if action not in ("post_add", "post_remove", "pre_clear"):
         return
-    if reverse:  # permission.user_set.add(...)
-        users = get_user_model().objects.filter(pk__in=pk_set or ())
-        names = _permission_names([instance.pk])
-    else:
-        users = [instance]
-        if action == "pre_clear":
-            pk_set = set(instance.user_permissions.values_list("pk", flat=True))
-        names = _permission_names(pk_set)
-    verb = "permission added" if action == "post_add" else "permission removed"
+    users, names, verb = _permission_changes(
+        instance,
+        action,
+        reverse,
+        pk_set,
+        holders=lambda permission: permission.user_set.all(),
+        held=lambda user: user.user_permissions.all(),
+    )
     for user in users:
         for name in names:
             _account_event(user, f"{verb}: {name}")
@@ -179,14 +201,14 @@ def _group_permissions_changed(sender, instance, action, reverse, pk_set, **kwar
     """A role's permissions changed: one event per role and permission."""
     if action not in ("post_add", "post_remove", "pre_clear"):
         return
-    groups = Group.objects.filter(pk__in=pk_set or ()) if reverse else [instance]
-    if reverse:
-        names = _permission_names([instance.pk])
-    else:
-        if action == "pre_clear":
-            pk_set = set(instance.permissions.values_list("pk", flat=True))
-        names = _permission_names(pk_set)
-    verb = "permission added" if action == "post_add" else "permission removed"
+    groups, names, verb = _permission_changes(
+        instance,
+        action,
+        reverse,
+        pk_set,
+        holders=lambda permission: permission.group_set.all(),
+        held=lambda group: group.permissions.all(),
+    )
     for group in groups:
         for name in names:
             _account_event(

@@ -21,6 +21,12 @@ def add_bootstrap_classes(form: forms.Form) -> None:
         widget.attrs["class"] = css
 
 
+def _date(label) -> forms.DateField:
+    return forms.DateField(
+        label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
 class LogFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Screening number or initials"), required=False, max_length=20
@@ -31,16 +37,8 @@ class LogFilterForm(forms.Form):
         choices=[("", _("All"))] + list(EligibilityDecision.Result.choices),
     )
     blocking = forms.ChoiceField(label=_("Blocking criterion"), required=False)
-    date_from = forms.DateField(
-        label=_("Screened from"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    date_to = forms.DateField(
-        label=_("Screened to"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    date_from = _date(_("Screened from"))
+    date_to = _date(_("Screened to"))
     recorded_by = forms.TypedChoiceField(
         label=_("Screened by"), required=False, coerce=int, empty_value=None
     )
@@ -97,16 +95,8 @@ def log_filter_form(params, *, trial) -> tuple[LogFilterForm, selectors.LogFilte
 
 
 class FunnelForm(forms.Form):
-    date_from = forms.DateField(
-        label=_("Screened from"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    date_to = forms.DateField(
-        label=_("Screened to"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    date_from = _date(_("Screened from"))
+    date_to = _date(_("Screened to"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
