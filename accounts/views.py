@@ -1,11 +1,28 @@
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 
 from trials.models import Trial
 
 from .models import AccessEvent
 from .roles import ROLE_LABELS
+
+# Account changes are recorded in fixed English words (signals.py); pages show
+# them in their language.
+_ACCOUNT_WORDS = {
+    "created": _("account created"),
+    "password": _("password changed"),
+    "username": _("user name"),
+    "is_superuser": _("superuser"),
+    "is_staff": _("staff"),
+    "is_active": _("active"),
+    "permission added": _("permission added"),
+    "permission removed": _("permission removed"),
+    "True": _("yes"),
+    "False": _("no"),
+}
+_ROLE_WORD = _("role")
 
 
 def home(request):
@@ -28,5 +45,35 @@ def access_log(request):
     events = AccessEvent.objects.select_related("actor").order_by("-at", "-id")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     for event in page:
-        event.detail_label = ROLE_LABELS.get(event.detail, event.detail)
+        event.detail_label, event.detail_code = detail_label(event.detail)
+        # A role's own events name the role where a user name would stand.
+        event.who = (
+            ROLE_LABELS.get(event.username, event.username)
+            if event.user_id is None and event.detail.startswith("role ")
+            else event.username
+        )
     return render(request, "accounts/access_log.html", {"page": page})
+
+
+def detail_label(detail: str) -> tuple[str, str]:
+    """An access event's detail in the page's language, and a code it names.
+
+    The code (a permission's "app.codename") is shown as it is, marked as code.
+    """
+    if detail in ROLE_LABELS:
+        return str(ROLE_LABELS[detail]), ""
+    if detail in _ACCOUNT_WORDS:
+        return str(_ACCOUNT_WORDS[detail]), ""
+    role = ""
+    if detail.startswith("role ") and ": " in detail:
+        name, _sep, detail = detail[5:].partition(": ")
+        role = f"{_ROLE_WORD} {ROLE_LABELS.get(name, name)}: "
+    field, sep, change = detail.partition(": ")
+    if sep and field in ("permission added", "permission removed"):
+        return f"{role}{_ACCOUNT_WORDS[field]}:", change
+    if sep and field in _ACCOUNT_WORDS:
+        old, arrow, new = change.partition(" -> ")
+        if arrow:
+            change = f"{_ACCOUNT_WORDS.get(old, old)} → {_ACCOUNT_WORDS.get(new, new)}"
+        return f"{role}{_ACCOUNT_WORDS[field]}: {change}", ""
+    return role + detail, ""

@@ -150,6 +150,7 @@ def read_download(download) -> list[list[str]]:
 LATIN_ALLOWED = {
     "meld", "meld-na", "inr", "pta", "tbil", "il-6", "tnf-α", "crp", "pct", "cvvhd",
     "csv", "excel", "bom", "utf-8", "sha-256", "utc", "json", "english",
+    "gb18030", "gbk",
     "west", "haven", "μmol", "mmol", "pg", "ml", "ng",
     "coordinator", "investigator", "monitor", "wang", "jun", "test", "user",
 }  # fmt: skip

@@ -112,7 +112,7 @@ def test_bulk_upload_results_export_and_prefill(page, trial, coordinator, passwo
     assert "PTA" in incomplete and "INR" in incomplete
     malformed = page.locator("#prescreen-results tr[data-row='4']")
     # Row errors name the field as the form does, with the problem in words.
-    assert "screening date" in malformed.inner_text()
+    assert "Screening date" in malformed.inner_text()
     assert "PTA" in malformed.inner_text()
     assert malformed.locator("button").count() == 0
     assert_fits(page)
