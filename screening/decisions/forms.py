@@ -125,7 +125,9 @@ def _fields_of(item: Input, label: str, limits: dict[str, str]):
         ]
     if item.kind is InputKind.CHOICE:
         widget = forms.RadioSelect if item.radio else forms.Select
-        choices = [("", _("Not assessed"))] + [
+        # A required choice (sex) is chosen, not "assessed".
+        blank = "---------" if item.required else _("Not assessed")
+        choices = [("", blank)] + [
             (o.value, _(o.label)) for o in item.options
         ]
         return [
