@@ -127,9 +127,7 @@ def _fields_of(item: Input, label: str, limits: dict[str, str]):
         widget = forms.RadioSelect if item.radio else forms.Select
         # A required choice (sex) is chosen, not "assessed".
         blank = "---------" if item.required else _("Not assessed")
-        choices = [("", blank)] + [
-            (o.value, _(o.label)) for o in item.options
-        ]
+        choices = [("", blank)] + [(o.value, _(o.label)) for o in item.options]
         return [
             (
                 item.key,
