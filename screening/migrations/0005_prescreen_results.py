@@ -5,8 +5,9 @@ from django.db import migrations, models
 
 from screening.common import db_triggers
 
-# The tables as they were when this migration was written.
-TABLES = ("screening_prescreenresult",)
+# The tables as they were when this migration was written. SQLite rebuilds the
+# upload table to add its columns, which drops its triggers: they are put back.
+TABLES = ("screening_prescreenresult", "screening_prescreenupload")
 
 
 def install(apps, schema_editor):

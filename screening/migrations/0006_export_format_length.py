@@ -2,6 +2,15 @@
 
 from django.db import migrations, models
 
+from screening.common import db_triggers
+
+# SQLite rebuilds the table to alter the column, which drops its triggers.
+TABLES = ("screening_screeninglogexport",)
+
+
+def install(apps, schema_editor):
+    db_triggers.install(schema_editor.connection, TABLES)
+
 
 class Migration(migrations.Migration):
 
@@ -15,4 +24,5 @@ class Migration(migrations.Migration):
             name='export_format',
             field=models.CharField(max_length=40, verbose_name='format'),
         ),
+        migrations.RunPython(install, migrations.RunPython.noop),
     ]

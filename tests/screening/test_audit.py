@@ -1,10 +1,15 @@
 """Append-only records, the hash chain, verify_audit and sign-off."""
 
+import os
+import sqlite3
+import subprocess
+import sys
 import threading
 from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -308,3 +313,30 @@ def test_a_trial_without_active_criteria_screens_nobody(record, trial):
         record()
     assert error.value.code == "no_criteria"
     assert not EligibilityDecision.objects.exists()
+
+
+def test_a_fresh_migration_leaves_every_audit_table_guarded(tmp_path):
+    """SQLite rebuilds a table to change it, dropping its triggers: none is lost."""
+    path = tmp_path / "fresh.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{path}",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+    }
+    subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    with sqlite3.connect(path) as fresh:
+        names = {
+            row[0]
+            for row in fresh.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+            )
+        }
+    for table in db_triggers.APPEND_ONLY_TABLES:
+        assert f"{table}_append_only_update" in names, table
+        assert f"{table}_append_only_delete" in names, table
