@@ -15,7 +15,8 @@ urlpatterns = [
     ),
     path("trials/<slug:trial_slug>/funnel/", report_views.funnel, name="funnel"),
     path(
-        "trials/<slug:trial_slug>/candidates/<str:screening_number>/",
+        # An opaque record id: screening numbers stay out of URLs and proxy logs.
+        "decisions/<int:pk>/candidate/",
         views.candidate,
         name="candidate",
     ),

@@ -191,13 +191,23 @@ def sign(request, pk):
 
 
 @permission_required(VIEW, raise_exception=True)
-def candidate(request, trial_slug, screening_number):
-    trial = get_object_or_404(Trial, slug=trial_slug)
-    chain = selectors.candidate_chain(trial=trial, screening_number=screening_number)
-    if not chain:
-        raise Http404
+def candidate(request, pk):
+    """Every screening of the candidate of one record (no number in the URL)."""
+    record = get_object_or_404(
+        EligibilityDecision.objects.select_related("trial").only(
+            "trial", "screening_number"
+        ),
+        pk=pk,
+    )
+    chain = selectors.candidate_chain(
+        trial=record.trial, screening_number=record.screening_number
+    )
     return render(
         request,
         "screening/candidate.html",
-        {"trial": trial, "screening_number": screening_number, "chain": chain},
+        {
+            "trial": record.trial,
+            "screening_number": record.screening_number,
+            "chain": chain,
+        },
     )

@@ -306,7 +306,7 @@ def url_for(route: str, world) -> str:
         "screening:prescreen": {"trial_slug": trial.slug},
         "screening:prescreen_template": {"trial_slug": trial.slug},
         "screening:audit_log": {"trial_slug": trial.slug, "kind": "criteria"},
-        "screening:candidate": {"trial_slug": trial.slug, "screening_number": "09-001"},
+        "screening:candidate": {"pk": unsigned.pk},
         "screening:prescreen_results": {"pk": world["upload"].pk},
         "screening:prescreen_results_csv": {"pk": world["upload"].pk},
         "screening:prescreen_prefill": {"pk": world["upload"].pk, "row": 1},

@@ -185,7 +185,7 @@ def tour_investigator_pages(tour: Tour, decisions: dict) -> None:
     assert re.sub("<[^>]+>", "", superseded) in page.inner_text("main")
     tour.done("decision-incomplete")
 
-    tour.visit(f"{TRIAL}/candidates/01-006/")
+    tour.visit(f"/decisions/{incomplete.pk}/candidate/")
     assert tour.h1() == t("Candidate %(screening_number)s", screening_number="01-006")
     chain = page.locator("#chain tbody tr")
     assert chain.count() == 2

@@ -280,3 +280,11 @@ def test_a_crafted_row_cannot_prefill_or_break_the_screening_form(client, upload
     form = client.get("/trials/nct06904755/screen/")
     assert form.status_code == HTTPStatus.OK
     assert "screening_number" not in form.context["form"].initial
+
+
+def test_an_upload_over_the_row_limit_is_refused_with_the_limit(upload, settings):
+    settings.PRESCREEN_MAX_ROWS = 2
+    rows = [row_of(eligible_candidate(screening_number=f"01-00{i}")) for i in (1, 2, 3)]
+    message = refused(upload(csv_bytes(rows)), "too_many_rows")
+    assert "2" in message
+    assert stored(upload(csv_bytes(rows[:2])))

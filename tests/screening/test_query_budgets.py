@@ -91,7 +91,7 @@ def test_candidate_page_queries_do_not_grow_with_corrections(
 ):
     client.force_login(coordinator)
     original = record(eligible_candidate(screening_number="08-001"))
-    url = f"/trials/{trial.slug}/candidates/08-001/"
+    url = f"/decisions/{original.pk}/candidate/"
     few = queries_for(client, url)
     latest = original
     for n in range(5):

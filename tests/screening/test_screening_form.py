@@ -555,9 +555,7 @@ class TestCorrection:
         original.refresh_from_db()
         assert original.entered["inr"] == "1.8"
 
-        page = client.get(
-            reverse("screening:candidate", args=[trial.slug, original.screening_number])
-        )
+        page = client.get(reverse("screening:candidate", args=[original.pk]))
         assert page.status_code == HTTPStatus.OK
         assert [d.pk for d in page.context["chain"]] == [original.pk, correction.pk]
         assert original.get_absolute_url() in page.text

@@ -184,7 +184,6 @@ class TestNoRole:
             f"/trials/{SLUG}/log/export/",
             f"/trials/{SLUG}/funnel/",
             f"/trials/{SLUG}/prescreen/",
-            f"/trials/{SLUG}/candidates/01-001/",
             "/accounts/access-log/",
         ],
     )
@@ -195,7 +194,7 @@ class TestNoRole:
         from screening.models import EligibilityDecision
 
         decision = EligibilityDecision.objects.get()
-        for name in ("decision", "correct", "sign"):
+        for name in ("decision", "correct", "sign", "candidate"):
             url = reverse(f"screening:{name}", args=[decision.pk])
             assert roleless.get(url).status_code == HTTPStatus.FORBIDDEN, name
 

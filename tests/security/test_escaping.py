@@ -67,11 +67,7 @@ def correction(client, trial, coordinator, record):
 
 def test_correction_reason_is_escaped(client, correction, trial):
     assert_escaped(client.get(correction.get_absolute_url()))
-    assert_escaped(
-        client.get(
-            reverse("screening:candidate", args=[SLUG, correction.screening_number])
-        )
-    )
+    assert_escaped(client.get(reverse("screening:candidate", args=[correction.pk])))
 
 
 def test_signature_reason_and_signer_name_are_escaped(
@@ -94,9 +90,7 @@ def test_signature_reason_and_signer_name_are_escaped(
     assert_escaped(page, IMG, IMG_ESCAPED)
     log = client.get(reverse("screening:log", args=[SLUG]))
     assert_escaped(log, IMG, IMG_ESCAPED)
-    candidate = client.get(
-        reverse("screening:candidate", args=[SLUG, decision.screening_number])
-    )
+    candidate = client.get(reverse("screening:candidate", args=[decision.pk]))
     assert_escaped(candidate, IMG, IMG_ESCAPED)
 
 

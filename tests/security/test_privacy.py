@@ -105,17 +105,18 @@ def test_failed_logins_log_no_password(client, coordinator, caplog, settings):
     assert secret not in logged_text(caplog)
 
 
-def test_urls_name_records_by_number_and_id_never_initials(record, trial):
+def test_urls_name_records_by_id_never_number_or_initials(record, trial):
     decision = record(eligible_candidate(initials="QZXW"))
     urls = [
         decision.get_absolute_url(),
         reverse("screening:decision", args=[decision.pk]),
         reverse("screening:correct", args=[decision.pk]),
         reverse("screening:sign", args=[decision.pk]),
-        reverse("screening:candidate", args=[SLUG, decision.screening_number]),
+        reverse("screening:candidate", args=[decision.pk]),
     ]
     assert urls[0] == f"/decisions/{decision.pk}/"
-    assert urls[-1] == f"/trials/{SLUG}/candidates/01-001/"
+    assert urls[-1] == f"/decisions/{decision.pk}/candidate/"
+    assert decision.screening_number not in urls[-1]
     for url in urls:
         assert "QZXW" not in url
         assert "1980" not in url
