@@ -13,6 +13,7 @@ from accounts import roles
 from screening import synthetic
 from screening.criteria import criteria_load
 from screening.decisions import services
+from screening.domain.inputs import CONFIRM_KEY, INPUTS
 from screening.models import EligibilityDecision, Signature
 from trials.models import Trial
 
@@ -60,6 +61,9 @@ def demo_password() -> tuple[str, str]:
     path.write_text(password + "\n", encoding="utf-8")
     path.chmod(0o600)
     return password, f"the file {path} (generated now)"
+
+
+TYPICAL = [key for key, item in INPUTS.items() if item.typical]
 
 
 class Command(BaseCommand):
@@ -150,16 +154,22 @@ class Command(BaseCommand):
         for index, data in batch:
             services.decision_record(
                 trial=trial,
-                data=data,
+                # Synthetic values outside a typical range count as checked.
+                data={**data, CONFIRM_KEY: TYPICAL},
                 user=screeners[index % len(screeners)],
                 criteria=criteria,
             )
         return len(batch)
 
     def _sign_some(self, trial, investigator, limit=5):
-        unsigned = EligibilityDecision.objects.filter(
-            trial=trial, signature__isnull=True
-        ).order_by("sequence")[:limit]
+        # Nobody signs what they recorded, nor a superseded record.
+        unsigned = (
+            EligibilityDecision.objects.filter(
+                trial=trial, signature__isnull=True, superseded_by__isnull=True
+            )
+            .exclude(recorded_by=investigator)
+            .order_by("sequence")[:limit]
+        )
         for decision in unsigned:
             services.signature_record(
                 decision=decision,
