@@ -367,6 +367,8 @@ class _Parser:
     def choice(self, item: Input, raw: Any):
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)
+        elif isinstance(raw, float) and raw.is_integer():
+            raw = str(int(raw))  # a JSON 2.0 is grade 2
         if isinstance(raw, str) and len(raw) <= _MAX_TEXT:
             value = read_choice(item.key, raw)
             if value is None and item.key == "he_grade":

@@ -213,6 +213,7 @@ def test_plausibility_bounds_are_given_in_the_unit_typed():
         ({"he_grade": "2级"}, "he_grade", 2),
         ({"he_grade": "IV"}, "he_grade", 4),
         ({"he_grade": "0"}, "he_grade", 0),
+        ({"he_grade": 2.0}, "he_grade", 2),
         ({"diabetes": "否"}, "diabetes", False),
         ({"diabetes": "是"}, "diabetes", True),
         ({"screening_date": "2026/6/1"}, "screening_date", date(2026, 6, 1)),
