@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from screening.common.csv import csv_stream
@@ -57,22 +58,59 @@ def _uploads(trial):
 _HISTORY_TYPE = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
 
 
+class Cell(str):
+    """A cell shown as written: a machine spec (``code``) or a person's words."""
+
+    kind = ""
+
+
+def _code(text: str) -> Cell:
+    cell = Cell(text)
+    cell.kind = "code"
+    return cell
+
+
+def _typed(text: str) -> Cell:
+    cell = Cell(text)
+    cell.kind = "typed"
+    return cell
+
+
+def _spec(condition) -> str:
+    parts = (
+        condition.variable,
+        condition.operator,
+        condition.value_low,
+        condition.value_high,
+        condition.values,
+        condition.unit,
+    )
+    return " ".join(str(p) for p in parts if p not in (None, ""))
+
+
 def _criteria_history(trial):
+    zh = (get_language() or "").startswith("zh")
     criteria = Criterion.history.filter(trial_id=trial.pk).select_related(
         "history_user"
     )
     conditions = Condition.history.filter(
         criterion_id__in=Criterion.objects.filter(trial=trial).values("pk")
     ).select_related("history_user")
+    codes = dict(Criterion.objects.filter(trial=trial).values_list("pk", "code"))
     entries = [
-        (h.history_date, h, f"{h.code}", h.text[:80]) for h in criteria.iterator()
+        (
+            h.history_date,
+            h,
+            h.code,
+            ((h.text_zh_hans if zh else "") or h.text)[:80],
+        )
+        for h in criteria.iterator()
     ] + [
         (
             h.history_date,
             h,
-            f"{h.criterion.code if h.criterion_id else ''}",
-            f"{h.variable} {h.operator} {h.value_low or ''} {h.value_high or ''} "
-            f"{h.values} {h.unit}".strip(),
+            codes.get(h.criterion_id, ""),
+            _code(_spec(h)),
         )
         for h in conditions.iterator()
     ]
@@ -83,7 +121,7 @@ def _criteria_history(trial):
             str(_HISTORY_TYPE.get(h.history_type, h.history_type)),
             code,
             what,
-            h.history_change_reason or "",
+            _typed(h.history_change_reason or ""),
         ]
 
 

@@ -155,7 +155,8 @@ LATIN_ALLOWED = {
     "coordinator", "investigator", "monitor", "wang", "jun", "test", "user",
 }  # fmt: skip
 LATIN_JS = """() => {
-  const skip = 'script, style, pre, .hash, [lang=en], #chart-title';
+  // .typed-text: words a person typed (a change reason), shown as written.
+  const skip = 'script, style, pre, .hash, [lang=en], #chart-title, .typed-text';
   const words = new Set();
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {

@@ -226,6 +226,15 @@ def tour_access_log(tour: Tour) -> None:
     text = page.inner_text("main table")
     assert "investigator" in text and "monitor" in text
     tour.done("access-log")
+    for kind, title in (
+        ("exports", "Export log"),
+        ("uploads", "Upload log"),
+        ("criteria", "Criteria history"),
+    ):
+        tour.visit(f"{TRIAL}/audit/{kind}/")
+        assert tour.h1() == tour.t(title)
+        assert page.locator("#audit-log").count() == 1
+        tour.done(f"audit-{kind}")
 
 
 def test_every_page_in_english_and_chinese(
