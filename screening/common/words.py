@@ -74,6 +74,9 @@ CENSORED_WORDS = {
         ("within", _("within")),
         ("outside", _("outside")),
         ("cannot tell if within", _("cannot tell if within")),
+        ("equal to", _("equal to")),
+        ("not equal to", _("not equal to")),
+        ("cannot tell if equal to", _("cannot tell if equal to")),
     )
 }
 
@@ -181,6 +184,7 @@ PROBLEM_TEXT = {
         "two different TBil values at the same time: %(first)s and %(second)s "
         "μmol/L (%(other)s)"
     ),
+    "confirm_invalid": _("expected a list of input names"),
     "cell_count": _("this row has %(cells)s cells, the header has %(columns)s"),
     "cell_without_header": _("a value stands in a column without a header"),
 }

@@ -222,7 +222,9 @@ class BaseTbilSeriesFormSet(forms.BaseFormSet):
             )
 
     def measurements(self) -> list[dict]:
-        return [m for f in self.forms if (m := f.measurement()) is not None]
+        """The filled rows, in order; ``measured_forms`` keeps their forms."""
+        self.measured_forms = [f for f in self.forms if f.measurement() is not None]
+        return [f.measurement() for f in self.measured_forms]
 
 
 TbilSeriesFormSet = forms.formset_factory(
@@ -376,7 +378,8 @@ class ScreeningForm(forms.Form):
                     )
             target, name = self, None
             if item is not None and item.kind is InputKind.SERIES:
-                rows = self.series.forms if self.series else []
+                # The parser numbers the filled rows: blank rows are not sent.
+                rows = getattr(self.series, "measured_forms", []) if self.series else []
                 if index is not None and index < len(rows):
                     target, name = rows[index], part.value or "value"
             elif item is not None:
@@ -467,7 +470,9 @@ def initial_from_contract(entered: dict) -> tuple[dict, list[dict]]:
         elif isinstance(value, str | int) and not isinstance(value, bool):
             initial[key] = str(value)
     if isinstance(entered.get(CONFIRM_KEY), list):
-        initial[CONFIRM_KEY] = [k for k in entered[CONFIRM_KEY] if k in INPUTS]
+        initial[CONFIRM_KEY] = [
+            k for k in entered[CONFIRM_KEY] if isinstance(k, str) and k in INPUTS
+        ]
     return initial, series
 
 

@@ -39,6 +39,8 @@ _CENSORED_RE = re.compile(r"^(<=|>=|<|>)\s*(.+)$")
 _DATE_RE = re.compile(r"^([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})$")
 
 
+# A date, then a clock time: what every accepted date-time starts with.
+_CLOCK_RE = re.compile(r"^[0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2}[ T][0-9]{1,2}:[0-9]{2}")
 _DATETIME_RE = re.compile(
     r"^([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})[ T]([0-9]{1,2}):([0-9]{2})"
     r"(?::([0-9]{2}))?\s*(Z|[+-][0-9]{2}:?[0-9]{2})?$"
@@ -262,6 +264,8 @@ def parse_datetime(raw: Any, tz: tzinfo) -> datetime:
     if not isinstance(raw, str) or len(raw) > _MAX_TEXT:
         raise problem
     text = fold_fullwidth(raw).strip()
+    if not _CLOCK_RE.match(text):
+        raise problem  # a date alone, or a week date, is not a measurement time
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -284,6 +288,8 @@ def _local_datetime(text: str, problem: Problem) -> datetime:
     elif offset:
         digits = offset[1:].replace(":", "")
         delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if delta >= timedelta(hours=24):
+            raise problem
         zone = timezone(delta if offset[0] == "+" else -delta)
     try:
         return datetime(
@@ -343,6 +349,8 @@ class _Parser:
         self.errors: dict[str, list[Problem]] = {}
         self.statuses: dict[str, str] = {}
         self.unusual: list[Unusual] = []
+        # The given row of each valid series item, for problems found later.
+        self.series_rows: list[int] = []
 
     def add(self, path: str, problem: Problem) -> None:
         self.errors.setdefault(path, []).append(problem)
@@ -609,6 +617,7 @@ class _Parser:
             quantity = self.lab(tbil, entry, path)
             if quantity is not None:
                 items.append(quantity)
+                self.series_rows.append(index)
         return tuple(items)
 
     _READERS = {
@@ -628,6 +637,15 @@ class _Parser:
         if not isinstance(d, Mapping):
             raise CandidateError(
                 {"candidate": [Problem("candidate_not_object", "expected an object")]}
+            )
+        confirmed = d.get(CONFIRM_KEY)
+        if confirmed is not None and (
+            not isinstance(confirmed, list | tuple)
+            or not all(isinstance(k, str) and k in INPUTS for k in confirmed)
+        ):
+            self.add(
+                CONFIRM_KEY,
+                Problem("confirm_invalid", "expected a list of input names"),
             )
         for key in d:
             if key not in INPUTS and key != CONFIRM_KEY:
@@ -710,7 +728,7 @@ class _Parser:
     def _check_series(self, tbil: Quantity | None, series: tuple[Quantity, ...]):
         """Order against the current TBil; conflicts at one instant are errors."""
         if tbil is not None and tbil.time is not None:
-            for index, item in enumerate(series):
+            for index, item in zip(self.series_rows, series, strict=True):
                 if item.time > tbil.time:
                     self.add(
                         f"tbil_series[{index}].time",
@@ -723,7 +741,7 @@ class _Parser:
         if tbil is not None and tbil.time is not None:
             seen[tbil.time] = ("tbil", tbil)
         kept = []
-        for index, item in enumerate(series):
+        for index, item in zip(self.series_rows, series, strict=True):
             path = f"tbil_series[{index}]"
             earlier = seen.get(item.time)
             if earlier is None:

@@ -154,7 +154,7 @@ def censored_holds(spec: "ConditionSpec", fact: "Fact") -> bool | None:
     other operators.
     """
     op, limit = spec.operator, fact.value
-    if op not in NUMERIC_OPERATORS:
+    if op not in NUMERIC_OPERATORS and op is not Operator.EQ:
         return None
     if fact.comparator in _BELOW:
         low, low_open = None, False
@@ -162,6 +162,14 @@ def censored_holds(spec: "ConditionSpec", fact: "Fact") -> bool | None:
     else:
         low, low_open = limit, _ABOVE[fact.comparator]
         high, high_open = None, False
+    if op is Operator.EQ:
+        # A censored value never equals one number; it is not it when outside.
+        target = spec.low
+        if high is not None and (target > high or (target == high and high_open)):
+            return False
+        if low is not None and (target < low or (target == low and low_open)):
+            return False
+        return None
     if op is Operator.BETWEEN:
         # A half-bounded interval is never wholly inside a range.
         if high is not None and (high < spec.low or (high == spec.low and high_open)):
@@ -480,6 +488,7 @@ CENSORED_RELATIONS = {
     Operator.LT: ("below", "not below", "cannot tell if below"),
     Operator.LTE: ("at or below", "not at or below", "cannot tell if at or below"),
     Operator.BETWEEN: ("within", "outside", "cannot tell if within"),
+    Operator.EQ: ("equal to", "not equal to", "cannot tell if equal to"),
 }
 
 

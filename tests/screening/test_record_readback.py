@@ -8,6 +8,7 @@ closed trial takes no new screening.
 from http import HTTPStatus
 
 import pytest
+from django.conf import settings
 
 from screening.domain.inputs import INPUTS
 from screening.models import EligibilityDecision
@@ -16,6 +17,11 @@ from tests.screening.form_data import SCREEN_URL, screening_post
 from trials.models import Trial
 
 pytestmark = pytest.mark.django_db
+
+
+def expire_session(client):
+    """What an idle timeout leaves: the browser, without its session."""
+    del client.cookies[settings.SESSION_COOKIE_NAME]
 
 
 def entered_row(page, key):
@@ -61,7 +67,10 @@ def test_a_form_posted_after_the_session_expired_comes_back_as_typed(
     client, coordinator, trial
 ):
     data = screening_post(eligible_candidate(), creatinine_value="88。4", inr="1.9")
+    client.force_login(coordinator)
+    client.get(SCREEN_URL)
     # The session has expired: the browser posts without a logged-in session.
+    expire_session(client)
     response = client.post(SCREEN_URL, data)
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith("/accounts/login/")
@@ -93,3 +102,51 @@ def test_a_closed_trial_refuses_new_screenings(client, coordinator, trial):
     codes = [e.code for e in response.context["form"].non_field_errors().as_data()]
     assert codes == ["trial_closed"]
     assert not EligibilityDecision.objects.exists()
+
+
+def test_a_draft_never_opens_for_another_user(client, coordinator, trial):
+    from tests.factories import UserFactory
+
+    other = UserFactory(username="coordinator2", role="Coordinator")
+    client.force_login(coordinator)
+    client.get(SCREEN_URL)  # the browser now knows whose work this is
+    expire_session(client)
+    data = screening_post(eligible_candidate(), creatinine_value="88。4")
+    assert client.post(SCREEN_URL, data).status_code == HTTPStatus.FOUND
+    client.post(
+        "/accounts/login/",
+        {"username": other.username, "password": TEST_PASSWORD},
+    )
+    page = client.get(SCREEN_URL)
+    assert page.context["form"].data == {}
+    assert "session had expired" not in page.text
+
+
+def test_a_post_from_a_browser_nobody_used_keeps_no_draft(client, coordinator, trial):
+    data = screening_post(eligible_candidate())
+    response = client.post(SCREEN_URL, data)
+    assert response["Location"].startswith("/accounts/login/")
+    assert "screening_draft" not in client.session
+
+
+def test_a_series_problem_lands_on_its_own_row_after_a_blank_one(
+    client, coordinator, trial
+):
+    client.force_login(coordinator)
+    data = screening_post(eligible_candidate(tbil_series=[]))
+    data.update(
+        {
+            "series-TOTAL_FORMS": "2",
+            "series-0-time": "",
+            "series-0-value": "",
+            "series-1-time": "2026-06-01T09:00",  # after the current TBil
+            "series-1-value": "160",
+            "series-1-unit": "umol/L",
+        }
+    )
+    response = client.post(SCREEN_URL, data)
+    assert response.status_code == HTTPStatus.OK
+    rows = response.context["formset"].forms
+    assert not rows[0].errors
+    codes = [e.code for e in rows[1].errors.as_data()["time"]]
+    assert codes == ["series_after_current"]

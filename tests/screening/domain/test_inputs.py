@@ -500,3 +500,51 @@ def test_every_answer_input_accepts_pending():
             assert parse(eligible_candidate(**{key: "pending"})).statuses == {
                 key: "pending"
             }
+
+
+# --- Found in review --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "time",
+    ["2026/06/01 08:00+99:00", "2026-06-01T08:00+25:00", "2026-06-01", "2026-W22-1"],
+)
+def test_a_measurement_time_needs_a_real_clock_time_and_offset(time):
+    data = eligible_candidate(tbil={"value": "180", "unit": "umol/L", "time": time})
+    assert problems(data) == {"tbil.time": ["datetime_invalid"]}
+
+
+@pytest.mark.parametrize(
+    "confirmed", [[[1], {}], "creatinine", [float("nan")], ["Diabetes"]]
+)
+def test_confirmations_must_name_inputs(confirmed):
+    data = {**eligible_candidate(), CONFIRM_KEY: confirmed}
+    assert problems(data) == {CONFIRM_KEY: ["confirm_invalid"]}
+
+
+def test_series_problems_name_the_row_as_given():
+    data = eligible_candidate(
+        tbil_series=[
+            {"time": "yesterday", "value": "150", "unit": "umol/L"},
+            at("2026-06-01T09:00+08:00", "160"),  # after the current TBil
+        ]
+    )
+    assert problems(data) == {
+        "tbil_series[0].time": ["datetime_invalid"],
+        "tbil_series[1].time": ["series_after_current"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("comparator", "limit", "holds"),
+    [
+        ("<", "5", False),
+        ("<", "5.1", None),
+        ("<=", "5", None),
+        (">", "5", False),
+        (">", "4", None),
+    ],
+)
+def test_a_censored_value_against_an_equality(comparator, limit, holds):
+    spec = ConditionSpec("il6_pg_ml", Operator.EQ, low=D(5))
+    assert censored_holds(spec, Fact(D(limit), comparator=comparator)) is holds
