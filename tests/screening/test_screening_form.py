@@ -349,7 +349,9 @@ class TestDates:
 
     def test_measurement_time_near_year_one_is_implausible(self, screen):
         # Near year 1, converting the time to UTC overflows.
-        data = post(tbil_time="0001-01-02T00:00", **{"series-0-time": "0001-01-01T00:00"})
+        data = post(
+            tbil_time="0001-01-02T00:00", **{"series-0-time": "0001-01-01T00:00"}
+        )
         response = screen(data)
         refused(response, "tbil_time", "year_implausible")
         assert series_codes(response, 0, "time") == ["year_implausible"]
