@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from screening.common.words import UNIT_LABELS, field_label, problem_text
 from screening.domain import contract
-from screening.domain.engine import format_number
+from screening.domain.engine import Operator, format_number
 from screening.domain.inputs import (
     CONFIRM_KEY,
     INPUTS,
@@ -102,7 +102,8 @@ def _default_limits(criteria) -> dict[str, str]:
     for spec in criteria.specs if criteria else ():
         for condition in spec.conditions:
             variable = VARIABLES[condition.variable]
-            if variable.has_lab_uln and condition.low is not None:
+            # Only "above the limit" is replaced by a lab's own limit.
+            if variable.has_lab_uln and condition.operator is Operator.GT:
                 limits[variable.inputs[0]] = format_number(condition.low)
     return limits
 

@@ -58,9 +58,6 @@ _MAX_TEXT = 64
 MAX_AGE_YEARS = 120
 
 
-MAX_CELL = 2000
-
-
 # A Chinese input method types digits, signs and the dot in their full-width
 # forms (U+FF01-FF5E) and the ideographic full stop for a dot; they are the
 # same characters. Nothing else is folded: NFKC would also read "10²" as 102.
@@ -231,14 +228,6 @@ def parse_answer(raw: Any) -> bool | str | None:
         if word is not None:
             return word
     raise Problem("bool_invalid", "expected yes, no or pending")
-
-
-def parse_bool(raw: Any) -> bool | None:
-    """True, False or None; "pending" is not a yes/no answer."""
-    answer = parse_answer(raw)
-    if answer == PENDING:
-        raise Problem("bool_invalid", "expected yes or no")
-    return answer
 
 
 def parse_date(raw: Any) -> date:

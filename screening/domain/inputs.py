@@ -22,7 +22,6 @@ from .messages import N_
 
 __all__ = [
     "CONFIRM_KEY",
-    "CENSOR_COMPARATORS",
     "INPUTS",
     "MAX_SERIES",
     "PENDING",
@@ -82,7 +81,6 @@ class Part(StrEnum):
 PENDING = "pending"
 NOT_DONE = "not_done"
 LAB_STATUSES = (PENDING, NOT_DONE)
-CENSOR_COMPARATORS = ("<", "<=", ">", ">=")
 # Not an input: the inputs whose unusual values the coordinator confirmed.
 CONFIRM_KEY = "confirmed_unusual"
 MAX_SERIES = 50

@@ -93,10 +93,11 @@ def _criteria_history(trial):
     criteria = Criterion.history.filter(trial_id=trial.pk).select_related(
         "history_user"
     )
-    conditions = Condition.history.filter(
-        criterion_id__in=Criterion.objects.filter(trial=trial).values("pk")
-    ).select_related("history_user")
-    codes = dict(Criterion.objects.filter(trial=trial).values_list("pk", "code"))
+    # From the history, so that a deleted criterion's conditions are kept too.
+    codes = dict(criteria.values_list("id", "code"))
+    conditions = Condition.history.filter(criterion_id__in=list(codes)).select_related(
+        "history_user"
+    )
     entries = [
         (
             h.history_date,
