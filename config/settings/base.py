@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "trials",
     "screening",
     "accounts",
+    "screening.ledger",
 ]
 
 MIDDLEWARE = [
@@ -120,6 +121,17 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # that the outermost trusted proxy appended to X-Forwarded-For.
 AXES_CLIENT_IP_CALLABLE = "accounts.client.client_address"
 TRUSTED_PROXY_COUNT = 0
+
+# The audit ledger (README, "Audit ledger"): each audited row is sealed with an
+# HMAC under this key, which lives in the environment and never in the database.
+# Earlier keys stay for verification: AUDIT_HMAC_OLD_KEYS="id:key,id:key".
+AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY", default="")
+AUDIT_HMAC_KEY_ID = env("AUDIT_HMAC_KEY_ID", default="k1")
+AUDIT_HMAC_OLD_KEYS = env("AUDIT_HMAC_OLD_KEYS", default="")
+# Where `audit_anchor` appends the chains' heads: outside the database.
+AUDIT_ANCHOR_FILE = env(
+    "AUDIT_ANCHOR_FILE", default=str(BASE_DIR / "audit-anchors.jsonl")
+)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]

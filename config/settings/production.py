@@ -7,6 +7,9 @@ DEBUG = False
 # No default: a missing secret must stop the server at start.
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# No default: without the audit ledger's key the server does not start (README,
+# "Audit ledger"); AUDIT_HMAC_KEY_ID names it, AUDIT_HMAC_OLD_KEYS keeps old ones.
+AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # No default either: production never falls back to SQLite.
 DATABASES = {"default": env.db("DATABASE_URL")}

@@ -14,7 +14,11 @@ SCREENING_TABLES = (
 # Added by migration 0005: each migration names the tables it protects.
 PRESCREEN_RESULT_TABLES = ("screening_prescreenresult",)
 ACCOUNTS_TABLES = ("accounts_accessevent",)
-APPEND_ONLY_TABLES = SCREENING_TABLES + PRESCREEN_RESULT_TABLES + ACCOUNTS_TABLES
+# The audit ledger's entries (screening/ledger); its heads are updated in place.
+LEDGER_TABLES = ("ledger_ledgerentry",)
+APPEND_ONLY_TABLES = (
+    SCREENING_TABLES + PRESCREEN_RESULT_TABLES + ACCOUNTS_TABLES + LEDGER_TABLES
+)
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
+from screening.ledger.models import LedgerEntry
 from screening.models import EligibilityDecision
 
 pytestmark = pytest.mark.skipif(
@@ -78,6 +79,12 @@ def test_the_runtime_role_screens_through_the_service(runtime_role, trial, coord
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "ELIGIBLE"
     assert EligibilityDecision.objects.get().screening_number == "09-001"
+    # Its ledger entry was appended (the head moved on) and verifies.
+    decision = EligibilityDecision._base_manager.get()
+    assert LedgerEntry.objects.filter(
+        kind=LedgerEntry.Kind.DECISION, object_pk=decision.pk
+    ).exists()
+    call_command("verify_audit", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
 @pytest.mark.parametrize(
@@ -94,6 +101,12 @@ def test_the_runtime_role_screens_through_the_service(runtime_role, trial, coord
         "DROP TRIGGER screening_eligibilitydecision_append_only "
         "ON screening_eligibilitydecision",
         "CREATE TABLE sneaky (id int)",
+        "DELETE FROM ledger_ledgerentry",
+        "UPDATE ledger_ledgerentry SET mac = 'x'",
+        "TRUNCATE ledger_ledgerentry",
+        "DELETE FROM ledger_ledgerhead",
+        "ALTER TABLE ledger_ledgerentry DISABLE TRIGGER ALL",
+        "DROP TRIGGER ledger_ledgerentry_append_only ON ledger_ledgerentry",
     ],
 )
 def test_the_runtime_role_cannot_tamper(runtime_role, statement):

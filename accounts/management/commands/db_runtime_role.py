@@ -3,8 +3,9 @@
 The owner role (the one in DATABASE_URL when migrating) owns the tables and runs
 migrations. The runtime role owns nothing: on audit tables it may only SELECT
 and INSERT, so it can never UPDATE, DELETE or TRUNCATE a record, nor ALTER,
-DISABLE or DROP the triggers that guard them (only an owner can). Run it after
-every migration, as the owner:
+DISABLE or DROP the triggers that guard them (only an owner can). The audit
+ledger's chain heads it may also UPDATE (each append moves one on), never
+DELETE. Run it after every migration, as the owner:
 
     python manage.py db_runtime_role --role screening_app
 """
@@ -15,6 +16,10 @@ from django.db import connection
 from psycopg import sql
 
 from screening.common.db_triggers import APPEND_ONLY_TABLES
+
+# Updated in place, never deleted: the audit ledger's chain heads, locked and moved
+# on by each append (an UPDATE privilege also allows SELECT ... FOR UPDATE).
+UPDATED_IN_PLACE = {"ledger_ledgerhead"}
 
 
 def audit_tables() -> set[str]:
@@ -72,11 +77,12 @@ class Command(BaseCommand):
                 cursor.execute(
                     sql.SQL("REVOKE ALL ON TABLE {} FROM {}").format(ident, name)
                 )
-                privileges = (
-                    "SELECT, INSERT"
-                    if table in audit
-                    else "SELECT, INSERT, UPDATE, DELETE"
-                )
+                if table in audit:
+                    privileges = "SELECT, INSERT"
+                elif table in UPDATED_IN_PLACE:
+                    privileges = "SELECT, INSERT, UPDATE"
+                else:
+                    privileges = "SELECT, INSERT, UPDATE, DELETE"
                 cursor.execute(
                     sql.SQL("GRANT " + privileges + " ON TABLE {} TO {}").format(
                         ident, name
@@ -87,8 +93,11 @@ class Command(BaseCommand):
                     "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}"
                 ).format(name)
             )
+        in_place = UPDATED_IN_PLACE & set(tables)
+        others = set(tables) - audit - in_place
         self.stdout.write(
             f"{role}: SELECT, INSERT on {len(audit & set(tables))} audit tables; "
-            f"SELECT, INSERT, UPDATE, DELETE on {len(set(tables) - audit)} others; "
+            f"SELECT, INSERT, UPDATE on {len(in_place)} ledger heads; "
+            f"SELECT, INSERT, UPDATE, DELETE on {len(others)} others; "
             "owns nothing."
         )

@@ -1,0 +1,1 @@
+"""The audit ledger: a keyed (HMAC), anchored record of every audited row."""

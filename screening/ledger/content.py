@@ -1,0 +1,283 @@
+"""What the ledger seals of each audited row, and the HMAC over an entry.
+
+An entry's content is ``{"row": ..., "users": ...}``: ``row`` holds the row's
+audited fields as the database returns them (verification recomputes it from the
+current row), ``users`` the identity (id, user name, first and last name) of each
+user the row names, as it was when the row was written.
+
+The functions take the model classes they work on, so the data migration that
+seals existing rows uses them with its historical models.
+"""
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from uuid import UUID
+
+from django.conf import settings
+from django.db import models
+
+from screening.audit import canonical_json, decision_content, sha256
+from screening.ledger.models import LedgerEntry
+
+Kind = LedgerEntry.Kind
+
+GENESIS_MAC = "0" * 64
+SITE_CHAIN = "site"
+# Every historical model (django-simple-history) of these apps is sealed.
+HISTORY_APPS = ("trials",)
+
+
+def trial_chain(trial_id: int) -> str:
+    return f"trial:{trial_id}"
+
+
+def utc_iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def entry_mac(
+    key: bytes,
+    *,
+    chain: str,
+    sequence: int,
+    kind: str,
+    object_table: str,
+    object_pk: int,
+    content: dict,
+    previous_mac: str,
+    key_id: str,
+    recorded_at: datetime,
+) -> str:
+    message = canonical_json(
+        {
+            "chain": chain,
+            "sequence": sequence,
+            "kind": kind,
+            "object": [object_table, object_pk],
+            "content": content,
+            "previous_mac": previous_mac,
+            "key_id": key_id,
+            "recorded_at": utc_iso(recorded_at),
+        }
+    )
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def stored_value(field: models.Field, value):
+    """``value`` as the database gives it back, in JSON (a file's bytes as SHA-256)."""
+    if value is None:
+        return None
+    if isinstance(field, models.BinaryField):
+        return hashlib.sha256(bytes(value)).hexdigest()
+    if isinstance(field, models.JSONField):
+        return value
+    value = field.to_python(value)
+    if isinstance(value, datetime):
+        return utc_iso(value)
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        if isinstance(field, models.DecimalField):
+            value = value.quantize(Decimal(1).scaleb(-field.decimal_places))
+        return str(value)
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def row_fields(obj: models.Model, exclude: Iterable[str] = ()) -> dict:
+    """Every concrete field of ``obj`` by column attribute, except ``exclude``."""
+    skip = set(exclude)
+    return {
+        f.attname: stored_value(f, getattr(obj, f.attname))
+        for f in obj._meta.concrete_fields
+        if f.attname not in skip and f.name not in skip
+    }
+
+
+def is_user_model(model) -> bool:
+    return model._meta.label_lower == settings.AUTH_USER_MODEL.lower()
+
+
+def identity(user) -> dict | None:
+    """Who a user is: what a page shows of them and what a rename by SQL changes."""
+    if user is None:
+        return None
+    return {
+        "id": user.pk,
+        "username": getattr(user, getattr(type(user), "USERNAME_FIELD", "username")),
+        "first_name": getattr(user, "first_name", ""),
+        "last_name": getattr(user, "last_name", ""),
+    }
+
+
+def user_fields(model) -> list[models.ForeignKey]:
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if f.many_to_one and is_user_model(f.related_model)
+    ]
+
+
+def users_named(obj: models.Model) -> dict:
+    """The identity of each user that ``obj`` names, by field name."""
+    named = {}
+    for f in user_fields(type(obj)):
+        if getattr(obj, f.attname) is None:
+            named[f.name] = None
+        else:
+            named[f.name] = identity(getattr(obj, f.name))
+    return named
+
+
+@dataclass(frozen=True)
+class Audited:
+    """One audited model: its kind, its chain, its time, what is sealed of a row."""
+
+    kind: str
+    model: type[models.Model]
+    chain_of: Callable[[models.Model], str]
+    time_field: str
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    def row(self, obj: models.Model) -> dict:
+        return row_fields(obj, self.exclude)
+
+    def content(self, obj: models.Model) -> dict:
+        return {"row": self.row(obj), "users": users_named(obj)}
+
+    def rows(self, pks: Iterable[int]) -> dict[int, tuple[models.Model, dict]]:
+        """The rows of ``pks`` now in the database, with what they seal now."""
+        queryset = self.model._base_manager.filter(pk__in=list(pks))
+        if self.exclude:
+            queryset = queryset.defer(*self.exclude)
+        return {obj.pk: (obj, self.row(obj)) for obj in queryset}
+
+    def all_pks(self):
+        return self.model._base_manager.order_by("pk").values_list("pk", flat=True)
+
+
+class AuditedDecision(Audited):
+    """A decision seals its content hash, which covers every field and outcome.
+
+    When written, the hash is the one the service computed; when verified, it is
+    recomputed from the decision's and its outcomes' rows.
+    """
+
+    def row(self, obj):
+        return {
+            "trial_id": obj.trial_id,
+            "sequence": obj.sequence,
+            "recorded_by_id": obj.recorded_by_id,
+            "content_hash": obj.content_hash,
+        }
+
+    def rows(self, pks):
+        decisions = list(self.model._base_manager.filter(pk__in=list(pks)))
+        outcome_model = self.model._meta.get_field("outcomes").related_model
+        outcomes = {d.pk: [] for d in decisions}
+        for outcome in outcome_model._base_manager.filter(decision__in=decisions):
+            outcomes[outcome.decision_id].append(outcome)
+        found = {}
+        for d in decisions:
+            row = self.row(d)
+            row["content_hash"] = sha256(decision_content(d, outcomes[d.pk]))
+            found[d.pk] = (d, row)
+        return found
+
+
+class AuditedIdentity(Audited):
+    """A user's identity, sealed when created and whenever it changes."""
+
+    def row(self, obj):
+        return identity(obj)
+
+    def content(self, obj):
+        return {"row": self.row(obj), "users": {}}
+
+
+def _trial_id(obj: models.Model, trial_model, depth: int = 0) -> int | None:
+    """The trial a row belongs to, following its foreign keys (history rows too)."""
+    meta, trial = obj._meta, trial_model._meta
+    if meta.label_lower == trial.label_lower:
+        return obj.pk
+    if meta.object_name == f"Historical{trial.object_name}":
+        return obj.id
+    relations = [
+        f
+        for f in meta.concrete_fields
+        if f.many_to_one
+        and not is_user_model(f.related_model)
+        and getattr(obj, f.attname) is not None
+    ]
+    for f in relations:
+        if f.related_model._meta.label_lower == trial.label_lower:
+            return getattr(obj, f.attname)
+    if depth >= 3:
+        return None
+    for f in relations:
+        related = f.related_model._base_manager.filter(
+            pk=getattr(obj, f.attname)
+        ).first()
+        if related is not None:
+            found = _trial_id(related, trial_model, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def history_models(apps) -> list[type[models.Model]]:
+    return [
+        model
+        for app in HISTORY_APPS
+        for model in apps.get_app_config(app).get_models()
+        if model._meta.object_name.startswith("Historical")
+        and any(f.name == "history_id" for f in model._meta.concrete_fields)
+    ]
+
+
+def audited(apps) -> list[Audited]:
+    """Every audited model of the ``apps`` registry (live, or a migration's)."""
+    Trial = apps.get_model("trials", "Trial")
+    Decision = apps.get_model("screening", "EligibilityDecision")
+    Signature = apps.get_model("screening", "Signature")
+    Export = apps.get_model("screening", "ScreeningLogExport")
+    Upload = apps.get_model("screening", "PrescreenUpload")
+    AccessEvent = apps.get_model("accounts", "AccessEvent")
+    User = apps.get_model(settings.AUTH_USER_MODEL)
+
+    def by_trial(obj):
+        return trial_chain(obj.trial_id)
+
+    def by_decision(obj):
+        return trial_chain(obj.decision.trial_id)
+
+    def by_history(obj):
+        trial_id = _trial_id(obj, Trial)
+        return trial_chain(trial_id) if trial_id is not None else SITE_CHAIN
+
+    def site(obj):
+        return SITE_CHAIN
+
+    specs = [
+        AuditedDecision(Kind.DECISION, Decision, by_trial, "recorded_at"),
+        Audited(Kind.SIGNATURE, Signature, by_decision, "signed_at"),
+        Audited(Kind.EXPORT, Export, by_trial, "exported_at"),
+        # The file's bytes are named by file_sha256; the ledger does not copy them.
+        Audited(Kind.UPLOAD, Upload, by_trial, "uploaded_at", exclude=("content",)),
+        Audited(Kind.ACCESS, AccessEvent, site, "at"),
+        AuditedIdentity(Kind.IDENTITY, User, site, "date_joined"),
+    ]
+    specs += [
+        Audited(Kind.HISTORY, model, by_history, "history_date")
+        for model in history_models(apps)
+    ]
+    return specs
