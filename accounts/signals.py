@@ -7,12 +7,12 @@ from django.contrib.auth.signals import (
     user_logged_out,
     user_login_failed,
 )
-from django.db.models.signals import m2m_changed, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 
 from .client import client_address
-from .models import AccessEvent
+from .models import AccessEvent, Membership
 
 
 def _ip(request):
@@ -214,3 +214,46 @@ def _group_permissions_changed(sender, instance, action, reverse, pk_set, **kwar
             _account_event(
                 None, f"role {group.name}: {verb}: {name}", username=group.name
             )
+
+
+# --- Trial memberships ----------------------------------------------------------
+
+
+@receiver(pre_save, sender=Membership)
+def _remember_membership(sender, instance, **kwargs):
+    instance._membership_before = (
+        sender.objects.select_related("trial", "site", "user")
+        .filter(pk=instance.pk)
+        .first()
+        if instance.pk
+        else None
+    )
+
+
+@receiver(post_save, sender=Membership)
+def _membership_added(sender, instance, created, **kwargs):
+    before = getattr(instance, "_membership_before", None)
+    if not created and before is not None:
+        if before.describe() == instance.describe() and before.user_id == (
+            instance.user_id
+        ):
+            return
+        _membership_event(before, AccessEvent.Action.MEMBERSHIP_REMOVED)
+    _membership_event(instance, AccessEvent.Action.MEMBERSHIP_ADDED)
+
+
+@receiver(pre_delete, sender=Membership)
+def _membership_removed(sender, instance, **kwargs):
+    _membership_event(instance, AccessEvent.Action.MEMBERSHIP_REMOVED)
+
+
+def _membership_event(membership, action) -> None:
+    actor, request = _actor_and_request()
+    AccessEvent.objects.create(
+        action=action,
+        user=membership.user,
+        username=membership.user.get_username(),
+        actor=actor,
+        detail=membership.describe()[:200],
+        ip_address=_ip(request),
+    )

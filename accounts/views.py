@@ -1,12 +1,14 @@
-from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from trials.models import Trial
 
-from .models import AccessEvent
+from .models import AccessEvent, Membership
 from .roles import ROLE_LABELS
+from .scope import VIEW, VIEW_ACCESS, scope_for
 
 # Account changes are recorded in fixed English words (signals.py); pages show
 # them in their language.
@@ -28,21 +30,39 @@ _ROLE_WORD = _("role")
 def home(request):
     """Send each user to their work; a user without a role sees only that."""
     user = request.user
-    if not (user.is_superuser or user.groups.exists()):
-        return render(request, "accounts/no_role.html", status=403)
-    if user.has_perm("screening.view_eligibilitydecision"):
-        trials = list(Trial.objects.order_by("slug")[:2])
-        if len(trials) == 1:
-            return redirect(trials[0])
-        return render(request, "accounts/trials.html", {"trials": Trial.objects.all()})
+    scope = scope_for(user)
+    trials = Trial.objects.order_by("slug")
+    if not user.is_superuser:
+        trials = trials.filter(pk__in=scope.trials(VIEW))
+    trials = list(trials)
+    if len(trials) == 1:
+        return redirect(trials[0])
+    if trials:
+        return render(request, "accounts/trials.html", {"trials": trials})
     if user.is_staff:
         return redirect("admin:index")
     return render(request, "accounts/no_role.html", status=403)
 
 
-@permission_required("accounts.view_accessevent", raise_exception=True)
 def access_log(request):
+    """Access events of the users of the trials the reader monitors."""
+    scope = scope_for(request.user)
     events = AccessEvent.objects.select_related("actor").order_by("-at", "-id")
+    if not scope.everything:
+        trials = scope.trials(VIEW_ACCESS)
+        if not trials:
+            raise PermissionDenied
+        members = Membership.objects.filter(trial__in=trials)
+        ids = members.values("user_id")
+        names = members.values("user__username")
+        # Failed logins name no user row: matched by the name typed. Names
+        # that match no member (a password typed as a name, say) stay with
+        # the superusers.
+        events = events.filter(
+            Q(user__in=ids)
+            | Q(actor__in=ids)
+            | Q(user__isnull=True, username__in=names)
+        )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     for event in page:
         event.detail_label, event.detail_code = detail_label(event.detail)

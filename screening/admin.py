@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from accounts.scope import VIEW, scope_for
 from screening.common.admin import ReadOnlyAdmin
 from screening.models import (
     CriterionOutcome,
@@ -28,6 +29,11 @@ class CriterionOutcomeInline(admin.TabularInline):
 
 @admin.register(EligibilityDecision)
 class EligibilityDecisionAdmin(ReadOnlyAdmin):
+    def get_queryset(self, request):
+        return super().get_queryset(request) & EligibilityDecision.objects.visible_to(
+            scope_for(request.user), VIEW
+        )
+
     list_display = [
         "screening_number",
         "sequence",
@@ -55,4 +61,9 @@ class ScreeningLogExportAdmin(ReadOnlyAdmin):
 
 @admin.register(PrescreenUpload)
 class PrescreenUploadAdmin(ReadOnlyAdmin):
+    def get_queryset(self, request):
+        return super().get_queryset(request) & PrescreenUpload.objects.visible_to(
+            scope_for(request.user), VIEW
+        )
+
     list_display = ["trial", "user", "file_name", "row_count", "uploaded_at"]

@@ -28,7 +28,7 @@ def decision_content(
     decision: EligibilityDecision, outcomes: list[CriterionOutcome]
 ) -> dict:
     """Everything a decision records, in a form that survives a database round trip."""
-    return {
+    content = {
         "trial_id": decision.trial_id,
         "sequence": decision.sequence,
         "screening_number": decision.screening_number,
@@ -68,6 +68,10 @@ def decision_content(
             for o in sorted(outcomes, key=lambda o: o.position)
         ],
     }
+    if decision.site_id is not None:
+        # Records made before sites existed keep their original content.
+        content["site_id"] = decision.site_id
+    return content
 
 
 def signature_content(signature: Signature) -> dict:
@@ -99,7 +103,8 @@ def verify_chains(batch_size: int = 2000) -> tuple[int, int, ChainProblem | None
     """
     checked = 0
     trial_ids = (
-        EligibilityDecision.objects.order_by()
+        EligibilityDecision.objects.system()
+        .order_by()
         .values_list("trial_id", flat=True)
         .distinct()
     )
@@ -149,9 +154,9 @@ def _iter_chain(
     last_sequence = 0
     while True:
         batch = list(
-            EligibilityDecision.objects.filter(
-                trial_id=trial_id, sequence__gt=last_sequence
-            ).order_by("sequence")[:batch_size]
+            EligibilityDecision.objects.system()
+            .filter(trial_id=trial_id, sequence__gt=last_sequence)
+            .order_by("sequence")[:batch_size]
         )
         if not batch:
             return

@@ -10,8 +10,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from screening.common.scoping import ScopedManager
 from screening.domain.engine import Decision, Outcome
-from trials.models import Criterion, Trial
+from trials.models import Criterion, Site, Trial
 
 
 class EligibilityDecision(models.Model):
@@ -29,6 +30,14 @@ class EligibilityDecision(models.Model):
         on_delete=models.PROTECT,
         related_name="decisions",
         verbose_name=_("trial"),
+    )
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
     )
     sequence = models.PositiveIntegerField(
         _("sequence"), help_text=_("Position in the trial's audit chain.")
@@ -70,7 +79,14 @@ class EligibilityDecision(models.Model):
     previous_hash = models.CharField(_("previous hash"), max_length=64)
     content_hash = models.CharField(_("content hash"), max_length=64, unique=True)
 
+    # The first manager is Django's default (related managers, validation);
+    # app code reads through ``objects``, which must be scoped.
+    unscoped = models.Manager()
+    objects = ScopedManager()
+
     class Meta:
+        base_manager_name = "unscoped"
+        default_manager_name = "unscoped"
         verbose_name = _("eligibility decision")
         verbose_name_plural = _("eligibility decisions")
         ordering = ["-recorded_at", "-id"]
@@ -251,6 +267,14 @@ class PrescreenUpload(models.Model):
     """A bulk pre-screening upload: logged, never a decision."""
 
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -268,7 +292,12 @@ class PrescreenUpload(models.Model):
         _("criteria as evaluated"), default=list, blank=True, editable=False
     )
 
+    unscoped = models.Manager()
+    objects = ScopedManager()
+
     class Meta:
+        base_manager_name = "unscoped"
+        default_manager_name = "unscoped"
         verbose_name = _("pre-screening upload")
         verbose_name_plural = _("pre-screening uploads")
         default_permissions = ("view",)
@@ -285,6 +314,7 @@ class PrescreenResult(models.Model):
     """
 
     ERROR = "ERROR"
+    SCOPE_FIELDS = ("upload__trial_id", "upload__site_id")
 
     upload = models.ForeignKey(
         PrescreenUpload,
@@ -298,7 +328,12 @@ class PrescreenResult(models.Model):
     result = models.JSONField(_("result"))
     entered = models.JSONField(_("values as given"), null=True, blank=True)
 
+    unscoped = models.Manager()
+    objects = ScopedManager()
+
     class Meta:
+        base_manager_name = "unscoped"
+        default_manager_name = "unscoped"
         verbose_name = _("pre-screening result")
         verbose_name_plural = _("pre-screening results")
         default_permissions = ()

@@ -1,11 +1,17 @@
 """Shared fixtures: the trial, users in each role, and audit-table handling."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 
 from accounts import roles
 from screening.common import db_triggers
-from tests.factories import TEST_PASSWORD, UserFactory, eligible_candidate
+from tests.factories import (
+    TEST_PASSWORD,
+    UserFactory,
+    eligible_candidate,
+    member_of_every_trial,
+)
 
 _triggers_removed = False
 
@@ -39,6 +45,10 @@ def trial(db):
     from trials.services import trial_load_protocol
 
     loaded, _created = trial_load_protocol()
+    # Users made before the trial hold their role in it too (tests/factories.py).
+    for user in get_user_model().objects.prefetch_related("groups"):
+        for group in user.groups.all():
+            member_of_every_trial(user, group.name)
     return loaded
 
 
@@ -96,3 +106,13 @@ def record(trial, coordinator):
         )
 
     return _record
+
+
+# Traceability: the criterion marker and the validation report (tests/validation.py).
+pytest_plugins = ["tests.validation"]
+
+
+def pytest_configure(config):
+    from tests.validation import MARKER_HELP
+
+    config.addinivalue_line("markers", MARKER_HELP)

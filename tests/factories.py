@@ -28,8 +28,18 @@ class UserFactory(factory.django.DjangoModelFactory):
                 # migration created.
                 roles_sync()
             self.groups.add(Group.objects.get(name=extracted))
+            member_of_every_trial(self, extracted)
         if create:
             self.save()
+
+
+def member_of_every_trial(user, role: str) -> None:
+    """The role held in every trial that exists, for all its sites."""
+    from accounts.models import Membership
+    from trials.models import Trial
+
+    for trial in Trial.objects.all():
+        Membership.objects.get_or_create(user=user, trial=trial, site=None, role=role)
 
 
 def eligible_candidate(**overrides) -> dict:

@@ -5,7 +5,28 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Condition, Criterion, Trial
+from accounts.scope import ADMINISTER, scope_for
+
+from .models import Condition, Criterion, Site, Trial
+
+
+class TrialScopedAdmin(admin.ModelAdmin):
+    """Trial admins see and edit only the trials they administer."""
+
+    trial_path = "trial_id"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        scope = scope_for(request.user)
+        if scope.everything:
+            return queryset
+        return queryset.filter(**{f"{self.trial_path}__in": scope.trials(ADMINISTER)})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scope = scope_for(request.user)
+        if db_field.name == "trial" and not scope.everything:
+            kwargs["queryset"] = Trial.objects.filter(pk__in=scope.trials(ADMINISTER))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ChangeReasonForm(forms.ModelForm):
@@ -16,7 +37,7 @@ class ChangeReasonForm(forms.ModelForm):
     )
 
 
-class ReasonedHistoryAdmin(SimpleHistoryAdmin):
+class ReasonedHistoryAdmin(TrialScopedAdmin, SimpleHistoryAdmin):
     """Saves the parent and its inlines with the reason given on the form."""
 
     form = ChangeReasonForm
@@ -64,11 +85,18 @@ class ConditionInline(admin.TabularInline):
     extra = 0
 
 
+class SiteInline(admin.TabularInline):
+    model = Site
+    fields = ["code", "name", "name_zh_hans"]
+    extra = 0
+
+
 @admin.register(Trial)
 class TrialAdmin(ReasonedHistoryAdmin):
+    trial_path = "pk"
     list_display = ["registry_id", "slug", "title", "site", "status"]
     search_fields = ["registry_id", "slug", "title"]
-    inlines = [CriterionInline]
+    inlines = [SiteInline, CriterionInline]
 
 
 @admin.register(Criterion)
@@ -102,6 +130,7 @@ class CriterionAdmin(ReasonedHistoryAdmin):
 
 @admin.register(Condition)
 class ConditionAdmin(ReasonedHistoryAdmin):
+    trial_path = "criterion__trial_id"
     list_display = ["criterion", "position", "__str__"]
     list_filter = ["criterion__trial", "criterion__kind", "variable", "operator"]
     search_fields = ["criterion__code", "variable"]

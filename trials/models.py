@@ -57,6 +57,39 @@ class Trial(models.Model):
         return self.title
 
 
+class Site(models.Model):
+    """A place where a trial screens; memberships may be limited to one."""
+
+    trial = models.ForeignKey(
+        Trial, on_delete=models.PROTECT, related_name="sites", verbose_name=_("trial")
+    )
+    code = models.CharField(_("site code"), max_length=12)
+    name = models.CharField(_("name"), max_length=200)
+    name_zh_hans = models.CharField(
+        _("name (Simplified Chinese)"), max_length=200, blank=True
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["trial", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "code"], name="site_unique_code_per_trial"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.localized_name}"
+
+    @property
+    def localized_name(self) -> str:
+        if (get_language() or "").startswith("zh") and self.name_zh_hans:
+            return self.name_zh_hans
+        return self.name
+
+
 class Criterion(models.Model):
     class Kind(models.TextChoices):
         INCLUSION = "INCLUSION", _("Inclusion")

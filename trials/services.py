@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from . import trial_data
-from .models import Condition, Criterion, Trial
+from .models import Condition, Criterion, Site, Trial
 
 LOAD_REASON = "Loaded from the protocol listing (load_trial)"
 
@@ -20,6 +20,11 @@ def trial_load_protocol() -> tuple[Trial, int]:
         trial._change_reason = LOAD_REASON
         trial.full_clean()
         trial.save()
+    if not trial.sites.exists():
+        site = Site(trial=trial, **trial_data.SITE)
+        site._change_reason = LOAD_REASON
+        site.full_clean()
+        site.save()
     existing = set(trial.criteria.values_list("code", flat=True))
     created = 0
     for position, row in enumerate(trial_data.CRITERIA, start=1):

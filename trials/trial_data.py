@@ -22,6 +22,13 @@ TRIAL = {
 
 # (code, kind, attestation, English wording, Chinese wording, conditions)
 # A condition: (variable, operator, low, high, categories, unit)
+# The one site that screens (a membership may be limited to it).
+SITE = {
+    "code": "01",
+    "name": "Zhujiang Hospital, Guangzhou",
+    "name_zh_hans": "珠江医院（广州）",
+}
+
 CRITERIA = [
     (
         "I1",

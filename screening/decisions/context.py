@@ -3,6 +3,7 @@
 from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext
 
+from accounts.scope import SCREEN, SIGN, scope_for
 from screening.common.words import (
     ANSWER_TEXT,
     STATUS_WORDS,
@@ -136,7 +137,7 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
     # An unsigned decision has no reverse one-to-one row: getattr gives None.
     signature = getattr(record, "signature", None)
     superseded_by = selectors.decision_superseded_by(decision=record)
-    user = request.user
+    scope = scope_for(request.user)
     return {
         "decision": record,
         "trial": record.trial,
@@ -153,9 +154,9 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
         "superseded_by": superseded_by,
         "can_sign": signature is None
         and superseded_by is None
-        and record.recorded_by_id != user.pk
-        and user.has_perm("screening.sign_eligibilitydecision"),
-        "can_correct": user.has_perm("screening.add_eligibilitydecision"),
+        and record.recorded_by_id != request.user.pk
+        and scope.can(SIGN, record.trial_id, record.site_id),
+        "can_correct": scope.can(SCREEN, record.trial_id, record.site_id),
         "variables": VARIABLES,
         "entered_rows": entered_rows(
             record.entered,

@@ -241,9 +241,18 @@ TbilSeriesFormSet = forms.formset_factory(
 class ScreeningForm(forms.Form):
     """Every registry input as form fields; ``to_contract`` gives the contract."""
 
-    def __init__(self, *args, series=None, correction=False, criteria=None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        series=None,
+        correction=False,
+        criteria=None,
+        sites=(),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.series = series
+        self._sites = {str(site.pk): site for site in sites}
         self.unusual: list[contract.Unusual] = []
         codes = _codes_by_input(criteria)
         limits = _default_limits(criteria)
@@ -275,13 +284,29 @@ class ScreeningForm(forms.Form):
                 max_length=1000,
             )
             self.fields["screening_number"].disabled = True
+        if len(self._sites) > 1 and not correction:
+            # Where the user may screen at several sites, the record names one.
+            self.fields["site"] = forms.ChoiceField(
+                label=_("Site"),
+                choices=[("", "---------")]
+                + [(pk, str(site)) for pk, site in self._sites.items()],
+            )
         self.correction = correction
         self.helper = FormHelper(self)
         self.helper.form_tag = False
         self.helper.layout = self._layout()
 
+    @property
+    def site(self):
+        """The chosen site, the user's only one, or None (the service decides)."""
+        if len(self._sites) == 1:
+            return next(iter(self._sites.values()))
+        return self._sites.get(getattr(self, "cleaned_data", {}).get("site", ""))
+
     def _layout(self) -> Layout:
         parts = []
+        if "site" in self.fields:
+            parts.append(Fieldset(_("Site"), "site"))
         if self.correction:
             parts.append(Fieldset(_("Correction"), "supersede_reason"))
         for section, groups in self.sections.items():

@@ -3,12 +3,13 @@
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scope import SCREEN, SIGN, scope_for
 from screening import audit
 from screening.assessment import (
     active_criteria,
@@ -23,7 +24,7 @@ from screening.models import (
     EligibilityDecision,
     Signature,
 )
-from trials.models import Trial
+from trials.models import Site, Trial
 
 SIGN_STATEMENTS = {
     Signature.Meaning.CONFIRM: "I confirm the eligibility assessment",
@@ -46,13 +47,16 @@ def decision_record(
     supersedes: EligibilityDecision | None = None,
     supersede_reason: str = "",
     criteria: CriteriaSet | None = None,
+    site: Site | None = None,
 ) -> EligibilityDecision:
     """Evaluate and record one eligibility decision, appended to the trial's chain.
 
     A first screening of a screening number must be new for the trial; a
     correction or re-screen supersedes the latest record of that number and needs
     a reason. Raises ``CandidateError`` for invalid data and ``ValidationError``
-    for a taken number or a bad correction; nothing is saved then.
+    for a taken number or a bad correction; nothing is saved then. The record
+    is made at ``site`` (a correction keeps its original's site), which the
+    user's membership must allow; ``PermissionDenied`` otherwise.
     """
     now = timezone.now()
     if trial.status == Trial.Status.CLOSED:
@@ -60,6 +64,14 @@ def decision_record(
             _("This trial is closed to recruitment: no new screenings."),
             code="trial_closed",
         )
+    if supersedes is not None:
+        site = supersedes.site
+    elif site is None:
+        site = screening_site_for(user=user, trial=trial)
+    if site is not None and site.trial_id != trial.pk:
+        raise PermissionDenied("site of another trial")
+    if not scope_for(user).can(SCREEN, trial.pk, site.pk if site else None):
+        raise PermissionDenied("not a member who may screen in this trial or site")
     assessment = assess(
         data=data,
         criteria=criteria or active_criteria(trial=trial),
@@ -80,6 +92,7 @@ def decision_record(
                     supersedes=supersedes,
                     supersede_reason=supersede_reason.strip(),
                     now=now,
+                    site=site,
                 )
         except IntegrityError:
             # A concurrent submission took the number, the correction, or the
@@ -100,14 +113,38 @@ def decision_record(
     )
 
 
+def screening_sites(*, user: AbstractBaseUser, trial: Trial) -> list[Site]:
+    """The sites of the trial where the user may record a screening."""
+    sites = scope_for(user).sites(SCREEN, trial.pk)
+    if user.is_superuser or None in sites:
+        return list(trial.sites.order_by("code"))
+    return list(trial.sites.filter(pk__in=sites).order_by("code"))
+
+
+def screening_site_for(*, user: AbstractBaseUser, trial: Trial) -> Site | None:
+    """The one site a new screening by this user is recorded at.
+
+    ``ValidationError`` when the user may screen at several: they must choose.
+    """
+    sites = screening_sites(user=user, trial=trial)
+    if len(sites) > 1:
+        raise ValidationError(
+            {"site": ValidationError(_("Choose the site."), code="site_required")}
+        )
+    return sites[0] if sites else None
+
+
 def _number_taken(trial: Trial, number: str | None) -> bool:
-    return EligibilityDecision.objects.filter(
-        trial=trial, screening_number=number, supersedes__isnull=True
-    ).exists()
+    # Services check across the trial, whoever asks: numbers are per trial.
+    return (
+        EligibilityDecision.objects.system()
+        .filter(trial=trial, screening_number=number, supersedes__isnull=True)
+        .exists()
+    )
 
 
 def _already_superseded(decision: EligibilityDecision) -> bool:
-    return EligibilityDecision.objects.filter(supersedes=decision).exists()
+    return EligibilityDecision.objects.system().filter(supersedes=decision).exists()
 
 
 def _check_supersedes(trial, number, supersedes, reason) -> None:
@@ -150,12 +187,13 @@ def _check_supersedes(trial, number, supersedes, reason) -> None:
         )
 
 
-def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now):
+def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now, site):
     # Lock the trial row: one writer at a time extends a trial's chain (PostgreSQL);
     # the unique (trial, sequence) constraint guards every database.
     Trial.objects.select_for_update().filter(pk=trial.pk).first()
     last = (
-        EligibilityDecision.objects.filter(trial=trial)
+        EligibilityDecision.objects.system()
+        .filter(trial=trial)
         .order_by("-sequence")
         .only("sequence", "content_hash")
         .first()
@@ -167,6 +205,7 @@ def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now)
     )
     decision = EligibilityDecision(
         trial=trial,
+        site=site,
         sequence=(last.sequence + 1) if last else 1,
         screening_number=c.screening_number,
         initials=c.initials or "",
@@ -209,7 +248,10 @@ def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now)
     ]
     decision.content_hash = audit.sha256(audit.decision_content(decision, outcomes))
     decision.full_clean(
-        exclude=["content_hash"], validate_unique=False, validate_constraints=False
+        # The site was checked against the user's memberships above.
+        exclude=["content_hash", "site"],
+        validate_unique=False,
+        validate_constraints=False,
     )
     decision.save(force_insert=True)
     for outcome in outcomes:
@@ -219,7 +261,13 @@ def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now)
 
 
 def signature_refusal(*, decision: EligibilityDecision, signer: AbstractBaseUser):
-    """Raise ValidationError when ``signer`` may not sign ``decision``."""
+    """Raise ValidationError when ``signer`` may not sign ``decision``.
+
+    ``PermissionDenied`` when the signer's membership does not allow signing
+    in the decision's trial and site.
+    """
+    if not scope_for(signer).can(SIGN, decision.trial_id, decision.site_id):
+        raise PermissionDenied("not an investigator of this trial or site")
     if decision.recorded_by_id == signer.pk:
         raise ValidationError(
             _("You recorded this screening: another investigator must sign it."),

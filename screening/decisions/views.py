@@ -1,14 +1,14 @@
 """Thin views: check permission, validate the form, call one service, render."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.scope import SCREEN, SIGN, VIEW, record_for, scope_for, trial_for
 from screening.assessment import NoActiveCriteria, active_criteria
 from screening.decisions import selectors, services
 from screening.decisions.context import decision_view_context
@@ -21,18 +21,11 @@ from screening.decisions.forms import (
 )
 from screening.domain.contract import CandidateError
 from screening.models import EligibilityDecision
-from trials.models import Trial
-
-VIEW = "screening.view_eligibilitydecision"
 
 
-SCREEN = "screening.add_eligibilitydecision"
-
-
-SIGN = "screening.sign_eligibilitydecision"
-
-
-def _screening_forms(request, *, trial, initial=None, series=None, correction=False):
+def _screening_forms(
+    request, *, trial, initial=None, series=None, correction=False, sites=()
+):
     try:
         criteria = active_criteria(trial=trial)
     except NoActiveCriteria:
@@ -50,11 +43,16 @@ def _screening_forms(request, *, trial, initial=None, series=None, correction=Fa
             correction=correction,
             initial=initial,
             criteria=criteria,
+            sites=sites,
         )
     else:
         formset = TbilSeriesFormSet(prefix="series", initial=series or None)
         form = ScreeningForm(
-            initial=initial, series=formset, correction=correction, criteria=criteria
+            initial=initial,
+            series=formset,
+            correction=correction,
+            criteria=criteria,
+            sites=sites,
         )
     return form, formset
 
@@ -63,7 +61,7 @@ def _record(request, form, **kwargs):
     """Call the service; put any refusal back on the form. Returns the decision."""
     try:
         return services.decision_record(
-            data=form.to_contract(), user=request.user, **kwargs
+            data=form.to_contract(), user=request.user, site=form.site, **kwargs
         )
     except CandidateError as exc:
         form.add_problems(exc)
@@ -79,16 +77,19 @@ def _record(request, form, **kwargs):
     return None
 
 
-@permission_required(SCREEN, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def screen(request, trial_slug):
-    trial = get_object_or_404(Trial, slug=trial_slug)
+    trial = trial_for(request, trial_slug, SCREEN)
     initial, series = {"screening_date": timezone.localdate()}, None
     if request.method == "GET" and request.session.get("prefill"):
         prefill, series = initial_from_contract(request.session.pop("prefill"))
         initial.update(prefill)
     form, formset = _screening_forms(
-        request, trial=trial, initial=initial, series=series
+        request,
+        trial=trial,
+        initial=initial,
+        series=series,
+        sites=services.screening_sites(user=request.user, trial=trial),
     )
     if request.method == "POST" and form.is_valid() & formset.is_valid():
         decision = _record(request, form, trial=trial)
@@ -101,11 +102,10 @@ def screen(request, trial_slug):
     )
 
 
-@permission_required(SCREEN, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def correct(request, pk):
-    original = get_object_or_404(
-        EligibilityDecision.objects.select_related("trial"), pk=pk
+    original = record_for(
+        request, EligibilityDecision.objects.select_related("trial"), SCREEN, pk=pk
     )
     latest = selectors.latest_in_chain(decision=original)
     if latest.pk != original.pk:
@@ -141,10 +141,9 @@ def correct(request, pk):
     )
 
 
-@permission_required(VIEW, raise_exception=True)
 def decision(request, pk):
     try:
-        record = selectors.decision_detail(pk=pk)
+        record = selectors.decision_detail(scope=scope_for(request.user), pk=pk)
     except EligibilityDecision.DoesNotExist:
         raise Http404 from None
     return render(
@@ -152,11 +151,13 @@ def decision(request, pk):
     )
 
 
-@permission_required(SIGN, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def sign(request, pk):
-    record = get_object_or_404(
-        EligibilityDecision.objects.select_related("trial", "signature"), pk=pk
+    record = record_for(
+        request,
+        EligibilityDecision.objects.select_related("trial", "signature"),
+        SIGN,
+        pk=pk,
     )
     if hasattr(record, "signature"):
         messages.info(request, _("This decision is already signed."))
@@ -190,17 +191,20 @@ def sign(request, pk):
     return render(request, "screening/sign.html", {"decision": record, "form": form})
 
 
-@permission_required(VIEW, raise_exception=True)
 def candidate(request, pk):
     """Every screening of the candidate of one record (no number in the URL)."""
-    record = get_object_or_404(
+    record = record_for(
+        request,
         EligibilityDecision.objects.select_related("trial").only(
-            "trial", "screening_number"
+            "trial", "site", "screening_number"
         ),
+        VIEW,
         pk=pk,
     )
     chain = selectors.candidate_chain(
-        trial=record.trial, screening_number=record.screening_number
+        scope=scope_for(request.user),
+        trial=record.trial,
+        screening_number=record.screening_number,
     )
     return render(
         request,

@@ -4,13 +4,16 @@ import hashlib
 from collections import Counter
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.scope import PRESCREEN, scope_for
 from screening.assessment import (
     active_criteria,
     assess_rows,
 )
+from screening.decisions.services import screening_sites
 from screening.models import (
     PrescreenResult,
     PrescreenUpload,
@@ -49,12 +52,17 @@ def prescreen_upload_record(
     were evaluated under; pages and downloads read them, never re-evaluating.
     Raises NoActiveCriteria for a trial without active criteria.
     """
+    sites = screening_sites(user=user, trial=trial)
+    if not scope_for(user).can(PRESCREEN, trial.pk):
+        raise PermissionDenied("not a member who may pre-screen in this trial")
     criteria = active_criteria(trial=trial)
     rows = list(assess_rows(records, criteria=criteria, today=timezone.localdate()))
     entries = [result_entry(r, details=True) for r in rows]
     summary = Counter(e["decision"] or PrescreenResult.ERROR for e in entries)
     upload = PrescreenUpload(
         trial=trial,
+        # One site when the uploader has one; else the trial's members see it.
+        site=sites[0] if len(sites) == 1 else None,
         user=user,
         uploaded_at=timezone.now(),
         file_name=file_name[:200],

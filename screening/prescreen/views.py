@@ -1,13 +1,12 @@
 """Bulk pre-screening upload: evaluated once and stored; never a decision."""
 
-from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from accounts.scope import PRESCREEN, record_for, scope_for, trial_for
 from screening.assessment import NoActiveCriteria
 from screening.common.csv import csv_stream
 from screening.common.words import (
@@ -23,10 +22,6 @@ from screening.prescreen import files as bulk
 from screening.prescreen import services
 from screening.prescreen.forms import UploadForm
 from screening.reports.services import screening_log_export_record as export_record
-from trials.models import Trial
-
-PRESCREEN = "screening.prescreen_eligibilitydecision"
-
 
 RESULTS_PER_PAGE = 100
 
@@ -35,14 +30,13 @@ SHOWN = ("ELIGIBLE", "INELIGIBLE", "INCOMPLETE", PrescreenResult.ERROR)
 
 
 def _upload_for(request, pk) -> PrescreenUpload:
-    upload = get_object_or_404(
-        PrescreenUpload.objects.select_related("trial").defer("content"), pk=pk
+    """An upload of the user's trials and sites (else 404) they may pre-screen in."""
+    return record_for(
+        request,
+        PrescreenUpload.objects.select_related("trial").defer("content"),
+        PRESCREEN,
+        pk=pk,
     )
-    if upload.user_id != request.user.pk and not request.user.has_perm(
-        "screening.view_prescreenupload"
-    ):
-        raise PermissionDenied
-    return upload
 
 
 def _columns():
@@ -62,9 +56,8 @@ def _columns():
     ]
 
 
-@permission_required(PRESCREEN, raise_exception=True)
 def upload(request, trial_slug):
-    trial = get_object_or_404(Trial, slug=trial_slug)
+    trial = trial_for(request, trial_slug, PRESCREEN)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         fmt, content, records = form.parsed
@@ -81,9 +74,11 @@ def upload(request, trial_slug):
             form.add_error(None, exc)
         else:
             return redirect("screening:prescreen_results", pk=record.pk)
-    recent = PrescreenUpload.objects.filter(trial=trial, user=request.user).defer(
-        "content"
-    )[:10]
+    recent = (
+        PrescreenUpload.objects.visible_to(scope_for(request.user), PRESCREEN)
+        .filter(trial=trial, user=request.user)
+        .defer("content")[:10]
+    )
     return render(
         request,
         "screening/prescreen_upload.html",
@@ -91,9 +86,8 @@ def upload(request, trial_slug):
     )
 
 
-@permission_required(PRESCREEN, raise_exception=True)
 def template_csv(request, trial_slug):
-    get_object_or_404(Trial, slug=trial_slug)
+    trial_for(request, trial_slug, PRESCREEN)
     chinese = request.GET.get("headers") == "zh"
     response = HttpResponse(
         bulk.csv_template(chinese=chinese), content_type="text/csv; charset=utf-8"
@@ -116,7 +110,6 @@ def _reason_text(criterion: dict) -> str:
     )
 
 
-@permission_required(PRESCREEN, raise_exception=True)
 def results(request, pk):
     upload = _upload_for(request, pk)
     rows = upload.results.order_by("row")
@@ -157,7 +150,6 @@ def results(request, pk):
     )
 
 
-@permission_required(PRESCREEN, raise_exception=True)
 def results_csv(request, pk):
     upload = _upload_for(request, pk)
     excel = request.GET.get("variant") == "excel"
@@ -188,7 +180,6 @@ def _result_rows(upload):
         )
 
 
-@permission_required(PRESCREEN, raise_exception=True)
 @require_POST
 def prefill(request, pk, row):
     """Open the screening form pre-filled with one uploaded row."""

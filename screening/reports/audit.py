@@ -6,20 +6,18 @@ download is itself logged as an export.
 
 from itertools import chain
 
-from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scope import AUDIT, scope_for, trial_for
 from screening.common.csv import csv_stream
 from screening.models import PrescreenUpload, ScreeningLogExport
 from screening.reports import services
-from trials.models import Condition, Criterion, Trial
-
-AUDIT = "screening.view_audit_trail"
+from trials.models import Condition, Criterion
 
 
 def _local(moment) -> str:
@@ -32,15 +30,16 @@ def _user(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _exports(trial):
+def _exports(trial, scope):
     rows = ScreeningLogExport.objects.filter(trial=trial).select_related("user")
     for e in rows.order_by("-exported_at", "-id").iterator(chunk_size=500):
         yield [_local(e.exported_at), _user(e.user), e.export_format, str(e.filters)]
 
 
-def _uploads(trial):
+def _uploads(trial, scope):
     rows = (
-        PrescreenUpload.objects.filter(trial=trial)
+        PrescreenUpload.objects.visible_to(scope, AUDIT)
+        .filter(trial=trial)
         .select_related("user")
         .defer("content", "criteria_snapshot")
     )
@@ -88,7 +87,7 @@ def _spec(condition) -> str:
     return " ".join(str(p) for p in parts if p not in (None, ""))
 
 
-def _criteria_history(trial):
+def _criteria_history(trial, scope):
     zh = (get_language() or "").startswith("zh")
     criteria = Criterion.history.filter(trial_id=trial.pk).select_related(
         "history_user"
@@ -145,9 +144,9 @@ LOGS = {
 }
 
 
-@permission_required(AUDIT, raise_exception=True)
 def audit_log(request, trial_slug, kind):
-    trial = get_object_or_404(Trial, slug=trial_slug)
+    trial = trial_for(request, trial_slug, AUDIT)
+    scope = scope_for(request.user)
     if kind not in LOGS:
         raise Http404
     title, header, rows = LOGS[kind]
@@ -159,7 +158,9 @@ def audit_log(request, trial_slug, kind):
             filters={},
         )
         response = StreamingHttpResponse(
-            csv_stream(chain([[str(h) for h in header]], rows(trial)), excel=False),
+            csv_stream(
+                chain([[str(h) for h in header]], rows(trial, scope)), excel=False
+            ),
             content_type="text/csv; charset=utf-8",
         )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -167,7 +168,7 @@ def audit_log(request, trial_slug, kind):
             f'attachment; filename="audit-{kind}-{trial.slug}-{stamp}.csv"'
         )
         return response
-    page = Paginator(list(rows(trial)), 50).get_page(request.GET.get("page"))
+    page = Paginator(list(rows(trial, scope)), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "screening/audit_log.html",

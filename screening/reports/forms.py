@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from accounts import roles
 from screening.models import EligibilityDecision
 from screening.reports import selectors
 
@@ -66,7 +67,10 @@ class LogFilterForm(forms.Form):
         self.fields["blocking"].choices = [("", _("Any"))] + [(c, c) for c in codes]
         users = (
             get_user_model()
-            .objects.filter(groups__permissions__codename="add_eligibilitydecision")
+            .objects.filter(
+                memberships__trial=trial,
+                memberships__role__in=[roles.COORDINATOR, roles.INVESTIGATOR],
+            )
             .distinct()
             .order_by("username")
         )

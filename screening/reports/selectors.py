@@ -5,6 +5,7 @@ from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from accounts.scope import VIEW, Scope
 from screening.models import CriterionOutcome, EligibilityDecision, Signature
 from trials.models import Trial
 
@@ -48,10 +49,13 @@ class LogFilter:
         }
 
 
-def decision_log(*, trial: Trial, filters: LogFilter) -> QuerySet[EligibilityDecision]:
+def decision_log(
+    *, scope: Scope, trial: Trial, filters: LogFilter
+) -> QuerySet[EligibilityDecision]:
     """The screening log: filtered, sorted, with who screened and the sign-off."""
     qs = (
-        EligibilityDecision.objects.filter(trial=trial)
+        EligibilityDecision.objects.visible_to(scope, VIEW)
+        .filter(trial=trial)
         .select_related("recorded_by", "signature", "superseded_by")
         .defer(
             "entered",
@@ -107,13 +111,13 @@ class Funnel:
 
 
 def screening_funnel(
-    *, trial: Trial, date_from: date | None, date_to: date | None
+    *, scope: Scope, trial: Trial, date_from: date | None, date_to: date | None
 ) -> Funnel:
     """Counts over each candidate's latest record (corrections replace originals).
 
     A candidate excluded by several criteria counts under each of them.
     """
-    current = EligibilityDecision.objects.filter(
+    current = EligibilityDecision.objects.visible_to(scope, VIEW).filter(
         trial=trial, superseded_by__isnull=True
     )
     if date_from:
@@ -129,9 +133,14 @@ def screening_funnel(
     if date_to:
         dated["decision__screening_date__lte"] = date_to
     reasons = (
-        CriterionOutcome.objects.filter(blocking=True, decision__trial=trial, **dated)
+        CriterionOutcome.objects.filter(
+            scope.q(VIEW, trial="decision__trial_id", site="decision__site_id"),
+            blocking=True,
+            decision__trial=trial,
+            **dated,
+        )
         .exclude(
-            Exists(EligibilityDecision.objects.filter(supersedes=OuterRef("decision")))
+            Exists(EligibilityDecision.unscoped.filter(supersedes=OuterRef("decision")))
         )
         .order_by()
         .values_list("code", "kind", "position")

@@ -1,23 +1,16 @@
 """The screening log, its exports and the screening funnel."""
 
-from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from accounts.scope import EXPORT, VIEW, scope_for, trial_for
 from screening.common.csv import csv_stream
 from screening.reports import exports, selectors, services
 from screening.reports.charts import bar_chart
 from screening.reports.forms import FunnelForm, log_filter_form
-from trials.models import Trial
-
-VIEW = "screening.view_eligibilitydecision"
-
-
-EXPORT = "screening.export_eligibilitydecision"
-
 
 SORT_COLUMNS = [
     ("recorded", gettext_lazy("Recorded")),
@@ -29,13 +22,15 @@ SORT_COLUMNS = [
 ]
 
 
-@permission_required(VIEW, raise_exception=True)
 def log(request, trial_slug):
-    trial = get_object_or_404(Trial, slug=trial_slug)
+    trial = trial_for(request, trial_slug, VIEW)
     form, filters = log_filter_form(request.GET, trial=trial)
-    page = Paginator(selectors.decision_log(trial=trial, filters=filters), 50).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        selectors.decision_log(
+            scope=scope_for(request.user), trial=trial, filters=filters
+        ),
+        50,
+    ).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -52,9 +47,8 @@ def log(request, trial_slug):
     )
 
 
-@permission_required(EXPORT, raise_exception=True)
 def export_log(request, trial_slug):
-    trial = get_object_or_404(Trial, slug=trial_slug)
+    trial = trial_for(request, trial_slug, EXPORT)
     _form, filters = log_filter_form(request.GET, trial=trial)
     excel = request.GET.get("variant") == "excel"
     services.screening_log_export_record(
@@ -67,7 +61,10 @@ def export_log(request, trial_slug):
         c.code: c.localized_text[:80] for c in trial.criteria.order_by("position")
     }
     rows = exports.export_rows(
-        selectors.decision_log(trial=trial, filters=filters), criteria_text
+        selectors.decision_log(
+            scope=scope_for(request.user), trial=trial, filters=filters
+        ),
+        criteria_text,
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     suffix = "-excel" if excel else ""
@@ -80,13 +77,15 @@ def export_log(request, trial_slug):
     return response
 
 
-@permission_required(VIEW, raise_exception=True)
 def funnel(request, trial_slug):
-    trial = get_object_or_404(Trial, slug=trial_slug)
+    trial = trial_for(request, trial_slug, VIEW)
     form = FunnelForm(request.GET or None)
     dates = form.cleaned_data if form.is_bound and form.is_valid() else {}
     result = selectors.screening_funnel(
-        trial=trial, date_from=dates.get("date_from"), date_to=dates.get("date_to")
+        scope=scope_for(request.user),
+        trial=trial,
+        date_from=dates.get("date_from"),
+        date_to=dates.get("date_to"),
     )
     texts = {c.code: c.localized_text for c in trial.criteria.order_by("position")}
     chart = bar_chart([(code, n) for code, _kind, n in result.reasons])

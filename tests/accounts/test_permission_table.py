@@ -12,7 +12,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.models import AccessEvent
+from accounts import roles
+from accounts.models import AccessEvent, Membership
 from screening.decisions.services import signature_record
 from screening.models import PrescreenUpload, ScreeningLogExport, Signature
 from tests.factories import TEST_PASSWORD, UserFactory, eligible_candidate
@@ -62,20 +63,33 @@ TABLE = {
     "password_change": row(F, Y, Y, Y, Y, Y, Y),
     "password_change_done": row(F, Y, Y, Y, Y, Y, Y),
     "set_language": row(F, F, F, F, F, F, F),
-    "screening:screen": row(F, X, Y, Y, X, X, Y),
-    "screening:log": row(F, X, Y, Y, Y, X, Y),
-    "screening:export": row(F, X, Y, Y, Y, X, Y),
-    "screening:funnel": row(F, X, Y, Y, Y, X, Y),
-    "screening:candidate": row(F, X, Y, Y, Y, X, Y),
-    "screening:prescreen": row(F, X, Y, Y, X, X, Y),
-    "screening:prescreen_template": row(F, X, Y, Y, X, X, Y),
-    "screening:prescreen_results": row(F, X, Y, Y, X, X, Y),
-    "screening:prescreen_results_csv": row(F, X, Y, Y, X, X, Y),
-    "screening:prescreen_prefill": row(F, X, N, N, X, X, N),
-    "screening:decision": row(F, X, Y, Y, Y, X, Y),
-    "screening:correct": row(F, X, Y, Y, X, X, Y),
-    "screening:sign": row(F, X, X, Y, X, X, Y),
-    "screening:audit_log": row(F, X, X, X, Y, X, Y),
+    # A trial's pages: a non-member gets 404; a member whose role there does
+    # not allow the page gets 403.
+    "screening:screen": row(F, NF, Y, Y, X, X, Y),
+    "screening:log": row(F, NF, Y, Y, Y, X, Y),
+    "screening:export": row(F, NF, Y, Y, Y, X, Y),
+    "screening:funnel": row(F, NF, Y, Y, Y, X, Y),
+    "screening:prescreen": row(F, NF, Y, Y, X, X, Y),
+    "screening:prescreen_template": row(F, NF, Y, Y, X, X, Y),
+    "screening:audit_log": row(F, NF, X, X, Y, X, Y),
+    # Records: visible to members whose role reads records (404 otherwise).
+    "screening:candidate": row(F, NF, Y, Y, Y, NF, Y),
+    "screening:prescreen_results": row(F, NF, Y, Y, X, NF, Y),
+    "screening:prescreen_results_csv": row(F, NF, Y, Y, X, NF, Y),
+    "screening:prescreen_prefill": row(F, N, N, N, N, N, N),  # POST only
+    "screening:decision": row(F, NF, Y, Y, Y, NF, Y),
+    "screening:correct": row(F, NF, Y, Y, X, NF, Y),
+    "screening:sign": row(F, NF, X, Y, X, NF, Y),
+}
+# Routes of one trial, and those of one record of it (at site 01).
+TRIAL_ROUTES = {route for route in TABLE if route.startswith("screening:")}
+RECORD_ROUTES = {
+    "screening:candidate",
+    "screening:prescreen_results",
+    "screening:prescreen_results_csv",
+    "screening:decision",
+    "screening:correct",
+    "screening:sign",
 }
 
 # Admin pages: staff only; a non-staff user (or anonymous) goes to the admin login.
@@ -112,11 +126,29 @@ ADMIN_MODELS = {
     "trials_trial": {**TRIALS_MODEL, "delete": (X, Y)},
     "trials_criterion": {**TRIALS_MODEL, "delete": (X, X)},  # deactivate instead
     "trials_condition": {**TRIALS_MODEL, "delete": (X, X)},  # on its criterion
-    "screening_eligibilitydecision": AUDIT_MODEL,
+    # Scoped querysets: a record outside the user's trials "does not exist".
+    "screening_eligibilitydecision": {**AUDIT_MODEL, "history": (F, Y)},
     "screening_signature": AUDIT_MODEL,
     "screening_screeninglogexport": AUDIT_MODEL,
-    "screening_prescreenupload": AUDIT_MODEL,
+    "screening_prescreenupload": {**AUDIT_MODEL, "history": (F, Y)},
     "accounts_accessevent": AUDIT_MODEL,
+    "accounts_membership": {
+        "changelist": (X, Y),
+        "add": (X, Y),
+        "change": (X, Y),
+        "delete": (X, Y),
+        "history": (X, Y),
+        "redirect": (F, F),
+    },
+    "trials_site": {
+        "changelist": (X, Y),
+        "add": (X, Y),
+        "change": (X, Y),
+        "delete": (X, Y),
+        "history": (X, Y),
+        "simple_history": (X, Y),
+        "redirect": (F, F),
+    },
     "auth_user": {
         "changelist": (X, Y),
         "add": (X, Y),
@@ -244,8 +276,9 @@ def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
     client = Client()
     client.post(reverse("login"), {"username": "ghost", "password": "wrong"})
     client.post(reverse("login"), {"username": "norole", "password": TEST_PASSWORD})
-    upload = PrescreenUpload.objects.create(
+    upload = PrescreenUpload.unscoped.create(
         trial=trial,
+        site=signed.site,
         user=coordinator,
         uploaded_at=signed.recorded_at,
         file_name="x.json",
@@ -279,6 +312,8 @@ def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
         "screening_screeninglogexport": export,
         "screening_prescreenupload": upload,
         "accounts_accessevent": AccessEvent.objects.first(),
+        "accounts_membership": Membership.objects.first(),
+        "trials_site": trial.sites.first(),
         "auth_user": coordinator,
         "auth_group": Group.objects.first(),
         "axes_accessattempt": AccessAttempt.objects.first()
@@ -356,3 +391,70 @@ def test_every_route_gives_the_expected_status_for_the_role(role, world):
             if route != "set_language":
                 assert response["Location"].startswith(reverse("login")), route
     assert wrong == [], f"{role}: (route, got, expected) {wrong}"
+
+
+# --- The membership dimension ----------------------------------------------------
+
+OUTSIDE = ["other_trial", "other_site"]
+MEMBER_ROLES = {
+    "coordinator": roles.COORDINATOR,
+    "investigator": roles.INVESTIGATOR,
+    "monitor": roles.MONITOR,
+}
+
+
+def expected_outside(route: str, role: str, where: str) -> HTTPStatus:
+    """A member of another trial, or of this trial at another site only."""
+    member = expected(route, role)
+    if route in TRIAL_ROUTES and member != NOT_ALLOWED:
+        if where == "other_trial" or route in RECORD_ROUTES:
+            return NF
+    return member
+
+
+@pytest.fixture
+def outsiders(world):
+    from trials.models import Site, Trial
+
+    trial = world["trial"]
+    other = Trial.objects.create(
+        slug="other-trial",
+        title="Another liver trial",
+        registry_id="NCT00000000",
+        sponsor="Someone else",
+        site="Elsewhere",
+    )
+    Site.objects.create(trial=other, code="01", name="Elsewhere")
+    second_site = Site.objects.create(trial=trial, code="02", name="Second site")
+    users = {}
+    for role, role_name in MEMBER_ROLES.items():
+        for where in OUTSIDE:
+            user = UserFactory(username=f"{role}-{where}")
+            user.groups.add(Group.objects.get(name=role_name))
+            if where == "other_trial":
+                Membership.objects.create(user=user, trial=other, role=role_name)
+            else:
+                Membership.objects.create(
+                    user=user, trial=trial, site=second_site, role=role_name
+                )
+            users[(role, where)] = user
+    return users
+
+
+def test_the_records_are_at_the_first_site(world):
+    assert world["signed"].site.code == "01"
+    assert world["upload"].site_id == world["signed"].site_id
+
+
+@pytest.mark.parametrize("where", OUTSIDE)
+@pytest.mark.parametrize("role", list(MEMBER_ROLES))
+def test_outside_its_memberships_a_user_gets_404(role, where, world, outsiders):
+    client = Client()
+    client.force_login(outsiders[(role, where)])
+    wrong = []
+    for route, _pattern in all_routes():
+        response = client.get(url_for(route, world))
+        want = expected_outside(route, role, where)
+        if response.status_code != want:
+            wrong.append((route, response.status_code, int(want)))
+    assert wrong == [], f"{role} of {where}: (route, got, expected) {wrong}"

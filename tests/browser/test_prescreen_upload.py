@@ -93,10 +93,10 @@ def test_bulk_upload_results_export_and_prefill(page, trial, coordinator, passwo
         f"results page failed: {page.inner_text('body')[:300]}"
     )
 
-    upload = PrescreenUpload.objects.get()
+    upload = PrescreenUpload.unscoped.get()
     assert (upload.row_count, upload.error_count) == (8, 1)
     assert upload.user == coordinator
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
 
     for label, outcome in (
         ("Eligible", "ELIGIBLE"),
@@ -178,4 +178,4 @@ def test_bulk_upload_results_export_and_prefill(page, trial, coordinator, passwo
     elif outcome.get_attribute("data-outcome") != "ELIGIBLE":
         problems.append(f"recorded as {outcome.get_attribute('data-outcome')}")
     assert not problems, "\n".join(problems)
-    assert EligibilityDecision.objects.get().screening_number == "02-001"
+    assert EligibilityDecision.unscoped.get().screening_number == "02-001"

@@ -67,13 +67,13 @@ def test_coordinator_screens_and_investigator_signs(
     assert row.get_attribute("data-outcome") == "NOT_MET"
     assert "15" in row.inner_text() and "3.4" in row.inner_text()
     screenshot(page, "result-ineligible")
-    assert EligibilityDecision.objects.count() == 2
+    assert EligibilityDecision.unscoped.count() == 2
 
     page.set_viewport_size({"width": 1280, "height": 900})
     with page.expect_navigation():
         page.click("form[action$='/accounts/logout/'] button")
     login(page, "investigator", password)
-    decision = EligibilityDecision.objects.get(screening_number="01-001")
+    decision = EligibilityDecision.unscoped.get(screening_number="01-001")
     page.goto(f"{page.base_url}/decisions/{decision.pk}/sign/")
     page.fill("#id_password", "wrong password")
     page.click("input[type=submit][name=submit]")

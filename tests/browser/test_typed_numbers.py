@@ -50,7 +50,7 @@ def screen_recorded(page, trial, number: str, creatinine: str, *, ime=False):
     (commit_text if ime else type_keys)(page, CREATININE, creatinine)
     assert page.input_value(CREATININE) == creatinine
     submit_and_wait(page, "#decision-outcome")
-    return EligibilityDecision.objects.get(screening_number=number)
+    return EligibilityDecision.unscoped.get(screening_number=number)
 
 
 def test_comma_is_refused_at_the_field(page, trial, coordinator, password):
@@ -60,7 +60,7 @@ def test_comma_is_refused_at_the_field(page, trial, coordinator, password):
     assert page.input_value(CREATININE) == "88,4"
     submit_and_wait(page, f"{CREATININE}.is-invalid")
 
-    assert EligibilityDecision.objects.count() == 0
+    assert EligibilityDecision.unscoped.count() == 0
     assert page.locator("#decision-outcome").count() == 0
     feedback = page.locator(f"#div_{CREATININE[1:]} .invalid-feedback")
     assert feedback.is_visible()
@@ -96,7 +96,7 @@ def test_unusual_value_is_recorded_once_confirmed(page, trial, coordinator, pass
     type_keys(page, CREATININE, "884")
     submit_and_wait(page, "#confirm-unusual")
 
-    assert EligibilityDecision.objects.count() == 0
+    assert EligibilityDecision.unscoped.count() == 0
     feedback = page.locator(f"#div_{CREATININE[1:]} .invalid-feedback")
     assert "is unusual: confirm or correct" in feedback.inner_text()
     assert page.input_value(CREATININE) == "884"
@@ -108,7 +108,7 @@ def test_unusual_value_is_recorded_once_confirmed(page, trial, coordinator, pass
 
     confirm.check()
     submit_and_wait(page, "#decision-outcome")
-    decision = EligibilityDecision.objects.get()
+    decision = EligibilityDecision.unscoped.get()
     assert "creatinine" in decision.entered["confirmed_unusual"]
     assert decision.normalised["creatinine"]["value"] == "884"
     row = page.locator("#entered tr[data-input=creatinine]")

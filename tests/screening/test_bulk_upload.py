@@ -31,7 +31,7 @@ def test_ten_thousand_rows_match_the_prescreen_command(
         {"file": SimpleUploadedFile("candidates.csv", content, "text/csv")},
     )
     assert response.status_code == HTTPStatus.FOUND
-    upload = PrescreenUpload.objects.get()
+    upload = PrescreenUpload.unscoped.get()
     assert upload.row_count == 10_000
 
     page = client.get(response["Location"])
@@ -51,4 +51,4 @@ def test_ten_thousand_rows_match_the_prescreen_command(
     rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode())))
     assert len(rows) == 10_001
     assert [row[0] for row in rows[1:]] == [str(r["row"]) for r in from_command]
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()

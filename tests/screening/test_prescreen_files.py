@@ -50,14 +50,14 @@ def row_of(candidate: dict, columns=CSV_COLUMNS) -> list[str]:
 
 def stored(response) -> list[PrescreenResult]:
     assert response.status_code == HTTPStatus.FOUND, response.context["form"].errors
-    return list(PrescreenUpload.objects.latest("uploaded_at").results.order_by("row"))
+    return list(PrescreenUpload.unscoped.latest("uploaded_at").results.order_by("row"))
 
 
 def refused(response, code: str):
     assert response.status_code == HTTPStatus.OK
     errors = response.context["form"].errors.as_data()["file"]
     assert [e.code for e in errors] == [code]
-    assert not PrescreenUpload.objects.exists()
+    assert not PrescreenUpload.unscoped.exists()
     return str(errors[0].message % errors[0].params)
 
 
@@ -207,7 +207,7 @@ def test_results_are_stored_with_the_criteria_and_never_evaluated_again(
 ):
     response = upload(csv_bytes([row_of(eligible_candidate())]))
     results_url = response["Location"]
-    record = PrescreenUpload.objects.get()
+    record = PrescreenUpload.unscoped.get()
     assert [c["code"] for c in record.criteria_snapshot][:2] == ["I1", "I2"]
     assert record.summary == {"ELIGIBLE": 1}
     # With every criterion gone, a re-evaluation would fail: the page reads rows.
@@ -225,7 +225,7 @@ def test_the_upload_refuses_a_trial_without_active_criteria(upload, trial):
     assert [e.code for e in response.context["form"].non_field_errors().as_data()] == [
         "no_criteria"
     ]
-    assert not PrescreenUpload.objects.exists()
+    assert not PrescreenUpload.unscoped.exists()
 
 
 def test_result_files_follow_the_page_language_and_round_as_the_page(client, upload):
@@ -241,7 +241,7 @@ def test_result_files_follow_the_page_language_and_round_as_the_page(client, upl
         ],
     )  # 29 over 27 h: 25.777...
     response = upload(csv_bytes([row_of(candidate), row_of(odd)]))
-    pk = PrescreenUpload.objects.get().pk
+    pk = PrescreenUpload.unscoped.get().pk
     client.cookies["django_language"] = "zh-hans"
     plain = client.get(f"/prescreen/{pk}/results.csv", HTTP_ACCEPT_LANGUAGE="zh-hans")
     excel = client.get(
@@ -260,13 +260,13 @@ def test_result_files_follow_the_page_language_and_round_as_the_page(client, upl
 
 def test_a_stored_row_prefills_the_screening_form(client, upload):
     upload(csv_bytes([row_of(eligible_candidate(screening_number="01-007"))]))
-    pk = PrescreenUpload.objects.get().pk
+    pk = PrescreenUpload.unscoped.get().pk
     response = client.post(f"/prescreen/{pk}/rows/1/screen/")
     assert response.status_code == HTTPStatus.FOUND
     form = client.get(response["Location"]).context["form"]
     assert form.initial["screening_number"] == "01-007"
     assert form.initial["creatinine_value"] == "90"
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
 
 
 def test_a_crafted_row_cannot_prefill_or_break_the_screening_form(client, upload):
@@ -274,7 +274,7 @@ def test_a_crafted_row_cannot_prefill_or_break_the_screening_form(client, upload
     results = stored(upload(content, name="crafted.json"))
     assert [r.decision for r in results] == [PrescreenResult.ERROR]
     assert results[0].entered is None
-    pk = PrescreenUpload.objects.get().pk
+    pk = PrescreenUpload.unscoped.get().pk
     response = client.post(f"/prescreen/{pk}/rows/1/screen/")
     assert response["Location"] == f"/prescreen/{pk}/"
     form = client.get("/trials/nct06904755/screen/")

@@ -58,7 +58,7 @@ def test_the_record_shows_every_input_as_entered_and_as_read(
     assert entered_row(page, "initials")["value"] == "ZW"
     assert 'id="entered"' in page.text
     assert "<pre" not in page.text
-    decision = EligibilityDecision.objects.get()
+    decision = EligibilityDecision.unscoped.get()
     assert decision.outcome == "INCOMPLETE"
     assert "written_informed_consent" in decision.to_collect
 
@@ -74,7 +74,7 @@ def test_a_form_posted_after_the_session_expired_comes_back_as_typed(
     response = client.post(SCREEN_URL, data)
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith("/accounts/login/")
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
     login = client.post(
         response["Location"],
         {"username": coordinator.username, "password": TEST_PASSWORD},
@@ -87,11 +87,13 @@ def test_a_form_posted_after_the_session_expired_comes_back_as_typed(
     assert form.data["inr"] == "1.9"
     assert form.data.getlist("series-0-value") == ["158.6"]
     assert "session had expired" in page.text
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
     # Once shown, the draft is gone; submitting it records the decision.
     assert client.get(SCREEN_URL).context["form"].data == {}
     assert client.post(SCREEN_URL, data).status_code == HTTPStatus.FOUND
-    assert EligibilityDecision.objects.get().normalised["creatinine"]["value"] == "88.4"
+    assert (
+        EligibilityDecision.unscoped.get().normalised["creatinine"]["value"] == "88.4"
+    )
 
 
 def test_a_closed_trial_refuses_new_screenings(client, coordinator, trial):
@@ -101,7 +103,7 @@ def test_a_closed_trial_refuses_new_screenings(client, coordinator, trial):
     assert response.status_code == HTTPStatus.OK
     codes = [e.code for e in response.context["form"].non_field_errors().as_data()]
     assert codes == ["trial_closed"]
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
 
 
 def test_a_draft_never_opens_for_another_user(client, coordinator, trial):

@@ -10,13 +10,16 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from accounts.scope import Scope
 from screening.models import PrescreenUpload, ScreeningLogExport
 from screening.prescreen.files import csv_text
 from screening.reports.selectors import screening_funnel
 from tests.factories import eligible_candidate
 
 
+@pytest.mark.criterion("I1", "E1", "E4")
 def test_funnel_counts_latest_records_and_every_blocking_reason(record, trial):
+    everything_scope = Scope(user_id=None, everything=True)
     record(eligible_candidate(screening_number="01-001"))
     # Two reasons at once: age (I1) and MELD (E4).
     record(
@@ -45,7 +48,9 @@ def test_funnel_counts_latest_records_and_every_blocking_reason(record, trial):
         )
     )
 
-    funnel = screening_funnel(trial=trial, date_from=date(2026, 1, 1), date_to=None)
+    funnel = screening_funnel(
+        scope=everything_scope, trial=trial, date_from=date(2026, 1, 1), date_to=None
+    )
     assert (funnel.screened, funnel.eligible, funnel.ineligible, funnel.incomplete) == (
         4,
         2,
@@ -54,7 +59,9 @@ def test_funnel_counts_latest_records_and_every_blocking_reason(record, trial):
     )
     assert {code: n for code, _kind, n in funnel.reasons} == {"I1": 1, "E4": 1}
 
-    everything = screening_funnel(trial=trial, date_from=None, date_to=None)
+    everything = screening_funnel(
+        scope=everything_scope, trial=trial, date_from=None, date_to=None
+    )
     assert everything.screened == 5
     assert {code: n for code, _kind, n in everything.reasons} == {
         "I1": 1,
@@ -63,6 +70,7 @@ def test_funnel_counts_latest_records_and_every_blocking_reason(record, trial):
     }
 
 
+@pytest.mark.criterion("E1")
 def test_export_streams_the_filtered_log_and_is_logged(client, monitor, record, trial):
     record(eligible_candidate(screening_number="01-001"))
     record(eligible_candidate(screening_number="01-002", severe_active_bleeding=True))
@@ -118,7 +126,7 @@ def test_a_monitor_reads_and_downloads_the_export_and_upload_logs(
         f"/trials/{trial.slug}/prescreen/",
         {"file": SimpleUploadedFile("lab.csv", content, "text/csv")},
     )
-    upload = PrescreenUpload.objects.get()
+    upload = PrescreenUpload.unscoped.get()
     other.get(f"/prescreen/{upload.pk}/results.csv?variant=excel")
     uploads = monitor_client.get(f"/trials/{trial.slug}/audit/uploads/")
     assert [row[2] for row in uploads.context["page"]] == ["lab.csv"]

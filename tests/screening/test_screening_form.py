@@ -45,14 +45,14 @@ def series_refused(response, index, field, code):
     assert response.status_code == HTTPStatus.OK
     assert code in series_codes(response, index, field)
     assert code in field_codes(response, "__all__")
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
 
 
 def refused(response, field, code):
     """The form came back (no redirect), with ``code`` at ``field``, nothing saved."""
     assert response.status_code == HTTPStatus.OK
     assert code in field_codes(response, field)
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
 
 
 def post(**overrides):
@@ -66,7 +66,7 @@ def test_screen_url_uses_the_trial_slug():
 class TestValidPath:
     def test_valid_post_redirects_to_the_decision_page(self, screen, client):
         response = screen(post())
-        decision = EligibilityDecision.objects.get()
+        decision = EligibilityDecision.unscoped.get()
         assert response.status_code == HTTPStatus.FOUND
         assert response.url == decision.get_absolute_url()
         assert response.url == reverse("screening:decision", args=[decision.pk])
@@ -110,7 +110,7 @@ class TestValidPath:
                 il6_uln="6.4",
             )
         )
-        decision = EligibilityDecision.objects.get()
+        decision = EligibilityDecision.unscoped.get()
         entered = decision.entered
         # Kept exactly as the browser sent it (no offset: the site's zone).
         assert entered["tbil"] == {
@@ -142,7 +142,7 @@ class TestValidPath:
     def test_unanswered_checklist_items_stay_unanswered(self, screen):
         unanswered = {item: "" for item in CHECKLIST_ITEMS[::2]}
         screen(post(dialysis_twice_past_week="", **unanswered))
-        entered = EligibilityDecision.objects.get().entered
+        entered = EligibilityDecision.unscoped.get().entered
         for item in CHECKLIST_ITEMS:
             expected = None if item in unanswered else eligible_candidate()[item]
             assert entered[item] is expected, item
@@ -153,7 +153,7 @@ class TestValidPath:
         for item in CHECKLIST_ITEMS:
             del data[item]
         screen(data)
-        decision = EligibilityDecision.objects.get()
+        decision = EligibilityDecision.unscoped.get()
         assert all(decision.entered[item] is None for item in CHECKLIST_ITEMS)
         assert decision.outcome == EligibilityDecision.Result.INCOMPLETE
 
@@ -191,7 +191,7 @@ class TestBadNumbers:
                 assert field_codes(response, "__all__") == [code], value
             else:
                 assert field_codes(response, field) == [code], value
-        assert not EligibilityDecision.objects.exists()
+        assert not EligibilityDecision.unscoped.exists()
 
     def test_underscore_digit_grouping_is_not_a_number(self, screen):
         # Python's Decimal reads "1_5" as 15: an INR of 15 must not be recorded
@@ -202,7 +202,7 @@ class TestBadNumbers:
         # A Chinese input method types "３５" and "1。8": the same digits and dot.
         response = screen(post(pta_percent="\uff13\uff15", inr="1\u30028"))
         assert response.status_code == HTTPStatus.FOUND
-        decision = EligibilityDecision.objects.get()
+        decision = EligibilityDecision.unscoped.get()
         assert decision.entered["pta_percent"] == "\uff13\uff15"
         assert decision.entered["inr"] == "1\u30028"
         assert decision.normalised["pta_percent"] == "35"
@@ -210,7 +210,7 @@ class TestBadNumbers:
 
     def test_chinese_full_stop_in_a_quantity(self, screen):
         screen(post(creatinine_value="88\u30024"))
-        decision = EligibilityDecision.objects.get()
+        decision = EligibilityDecision.unscoped.get()
         assert decision.normalised["creatinine"]["value"] == "88.4"
 
     def test_many_digits_above_the_bounds_are_implausible(self, screen):
@@ -219,7 +219,7 @@ class TestBadNumbers:
     def test_any_number_of_decimals_is_accepted(self, screen):
         # No decimal-places limit any more: the value is not rounded.
         assert screen(post(tbil_value="180.123456")).status_code == HTTPStatus.FOUND
-        decision = EligibilityDecision.objects.get()
+        decision = EligibilityDecision.unscoped.get()
         assert decision.entered["tbil"]["value"] == "180.123456"
         assert decision.normalised["tbil"]["value"] == "180.123456"
 
@@ -227,7 +227,7 @@ class TestBadNumbers:
         value = "180." + "1" * 28
         assert len(value) == 32
         assert screen(post(tbil_value=value)).status_code == HTTPStatus.FOUND
-        assert EligibilityDecision.objects.get().entered["tbil"]["value"] == value
+        assert EligibilityDecision.unscoped.get().entered["tbil"]["value"] == value
 
     def test_more_than_32_characters_is_not_a_number(self, screen):
         refused(
@@ -253,7 +253,7 @@ class TestUnits:
     def test_series_unit_not_in_the_choices(self, screen):
         response = screen(post(**{"series-0-unit": "mol"}))
         assert series_codes(response, 0, "unit") == ["invalid_choice"]
-        assert not EligibilityDecision.objects.exists()
+        assert not EligibilityDecision.unscoped.exists()
 
 
 class TestDates:
@@ -331,7 +331,7 @@ class TestDates:
         assert response.status_code == HTTPStatus.OK
         assert field_codes(response, "__all__") == ["series_after_current"]
         assert series_codes(response, 0, "time") == ["series_after_current"]
-        assert not EligibilityDecision.objects.exists()
+        assert not EligibilityDecision.unscoped.exists()
 
     def test_series_value_without_a_time(self, screen):
         response = screen(post(**{"series-0-time": ""}))
@@ -345,7 +345,7 @@ class TestDates:
     def test_the_same_tbil_value_twice_is_merged(self, screen):
         data = post(**{"series-0-time": "2026-06-01T08:00", "series-0-value": "180"})
         assert screen(data).status_code == HTTPStatus.FOUND
-        assert EligibilityDecision.objects.get().normalised["tbil_series"] == []
+        assert EligibilityDecision.unscoped.get().normalised["tbil_series"] == []
 
     def test_measurement_time_near_year_one_is_implausible(self, screen):
         # Near year 1, converting the time to UTC overflows.
@@ -394,30 +394,30 @@ class TestPlausibility:
             if unit_field:
                 overrides[unit_field] = unit
             confirmed = {"confirmed_unusual": [INPUT_OF_FIELD[field]]}
-            before = EligibilityDecision.objects.count()
+            before = EligibilityDecision.unscoped.count()
             case = (field, value, unit)
             if ok:
                 # Plausible but unusual: refused until confirmed, then recorded.
                 response = screen(post(**overrides))
                 assert response.status_code == HTTPStatus.OK, case
                 assert field_codes(response, field) == ["unusual"], case
-                assert EligibilityDecision.objects.count() == before, case
+                assert EligibilityDecision.unscoped.count() == before, case
                 response = screen(post(**overrides, **confirmed))
                 assert response.status_code == HTTPStatus.FOUND, case
-                assert EligibilityDecision.objects.count() == before + 1, case
+                assert EligibilityDecision.unscoped.count() == before + 1, case
             else:
                 # A confirmation does not make an implausible value acceptable.
                 response = screen(post(**overrides, **confirmed))
                 assert response.status_code == HTTPStatus.OK, case
                 assert field_codes(response, field) == ["implausible"], case
-                assert EligibilityDecision.objects.count() == before, case
+                assert EligibilityDecision.unscoped.count() == before, case
 
     def test_typical_value_needs_no_confirmation(self, screen):
         # The typical range is inclusive: 3 and 850 umol/L are recorded as is.
         for number, value in enumerate(["3", "850"]):
             data = post(tbil_value=value, screening_number=f"07-{number:03d}")
             assert screen(data).status_code == HTTPStatus.FOUND, value
-        assert EligibilityDecision.objects.count() == 2
+        assert EligibilityDecision.unscoped.count() == 2
 
     def test_unusual_value_is_offered_for_confirmation(self, screen):
         response = screen(post(creatinine_value="884"))
@@ -431,7 +431,7 @@ class TestPlausibility:
             post(creatinine_value="884", confirmed_unusual=["creatinine"])
         )
         assert response.status_code == HTTPStatus.FOUND
-        decision = EligibilityDecision.objects.get()
+        decision = EligibilityDecision.unscoped.get()
         assert decision.entered["confirmed_unusual"] == ["creatinine"]
 
     @pytest.mark.parametrize(("value", "ok"), [("1500", True), ("1500.5", False)])
@@ -459,7 +459,7 @@ class TestPlausibility:
         response = screen(post(date_of_birth=date_of_birth))
         if ok:
             assert response.status_code == HTTPStatus.FOUND
-            assert EligibilityDecision.objects.get().age_years <= 120
+            assert EligibilityDecision.unscoped.get().age_years <= 120
         else:
             refused(response, "date_of_birth", "age_implausible")
 
@@ -502,7 +502,7 @@ class TestIdentification:
         response = screen(post(initials="AB"))
         assert response.status_code == HTTPStatus.OK
         assert field_codes(response, "screening_number") == ["screening_number_taken"]
-        assert EligibilityDecision.objects.count() == 1
+        assert EligibilityDecision.unscoped.count() == 1
 
 
 def test_every_other_entry_is_kept_after_an_error(screen):
@@ -522,13 +522,13 @@ def test_every_other_entry_is_kept_after_an_error(screen):
     assert 'value="01-001"' in html
     assert 'value="158.6"' in html
     assert 'value="15.5"' in html
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
 
 
 class TestCorrection:
     def test_correction_needs_a_reason_and_supersedes(self, screen, client, trial):
         screen(post())
-        original = EligibilityDecision.objects.get()
+        original = EligibilityDecision.unscoped.get()
         url = reverse("screening:correct", args=[original.pk])
         assert url == f"/decisions/{original.pk}/correct/"
         assert client.get(url).status_code == HTTPStatus.OK
@@ -538,17 +538,17 @@ class TestCorrection:
         refused_correction = response.context["form"].errors.as_data()
         assert response.status_code == HTTPStatus.OK
         assert [e.code for e in refused_correction["supersede_reason"]] == ["required"]
-        assert EligibilityDecision.objects.count() == 1
+        assert EligibilityDecision.unscoped.count() == 1
 
         response = client.post(url, {**corrected, "supersede_reason": "   "})
         assert response.status_code == HTTPStatus.OK
-        assert EligibilityDecision.objects.count() == 1
+        assert EligibilityDecision.unscoped.count() == 1
 
         response = client.post(
             url, {**corrected, "supersede_reason": "INR typed from the wrong sample"}
         )
         assert response.status_code == HTTPStatus.FOUND
-        correction = EligibilityDecision.objects.exclude(pk=original.pk).get()
+        correction = EligibilityDecision.unscoped.exclude(pk=original.pk).get()
         assert response.url == correction.get_absolute_url()
         assert correction.supersedes == original
         assert correction.supersede_reason == "INR typed from the wrong sample"
@@ -565,22 +565,22 @@ class TestCorrection:
 
     def test_screening_number_cannot_be_changed_by_a_correction(self, screen, client):
         screen(post())
-        original = EligibilityDecision.objects.get()
+        original = EligibilityDecision.unscoped.get()
         client.post(
             reverse("screening:correct", args=[original.pk]),
             post(screening_number="09-999", supersede_reason="re-screen"),
         )
         assert set(
-            EligibilityDecision.objects.values_list("screening_number", flat=True)
+            EligibilityDecision.unscoped.values_list("screening_number", flat=True)
         ) == {"01-001"}
 
     def test_correcting_a_superseded_record_goes_to_the_latest(self, screen, client):
         screen(post())
-        original = EligibilityDecision.objects.get()
+        original = EligibilityDecision.unscoped.get()
         url = reverse("screening:correct", args=[original.pk])
         client.post(url, post(supersede_reason="first"))
-        latest = EligibilityDecision.objects.exclude(pk=original.pk).get()
+        latest = EligibilityDecision.unscoped.exclude(pk=original.pk).get()
         response = client.post(url, post(supersede_reason="second"))
         assert response.status_code == HTTPStatus.FOUND
         assert response.url == reverse("screening:correct", args=[latest.pk])
-        assert EligibilityDecision.objects.count() == 2
+        assert EligibilityDecision.unscoped.count() == 2

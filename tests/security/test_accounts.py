@@ -151,7 +151,7 @@ class TestRoleChanges:
         ) == [(AccessEvent.Action.ROLE_ADDED, roles.MONITOR)]
 
     def test_monitor_sees_role_changes_and_a_coordinator_does_not(
-        self, client, coordinator, monitor
+        self, client, trial, coordinator, monitor
     ):
         coordinator.groups.add(Group.objects.get(name=roles.INVESTIGATOR))
         client.force_login(monitor)
@@ -187,16 +187,18 @@ class TestNoRole:
             "/accounts/access-log/",
         ],
     )
-    def test_screening_pages_are_forbidden(self, roleless, url):
-        assert roleless.get(url).status_code == HTTPStatus.FORBIDDEN
+    def test_screening_pages_are_not_found(self, roleless, url):
+        # Not a member of the trial: its pages do not exist for this user.
+        expected = HTTPStatus.FORBIDDEN if "access-log" in url else HTTPStatus.NOT_FOUND
+        assert roleless.get(url).status_code == expected
 
-    def test_decision_page_is_forbidden(self, roleless):
+    def test_decision_page_is_not_found(self, roleless):
         from screening.models import EligibilityDecision
 
-        decision = EligibilityDecision.objects.get()
+        decision = EligibilityDecision.unscoped.get()
         for name in ("decision", "correct", "sign", "candidate"):
             url = reverse(f"screening:{name}", args=[decision.pk])
-            assert roleless.get(url).status_code == HTTPStatus.FORBIDDEN, name
+            assert roleless.get(url).status_code == HTTPStatus.NOT_FOUND, name
 
 
 class TestSessions:

@@ -179,14 +179,14 @@ def coordinator_client(client, trial, coordinator):
     noise=st.dictionaries(FIELD_NAMES, posted_value, max_size=4),
 )
 def test_invalid_screening_input_is_never_stored(coordinator_client, invalid, noise):
-    before = EligibilityDecision.objects.count()
+    before = EligibilityDecision.unscoped.count()
     data = screening_post(eligible_candidate(screening_number=next_screening_number()))
     data.update(noise)
     data.update(dict(invalid))
     response = coordinator_client.post(SCREEN_URL, data)
     status_ok(response)
     assert response.status_code == HTTPStatus.OK
-    assert EligibilityDecision.objects.count() == before
+    assert EligibilityDecision.unscoped.count() == before
 
 
 @PROPERTY
@@ -201,7 +201,7 @@ def test_invalid_screening_input_is_never_stored(coordinator_client, invalid, no
 def test_any_screening_input_is_answered_without_a_server_error(
     coordinator_client, changes, missing
 ):
-    before = EligibilityDecision.objects.count()
+    before = EligibilityDecision.unscoped.count()
     data = screening_post(eligible_candidate(screening_number=next_screening_number()))
     for name in missing:
         data.pop(name, None)
@@ -210,13 +210,13 @@ def test_any_screening_input_is_answered_without_a_server_error(
     status_ok(response)
     if response.status_code == HTTPStatus.FOUND:
         # Whatever was accepted is a complete, valid record.
-        decision = EligibilityDecision.objects.latest("sequence")
-        assert EligibilityDecision.objects.count() == before + 1
+        decision = EligibilityDecision.unscoped.latest("sequence")
+        assert EligibilityDecision.unscoped.count() == before + 1
         assert response.url == decision.get_absolute_url()
         assert decision.outcomes.count() == 14
         assert decision.screening_number.isascii()
     else:
-        assert EligibilityDecision.objects.count() == before
+        assert EligibilityDecision.unscoped.count() == before
 
 
 def _decimal(low, high, places=2):
@@ -318,13 +318,13 @@ def valid_candidates(draw):
 @PROPERTY
 @given(data=valid_candidates())
 def test_valid_screening_input_is_always_stored(coordinator_client, data):
-    before = EligibilityDecision.objects.count()
+    before = EligibilityDecision.unscoped.count()
     response = coordinator_client.post(SCREEN_URL, data)
     if response.status_code != HTTPStatus.FOUND:
         form, formset = response.context["form"], response.context["formset"]
         pytest.fail(f"refused: {form.errors.as_data()} {formset.errors}")
-    assert EligibilityDecision.objects.count() == before + 1
-    decision = EligibilityDecision.objects.get(
+    assert EligibilityDecision.unscoped.count() == before + 1
+    decision = EligibilityDecision.unscoped.get(
         screening_number=data["screening_number"]
     )
     assert response.url == decision.get_absolute_url()
@@ -375,7 +375,7 @@ def _csv(rows: list[list[str]]) -> bytes:
 @given(content=st.binary(max_size=3000), name=st.sampled_from(["a.csv", "a.json"]))
 def test_random_bytes_upload(coordinator_client, content, name):
     _check_upload(coordinator_client, _upload(coordinator_client, content, name))
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
 
 
 cell = st.one_of(
@@ -398,7 +398,7 @@ def test_valid_header_with_hostile_cells(coordinator_client, rows):
         [CSV_COLUMNS, *([row.get(c, "") for c in CSV_COLUMNS] for row in rows)]
     )
     page = _check_upload(coordinator_client, _upload(coordinator_client, content))
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
     if page is not None:
         assert "<script>alert(1)</script>" not in page.text
 
@@ -429,7 +429,7 @@ def test_json_garbage_upload(coordinator_client, payload):
     _check_upload(
         coordinator_client, _upload(coordinator_client, content, "candidates.json")
     )
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
 
 
 @pytest.mark.parametrize(
@@ -454,7 +454,7 @@ def test_unreadable_uploads_are_refused_at_the_field(
     assert response.status_code == HTTPStatus.OK
     errors = response.context["form"].errors.as_data()["file"]
     assert [e.code for e in errors] == [code]
-    assert not PrescreenUpload.objects.exists()
+    assert not PrescreenUpload.unscoped.exists()
 
 
 @override_settings(PRESCREEN_MAX_UPLOAD_BYTES=1024)
@@ -471,7 +471,7 @@ def test_upload_just_over_the_size_limit_is_refused(coordinator_client):
     assert response.status_code == HTTPStatus.OK
     errors = response.context["form"].errors.as_data()["file"]
     assert [e.code for e in errors] == ["too_large"]
-    assert PrescreenUpload.objects.count() == 1
+    assert PrescreenUpload.unscoped.count() == 1
 
 
 def test_results_page_explains_an_ineligible_row(coordinator_client):
@@ -526,7 +526,7 @@ def test_valid_candidates_upload_is_evaluated_every_row(coordinator_client, cand
     entries = list(page.context["page"])
     assert [e["row"] for e in entries] == list(range(1, len(rows) + 1))
     assert all(e["decision"] and not e.get("errors") for e in entries), entries
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
 
 
 # --- The log, funnel and export ------------------------------------------------

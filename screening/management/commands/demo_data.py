@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import roles
+from accounts.models import Membership
 from screening import synthetic
 from screening.criteria import criteria_load
 from screening.decisions import services
@@ -86,11 +87,11 @@ class Command(BaseCommand):
         trial = Trial.objects.filter(slug=options["trial"]).first()
         if trial is None:
             raise CommandError("load the trial first: python manage.py load_trial")
-        users = self._users()
+        users = self._users(trial)
         count = options["screenings"]
         if count < 0:
             raise CommandError("--screenings must be 0 or more")
-        existing = EligibilityDecision.objects.filter(trial=trial).count()
+        existing = EligibilityDecision.objects.system().filter(trial=trial).count()
         if options["if_empty"] and existing:
             self.stdout.write(f"{existing} screenings already recorded; none added.")
             return
@@ -98,7 +99,7 @@ class Command(BaseCommand):
             created = self._screenings(trial, users, count, options["seed"], existing)
             self.stdout.write(f"Recorded {created} demo screenings.")
 
-    def _users(self):
+    def _users(self, trial):
         User = get_user_model()
         password, source = demo_password()
         users = {}
@@ -119,6 +120,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"Created demo user {username}")
             else:
                 self.stdout.write(f"Demo user {username} exists (unchanged)")
+            if role:
+                # The role is held in this trial, for all its sites.
+                Membership.objects.get_or_create(
+                    user=user, trial=trial, site=None, role=role
+                )
             users[username] = user
         self.stdout.write(f"Demo users' password comes from {source}.")
         self._password = password
@@ -128,9 +134,9 @@ class Command(BaseCommand):
         criteria = criteria_load(trial=trial)
         screeners = [users["demo-coordinator"], users["demo-investigator"]]
         first = (
-            EligibilityDecision.objects.filter(
-                trial=trial, supersedes__isnull=True
-            ).count()
+            EligibilityDecision.objects.system()
+            .filter(trial=trial, supersedes__isnull=True)
+            .count()
             + 1
         )
         start = timezone.localdate()
@@ -164,9 +170,8 @@ class Command(BaseCommand):
     def _sign_some(self, trial, investigator, limit=5):
         # Nobody signs what they recorded, nor a superseded record.
         unsigned = (
-            EligibilityDecision.objects.filter(
-                trial=trial, signature__isnull=True, superseded_by__isnull=True
-            )
+            EligibilityDecision.objects.system()
+            .filter(trial=trial, signature__isnull=True, superseded_by__isnull=True)
             .exclude(recorded_by=investigator)
             .order_by("sequence")[:limit]
         )
