@@ -8,17 +8,20 @@ that row; blank rows are skipped. UTF-8 (with or without a byte order mark) and
 GB18030 (which includes GBK) are read; anything else is refused by name.
 """
 
+import codecs
 import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
 
 from django.utils.translation import gettext_lazy as _
 
 from screening.assessment import RowAssessment, computed_values
 from screening.common.csv import spreadsheet_safe
 from screening.domain import contract
-from screening.domain.engine import format_number
+from screening.domain.engine import Decision, format_number
 from screening.domain.inputs import (
     INPUTS,
     Input,
@@ -219,32 +222,86 @@ def contract_from_cells(columns, cells: list[str]) -> dict | contract.CandidateE
     return data
 
 
+def csv_rows(text: Iterable[str]) -> tuple[list, Iterator[list[str]]]:
+    """The header's columns, and the cells of each non-blank row in file order.
+
+    The header is read at once (an unreadable file is refused here); the rows
+    are read as they are consumed.
+    """
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise UnreadableFile("csv_invalid", f"not a readable CSV file: {exc}") from exc
+    if header is None:
+        raise UnreadableFile("csv_empty", "the CSV file is empty")
+    columns = _header(header)
+
+    def rows() -> Iterator[list[str]]:
+        try:
+            for cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue  # blank rows, such as Excel's trailing ones
+                yield cells
+        except csv.Error as exc:
+            raise UnreadableFile(
+                "csv_invalid", f"not a readable CSV file: {exc}"
+            ) from exc
+
+    return columns, rows()
+
+
 def read_candidates(text: Iterable[str], *, fmt: str) -> Iterator:
     """Candidates from JSON (a list of objects) or CSV lines, in file order.
 
     A CSV row that cannot become a candidate is yielded as its CandidateError.
     """
     if fmt == "json":
-        try:
-            records = json.loads("".join(text))
-        except (ValueError, RecursionError) as exc:
-            raise UnreadableFile("not_json", f"not valid JSON: {exc}") from exc
-        if not isinstance(records, list):
-            raise UnreadableFile("not_list", "expected a JSON list of candidates")
-        yield from records
+        yield from json_records("".join(text))
         return
+    columns, rows = csv_rows(text)
+    for cells in rows:
+        yield contract_from_cells(columns, cells)
+
+
+def json_records(text: str) -> list:
+    """The candidates of a JSON file's text (a list), or the file is refused."""
     try:
-        reader = csv.reader(text)
-        header = next(reader, None)
-        if header is None:
-            raise UnreadableFile("csv_empty", "the CSV file is empty")
-        columns = _header(header)
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue  # blank rows, such as Excel's trailing ones
-            yield contract_from_cells(columns, cells)
-    except csv.Error as exc:
-        raise UnreadableFile("csv_invalid", f"not a readable CSV file: {exc}") from exc
+        records = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise UnreadableFile("not_json", f"not valid JSON: {exc}") from exc
+    if not isinstance(records, list):
+        raise UnreadableFile("not_list", "expected a JSON list of candidates")
+    return records
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as handle:
+        try:
+            while block := handle.read(1 << 20):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def open_text(path: Path) -> TextIO:
+    """A file's text, streamed: the encodings and refusals of ``decode``.
+
+    The whole file is checked against each encoding in turn before any of it is
+    read as text, so a file is never read half in one encoding; nothing but a
+    block of it is held in memory. Raises OSError when it cannot be read.
+    """
+    with path.open("rb") as handle:
+        start = handle.read(2)
+    if start.startswith(_UTF16_BOMS):
+        raise UnreadableFile("encoding", "UTF-16 text is not accepted; save as UTF-8")
+    for encoding in ENCODINGS:
+        if _decodes(path, encoding):
+            return path.open(encoding=encoding, newline="")
+    raise UnreadableFile("encoding", "the file is neither UTF-8 nor GB18030/GBK text")
 
 
 def uploaded_candidates(content: bytes, *, fmt: str) -> Iterator:
@@ -334,6 +391,65 @@ def result_csv_row(result: dict, *, decision_label=None, reason_text=None) -> li
             for c in reasons
         ),
         " | ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()),
+    ]
+
+
+def _deciding(evaluation) -> tuple:
+    """The criteria that decide: the blocking ones of an ineligible candidate,
+    the undecided ones of an incomplete one, and all of an eligible one."""
+    if evaluation.decision is Decision.INELIGIBLE:
+        wanted = evaluation.blocking
+    elif evaluation.decision is Decision.INCOMPLETE:
+        wanted = evaluation.unknown
+    else:
+        return evaluation.criteria
+    return tuple(r for r in evaluation.criteria if r.code in wanted)
+
+
+def _cell(value) -> object:
+    return "" if value is None else value
+
+
+def assessment_csv_row(result: RowAssessment) -> list:
+    """One row's result as the ``prescreen`` command's CSV cells.
+
+    The columns and values of ``result_csv_row(result_entry(result))``, except
+    that the reasons are those of the deciding criteria only (``_deciding``);
+    the JSON output keeps all 14. Reasons are worked out only for those.
+    """
+    if result.assessment is None:
+        data = result.data
+        number = data.get("screening_number") if isinstance(data, dict) else None
+        errors = result.error.errors
+        return [
+            result.row,
+            number[:20] if isinstance(number, str) and number[:20] else "",
+            "ERROR",
+            *([""] * 10),
+            " | ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()),
+        ]
+    derived = result.assessment.derived
+    evaluation = result.assessment.evaluation
+    rise = derived.tbil_rise
+    return [
+        result.row,
+        result.assessment.candidate.screening_number or "",
+        evaluation.decision.value,
+        _cell(derived.age_years),
+        _cell(derived.meld),
+        _cell(derived.meld_na),
+        _cell(derived.meld_3),
+        _cell(
+            None if derived.tbil_umol_l is None else _shown(str(derived.tbil_umol_l))
+        ),
+        _cell(None if rise is None else _shown(str(rise.per_day))),
+        " ".join(evaluation.blocking),
+        " ".join(evaluation.unknown),
+        " ".join(evaluation.to_collect),
+        " | ".join(
+            f"{r.code} {r.outcome.value}: {r.reason}" for r in _deciding(evaluation)
+        ),
+        "",
     ]
 
 

@@ -1,20 +1,78 @@
+"""``manage.py prescreen FILE``: candidates in, the JSON or CSV contract out.
+
+The file is streamed (a CSV file is never held whole in memory) and its rows
+are decided in order. A large file (``LARGE_FILE_BYTES`` or more) is decided in
+as many worker processes as there are cores (``--jobs`` to choose), in chunks
+of ``CHUNK_ROWS`` rows, written in file order as they come back; at most a few
+chunks per worker are in flight, so memory does not grow with the file.
+
+The JSON output carries every criterion's reason; the CSV output the reasons of
+the deciding criteria only (``files.assessment_csv_row``).
+"""
+
+import csv
+import io
 import itertools
+import json
+import os
+from collections import deque
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 from django.utils import timezone
 
 from screening.assessment import NoActiveCriteria, active_criteria, assess_rows
+from screening.common.csv import spreadsheet_safe
 from screening.prescreen.files import (
+    RESULT_COLUMNS,
     UnreadableFile,
+    assessment_csv_row,
+    contract_from_cells,
+    csv_rows,
+    json_records,
+    open_text,
     result_entry,
-    uploaded_candidates,
-    write_csv,
-    write_json,
 )
 from trials.models import Trial
 
 _NOTHING = object()
+CHUNK_ROWS = 1000
+LARGE_FILE_BYTES = 1 << 20
+# What a forked worker needs, set before the pool starts (inherited, not sent).
+_JOB: dict = {}
+
+
+def _decide_chunk(first_row: int, records: list) -> str:
+    """The output text of consecutive rows, the first of which is ``first_row``."""
+    job = _JOB
+    columns = job["columns"]
+    if columns is not None:
+        records = [contract_from_cells(columns, cells) for cells in records]
+    offset = first_row - 1
+    results = assess_rows(records, criteria=job["criteria"], today=job["today"])
+    if job["format"] == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for result in results:
+            cells = assessment_csv_row(result)
+            cells[0] += offset
+            writer.writerow(spreadsheet_safe(cells))
+        return out.getvalue()
+    entries = []
+    for result in results:
+        entry = result_entry(result)
+        entry["row"] += offset
+        entries.append(json.dumps(entry, ensure_ascii=False))
+    return ",\n".join(entries)
+
+
+def _chunks(records):
+    """(first row, up to CHUNK_ROWS records) in file order."""
+    row = 1
+    while chunk := list(itertools.islice(records, CHUNK_ROWS)):
+        yield row, chunk
+        row += len(chunk)
 
 
 class Command(BaseCommand):
@@ -33,6 +91,13 @@ class Command(BaseCommand):
             default="auto",
             help="by default, from the file name (.json or .csv)",
         )
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=0,
+            help="worker processes (default: one per core for a file of 1 MiB "
+            "or more, else none)",
+        )
 
     def handle(self, *args, **options):
         trial = Trial.objects.filter(slug=options["trial"]).first()
@@ -43,28 +108,86 @@ class Command(BaseCommand):
         if fmt == "auto":
             fmt = "json" if path.suffix.lower() == ".json" else "csv"
         try:
-            content = path.read_bytes()
+            size = path.stat().st_size
+            text = open_text(path)
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
+        except UnreadableFile as exc:
+            raise CommandError(f"cannot read {path}: {exc}") from exc
         try:
             criteria = active_criteria(trial=trial)
         except NoActiveCriteria:
+            text.close()
             raise CommandError(f"trial {trial.slug} has no active criteria") from None
-        write = write_json if options["format"] == "json" else write_csv
+        jobs = options["jobs"] or (
+            (os.cpu_count() or 1) if size >= LARGE_FILE_BYTES else 1
+        )
         self.stdout.ending = ""
         try:
-            records = iter(uploaded_candidates(content, fmt=fmt))
-            # Read the first candidate before printing anything, so that an
-            # unreadable file prints nothing but the error.
-            first = next(records, _NOTHING)
-            if first is not _NOTHING:
-                records = itertools.chain([first], records)
-            results = (
-                result_entry(row)
-                for row in assess_rows(
-                    records, criteria=criteria, today=timezone.localdate()
+            with text:
+                if fmt == "json":
+                    columns, records = None, iter(json_records(text.read()))
+                else:
+                    columns, records = csv_rows(text)
+                # Read the first candidate before printing anything, so that an
+                # unreadable file prints nothing but the error.
+                first = next(records, _NOTHING)
+                if first is not _NOTHING:
+                    records = itertools.chain([first], records)
+                _JOB.update(
+                    columns=columns,
+                    criteria=criteria,
+                    today=timezone.localdate(),
+                    format=options["format"],
                 )
-            )
-            write(results, self.stdout)
+                self._write(_chunks(records), options["format"], jobs)
         except UnreadableFile as exc:
             raise CommandError(f"cannot read {path}: {exc}") from exc
+        finally:
+            _JOB.clear()
+
+    def _write(self, chunks, fmt: str, jobs: int) -> None:
+        out = self.stdout
+        if fmt == "csv":
+            out.write(",".join(RESULT_COLUMNS) + "\r\n")
+        else:
+            out.write("[")
+        count = 0
+        for text in self._decided(chunks, jobs):
+            if fmt == "csv":
+                out.write(text)
+            else:
+                out.write((",\n" if count else "\n") + text)
+            count += 1
+        if fmt == "json":
+            out.write("\n]\n" if count else "]\n")
+
+    def _decided(self, chunks, jobs: int):
+        """Each chunk's output text, in order; in ``jobs`` processes if above 1."""
+        if jobs <= 1:
+            for first_row, records in chunks:
+                yield _decide_chunk(first_row, records)
+            return
+        import multiprocessing
+
+        # The workers are forked with the criteria and today's date; they never
+        # touch the database, and must not share its connections.
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs) as pool:
+            pending = deque()
+            try:
+                for first_row, records in chunks:
+                    pending.append(
+                        pool.apply_async(_decide_chunk, (first_row, records))
+                    )
+                    if len(pending) > 2 * jobs:
+                        yield pending.popleft().get()
+            except UnreadableFile:
+                # The rows read before a problem in the file are still written,
+                # in order, as without workers.
+                while pending:
+                    yield pending.popleft().get()
+                raise
+            while pending:
+                yield pending.popleft().get()
