@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from accounts import roles
 from screening import audit
 from screening.common import db_triggers
 from screening.decisions.services import (
@@ -56,10 +57,10 @@ def test_database_refuses_update_and_delete(record, investigator, password, stat
 def test_orm_update_and_delete_are_refused(record):
     decision = record()
     with pytest.raises(DatabaseError), transaction.atomic():
-        EligibilityDecision.objects.filter(pk=decision.pk).update(initials="XX")
+        EligibilityDecision.unscoped.filter(pk=decision.pk).update(initials="XX")
     with pytest.raises(DatabaseError), transaction.atomic():
         CriterionOutcome.objects.filter(decision=decision).delete()
-    assert EligibilityDecision.objects.get(pk=decision.pk).initials == "ZW"
+    assert EligibilityDecision.unscoped.get(pk=decision.pk).initials == "ZW"
 
 
 def test_chain_links_each_decision_to_the_previous(record):
@@ -67,7 +68,7 @@ def test_chain_links_each_decision_to_the_previous(record):
     second = record(eligible_candidate(screening_number="01-002"))
     assert first.sequence == 1 and first.previous_hash == audit.GENESIS_HASH
     assert second.sequence == 2 and second.previous_hash == first.content_hash
-    stored = EligibilityDecision.objects.get(pk=second.pk)
+    stored = EligibilityDecision.unscoped.get(pk=second.pk)
     assert audit.sha256(
         audit.decision_content(stored, list(stored.outcomes.all()))
     ) == (stored.content_hash)
@@ -129,7 +130,7 @@ def test_screening_number_is_unique_for_first_screenings(record):
     record(eligible_candidate(screening_number="01-007"))
     with pytest.raises(ScreeningNumberTaken):
         record(eligible_candidate(screening_number="01-007"))
-    assert EligibilityDecision.objects.count() == 1
+    assert EligibilityDecision.unscoped.count() == 1
 
 
 def test_correction_supersedes_with_reason_and_keeps_the_original(record):
@@ -153,7 +154,7 @@ def test_invalid_data_records_nothing(record):
     with pytest.raises(CandidateError) as error:
         record(eligible_candidate(inr="NaN"))
     assert "inr" in error.value.errors
-    assert EligibilityDecision.objects.count() == 0
+    assert EligibilityDecision.unscoped.count() == 0
 
 
 def test_decision_records_inputs_versions_user_and_time(record, coordinator, trial):
@@ -284,12 +285,14 @@ class TestConcurrency:
     def test_concurrent_submissions_keep_one_unbroken_chain(
         self, transactional_audit_db, trial
     ):
-        users = [UserFactory(username=f"c{i}") for i in range(6)]
+        users = [
+            UserFactory(username=f"c{i}", role=roles.COORDINATOR) for i in range(6)
+        ]
         datas = [eligible_candidate(screening_number=f"02-{i:03d}") for i in range(6)]
         results = self._submit_all(trial, users, datas)
         assert all(isinstance(r, EligibilityDecision) for r in results)
         sequences = sorted(
-            EligibilityDecision.objects.values_list("sequence", flat=True)
+            EligibilityDecision.unscoped.values_list("sequence", flat=True)
         )
         assert sequences == [1, 2, 3, 4, 5, 6]
         call_command("verify_audit")
@@ -297,13 +300,15 @@ class TestConcurrency:
     def test_same_screening_number_at_once_gives_one_record_one_error(
         self, transactional_audit_db, trial
     ):
-        users = [UserFactory(username=f"d{i}") for i in range(2)]
+        users = [
+            UserFactory(username=f"d{i}", role=roles.COORDINATOR) for i in range(2)
+        ]
         datas = [eligible_candidate(screening_number="03-001")] * 2
         results = self._submit_all(trial, users, datas)
         errors = [r for r in results if isinstance(r, ValidationError)]
         assert len(errors) == 1 and errors[0].code == "screening_number_taken"
         assert (
-            EligibilityDecision.objects.filter(screening_number="03-001").count() == 1
+            EligibilityDecision.unscoped.filter(screening_number="03-001").count() == 1
         )
 
 
@@ -312,7 +317,7 @@ def test_a_trial_without_active_criteria_screens_nobody(record, trial):
     with pytest.raises(ValidationError) as error:
         record()
     assert error.value.code == "no_criteria"
-    assert not EligibilityDecision.objects.exists()
+    assert not EligibilityDecision.unscoped.exists()
 
 
 def test_a_fresh_migration_leaves_every_audit_table_guarded(tmp_path):

@@ -78,7 +78,7 @@ def test_the_runtime_role_screens_through_the_service(runtime_role, trial, coord
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "ELIGIBLE"
-    assert EligibilityDecision.objects.get().screening_number == "09-001"
+    assert EligibilityDecision.unscoped.get().screening_number == "09-001"
     # Its ledger entry was appended (the head moved on) and verifies.
     decision = EligibilityDecision._base_manager.get()
     assert LedgerEntry.objects.filter(
