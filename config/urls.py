@@ -11,5 +11,6 @@ urlpatterns = [
     # The language can be chosen on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    path("api/", include("screening.api.urls")),
     path("", include("screening.urls")),
 ]

@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "screening",
     "accounts",
     "screening.ledger",
+    "ninja",
+    "screening.api",
 ]
 
 MIDDLEWARE = [
@@ -191,3 +193,7 @@ LOGGING = {
     },
 }
 FORMAT_MODULE_PATH = ["config.formats"]
+
+# The JSON API (django-ninja): requests per personal token, per fixed window
+# ("count/s", "count/min", "count/h", "count/d"), counted in the default cache.
+API_TOKEN_RATE = env("API_TOKEN_RATE", default="120/min")

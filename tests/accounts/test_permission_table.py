@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import roles
 from accounts.models import AccessEvent, Membership
+from screening.api.tokens import api_token_create
 from screening.decisions.services import signature_record
 from screening.models import PrescreenUpload, ScreeningLogExport, Signature
 from tests.factories import TEST_PASSWORD, UserFactory, eligible_candidate
@@ -53,6 +54,7 @@ def row(anonymous, norole, coordinator, investigator, monitor, trial_admin, supe
 
 
 F, Y, X, N, NF = FOUND, OK, FORBIDDEN, NOT_ALLOWED, HTTPStatus.NOT_FOUND
+U = HTTPStatus.UNAUTHORIZED
 
 # Statuses of a GET. Anonymous users are sent to the login page (302).
 TABLE = {
@@ -77,9 +79,24 @@ TABLE = {
     "screening:prescreen_results": row(F, NF, Y, Y, X, NF, Y),
     "screening:prescreen_results_csv": row(F, NF, Y, Y, X, NF, Y),
     "screening:prescreen_prefill": row(F, N, N, N, N, N, N),  # POST only
+    "screening:prescreen_purge": row(F, N, N, N, N, N, N),  # POST only
     "screening:decision": row(F, NF, Y, Y, Y, NF, Y),
     "screening:correct": row(F, NF, Y, Y, X, NF, Y),
     "screening:sign": row(F, NF, X, Y, X, NF, Y),
+    # The user's own API tokens: any signed-in user; revoking is a POST.
+    "api_tokens": row(F, Y, Y, Y, Y, Y, Y),
+    "api_token_revoke": row(F, N, N, N, N, N, N),
+    # The JSON API answers only to a bearer token (tests/api): a session, even a
+    # superuser's, is not one (401), so a page's cookie cannot drive the API.
+    # The schema and its docs page are public; evaluating is a POST.
+    "api:openapi-json": row(Y, Y, Y, Y, Y, Y, Y),
+    "api:openapi-view": row(Y, Y, Y, Y, Y, Y, Y),
+    "api:api-root": row(NF, NF, NF, NF, NF, NF, NF),
+    "api_not_found": row(NF, NF, NF, NF, NF, NF, NF),
+    "api:evaluate": row(N, N, N, N, N, N, N),
+    "api:decisions": row(U, U, U, U, U, U, U),
+    "api:decision": row(U, U, U, U, U, U, U),
+    "api:criteria": row(U, U, U, U, U, U, U),
 }
 # Routes of one trial, and those of one record of it (at site 01).
 TRIAL_ROUTES = {route for route in TABLE if route.startswith("screening:")}
@@ -327,6 +344,7 @@ def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
         "trial": trial,
         "signed": signed,
         "unsigned": unsigned,
+        "api_token": api_token_create(user=coordinator, name="table")[0],
         "upload": upload,
     }
 
@@ -345,9 +363,15 @@ def url_for(route: str, world) -> str:
         "screening:prescreen_results": {"pk": world["upload"].pk},
         "screening:prescreen_results_csv": {"pk": world["upload"].pk},
         "screening:prescreen_prefill": {"pk": world["upload"].pk, "row": 1},
+        "screening:prescreen_purge": {"pk": world["upload"].pk},
         "screening:decision": {"pk": unsigned.pk},
         "screening:correct": {"pk": unsigned.pk},
         "screening:sign": {"pk": unsigned.pk},
+        "api_token_revoke": {"pk": world["api_token"].pk},
+        "api:evaluate": {"slug": trial.slug},
+        "api:decisions": {"slug": trial.slug},
+        "api:decision": {"id": unsigned.pk},
+        "api:criteria": {"slug": trial.slug},
     }
     if route in kwargs:
         return reverse(route, kwargs=kwargs[route])
@@ -358,6 +382,8 @@ def url_for(route: str, world) -> str:
         return reverse(route, args=[ct.pk, world["signed"].pk])
     if route == "admin:app_list":
         return reverse(route, kwargs={"app_label": "trials"})
+    if route == "api_not_found":
+        return "/api/v1/no-such-operation"
     if route == "admin:catch_all":
         return reverse("admin:index") + "no-such-page/"
     if route in TABLE or route in ADMIN_GLOBAL:
