@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages setup lint format bench-engine bench-prescreen bench-load clean
+.PHONY: run test install messages setup lint format validation-report bench-engine bench-prescreen bench-load clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ format: install
 
 test: messages lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The non-browser suite; writes validation-report.md (criterion -> tests -> results).
+validation-report: messages
+	$(VENV)/bin/pytest -p no:cacheprovider -m "not browser" --validation-report=validation-report.md $(PYTEST_ARGS)
 
 bench-engine: install
 	$(PY) bench/engine.py

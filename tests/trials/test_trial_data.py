@@ -158,6 +158,7 @@ def test_exactly_the_protocol_criteria_in_protocol_order(trial):
     assert all(r.active for r in rows)
 
 
+@pytest.mark.criterion(from_param="code")
 @pytest.mark.parametrize("code", list(PROTOCOL))
 def test_criterion_kind_and_attestation(trial, code):
     kind, attestation, _conditions_expected = PROTOCOL[code]
@@ -166,12 +167,14 @@ def test_criterion_kind_and_attestation(trial, code):
     assert criterion.is_attestation is attestation
 
 
+@pytest.mark.criterion(from_param="code")
 @pytest.mark.parametrize("code", list(PROTOCOL))
 def test_criterion_thresholds_are_the_protocol(trial, code):
     _kind, _attestation, expected = PROTOCOL[code]
     assert _conditions(trial.criteria.get(code=code)) == expected
 
 
+@pytest.mark.criterion(from_param="code")
 @pytest.mark.parametrize("code", list(PROTOCOL))
 def test_conditions_are_valid_and_carry_the_registry_unit(trial, code):
     for condition in trial.criteria.get(code=code).conditions.all():
@@ -179,6 +182,7 @@ def test_conditions_are_valid_and_carry_the_registry_unit(trial, code):
         assert condition.unit == UNITS.get(condition.variable, condition.unit)
 
 
+@pytest.mark.criterion(from_param="code")
 @pytest.mark.parametrize("code", list(PROTOCOL_WORDING))
 def test_criterion_carries_the_protocol_wording(trial, code):
     criterion = trial.criteria.get(code=code)
@@ -187,6 +191,7 @@ def test_criterion_carries_the_protocol_wording(trial, code):
     assert re.search(r"[\u4e00-\u9fff]", criterion.text_zh_hans)
 
 
+@pytest.mark.criterion("I1", "I3", "I4", "E4")
 def test_chinese_wording_keeps_the_protocol_numbers(trial):
     texts = dict(trial.criteria.values_list("code", "text_zh_hans"))
     assert "18" in texts["I1"] and "65" in texts["I1"]
@@ -273,6 +278,7 @@ def test_reload_keeps_admin_edits_to_criteria_and_trial(trial):
     assert Trial.objects.get(pk=trial.pk).status == Trial.Status.CLOSED
 
 
+@pytest.mark.criterion("E4")
 def test_reload_restores_only_a_missing_criterion(trial):
     crp = Condition.objects.get(criterion__trial=trial, variable="crp_mg_l")
     Condition.objects.filter(pk=crp.pk).update(value_low=D(5))

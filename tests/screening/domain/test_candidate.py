@@ -111,6 +111,7 @@ def at(hours_before: float, value, unit="umol/L") -> dict:
     return {"time": moment.isoformat(), "value": value, "unit": unit}
 
 
+@pytest.mark.criterion("I1", "I3", "E4")
 def test_the_base_candidate_is_eligible():
     derived, evaluation = assess(candidate())
     assert evaluation.decision is Decision.ELIGIBLE
@@ -124,6 +125,7 @@ def test_the_base_candidate_is_eligible():
 # --- I1 age, completed years on the screening date ------------------------------
 
 
+@pytest.mark.criterion("I1")
 @pytest.mark.parametrize(
     ("date_of_birth", "age", "expected"),
     [
@@ -147,6 +149,7 @@ def test_age_boundaries(date_of_birth, age, expected):
     assert str(age) in result_of(evaluation, "I1").reason
 
 
+@pytest.mark.criterion("I1")
 def test_a_29_february_birthday_is_reached_on_1_march():
     base = candidate(date_of_birth="2008-02-29")
     derived, evaluation = assess({**base, "screening_date": "2026-02-28"})
@@ -161,6 +164,7 @@ def test_a_29_february_birthday_is_reached_on_1_march():
 SLOW_RISE = [at(24, "160")]
 
 
+@pytest.mark.criterion("I3")
 @pytest.mark.parametrize(
     ("current", "expected", "canonical"),
     [
@@ -184,6 +188,7 @@ def test_tbil_boundary_in_both_units(current, expected, canonical):
     assert "171" in reason
 
 
+@pytest.mark.criterion("I3")
 @pytest.mark.parametrize(
     ("hours", "earlier", "per_day", "expected"),
     [
@@ -206,6 +211,7 @@ def test_daily_rise_boundary_over_12_and_36_hours(hours, earlier, per_day, expec
     assert "17.1" in reason
 
 
+@pytest.mark.criterion("I3")
 def test_the_rise_reason_names_the_interval_in_the_site_zone():
     _, evaluation = assess(candidate(tbil=tbil("158.6"), tbil_series=[at(24, "141.5")]))
     reason = result_of(evaluation, "I3").reason
@@ -214,6 +220,7 @@ def test_the_rise_reason_names_the_interval_in_the_site_zone():
     assert "05-31 08:00" in reason and "06-01 08:00" in reason
 
 
+@pytest.mark.criterion("I3")
 def test_rise_in_mixed_units_and_any_order():
     series = [at(12, "92", "umol/L"), at(36, "5", "mg/dL"), at(24, "87")]
     derived, evaluation = assess(candidate(tbil=tbil("100"), tbil_series=series))
@@ -222,6 +229,7 @@ def test_rise_in_mixed_units_and_any_order():
     assert outcome_of(evaluation, "I3") is NOT_MET
 
 
+@pytest.mark.criterion("I3")
 @pytest.mark.parametrize("hours", [0.5, 6, 11, 11.99])
 def test_pairs_under_12_hours_are_ignored(hours):
     derived, evaluation = assess(
@@ -235,6 +243,7 @@ def test_pairs_under_12_hours_are_ignored(hours):
     assert evaluation.to_collect[0].startswith("tbil_series")
 
 
+@pytest.mark.criterion("I3")
 def test_a_short_pair_does_not_hide_a_qualifying_one():
     series = [at(1, "99"), at(13, "80")]
     derived, evaluation = assess(candidate(tbil=tbil("100"), tbil_series=series))
@@ -243,6 +252,7 @@ def test_a_short_pair_does_not_hide_a_qualifying_one():
     assert outcome_of(evaluation, "I3") is MET
 
 
+@pytest.mark.criterion("I3")
 def test_the_current_tbil_defaults_to_the_latest_measurement():
     data = candidate(tbil=None, tbil_series=[at(0, "175"), at(24, "170")])
     derived, evaluation = assess(data)
@@ -250,6 +260,7 @@ def test_the_current_tbil_defaults_to_the_latest_measurement():
     assert outcome_of(evaluation, "I3") is MET
 
 
+@pytest.mark.criterion("I3")
 def test_naive_timestamps_are_read_in_the_site_zone():
     # 20:00 in Guangzhou is 12:00Z: 12 h before 00:00Z. Read as UTC it would
     # be 4 h before, and ignored.
@@ -267,6 +278,7 @@ def test_naive_timestamps_are_read_in_the_site_zone():
 # --- I4 PTA or INR -------------------------------------------------------------
 
 
+@pytest.mark.criterion("I4")
 @pytest.mark.parametrize(
     ("pta", "inr", "expected"),
     [
@@ -296,6 +308,7 @@ def test_pta_and_inr_boundaries(pta, inr, expected):
 # --- I5 hepatic encephalopathy ---------------------------------------------------
 
 
+@pytest.mark.criterion("I5")
 @pytest.mark.parametrize(
     ("grade", "expected"),
     [(0, MET), (1, MET), (2, MET), (3, NOT_MET), (4, NOT_MET), ("2", MET)],
@@ -315,6 +328,7 @@ NORMAL_MARKERS = {
 }
 
 
+@pytest.mark.criterion("I6")
 def test_no_marker_elevated_is_ineligible():
     _, evaluation = assess(candidate(**NORMAL_MARKERS))
     assert outcome_of(evaluation, "I6") is NOT_MET
@@ -322,6 +336,7 @@ def test_no_marker_elevated_is_ineligible():
     assert evaluation.blocking == ("I6",)
 
 
+@pytest.mark.criterion("I6")
 @pytest.mark.parametrize(
     ("marker", "quantity", "expected"),
     [
@@ -345,6 +360,7 @@ def test_each_marker_alone(marker, quantity, expected):
     assert outcome_of(evaluation, "I6") is expected
 
 
+@pytest.mark.criterion("I6")
 @pytest.mark.parametrize(
     ("marker", "quantity", "expected", "limit"),
     [
@@ -382,6 +398,7 @@ def meld_float(bilirubin_mg_dl, inr, creatinine_mg_dl, dialysis=False):
     return min(round(bracket, 1) * 10, 40)
 
 
+@pytest.mark.criterion("E4")
 @pytest.mark.parametrize(
     ("bilirubin", "inr", "creatinine", "dialysis", "meld", "expected"),
     [
@@ -423,6 +440,7 @@ def test_meld_decides_e4_from_lab_values(
     assert ("E4" in evaluation.blocking) is (expected is MET)
 
 
+@pytest.mark.criterion("E4")
 def test_meld_na_and_meld_3_are_shown_but_never_decide():
     derived, evaluation = assess(candidate(sodium_mmol_l="120"))
     assert derived.meld == 22
@@ -438,6 +456,7 @@ def test_meld_na_and_meld_3_are_shown_but_never_decide():
 # --- Each missing value -------------------------------------------------------------
 
 
+@pytest.mark.criterion(from_param="unknown")
 @pytest.mark.parametrize(
     ("overrides", "unknown", "to_collect"),
     [
@@ -496,6 +515,7 @@ def test_each_missing_value_makes_the_candidate_incomplete(
     assert evaluation.to_collect == expected
 
 
+@pytest.mark.criterion("E4", "E5")
 def test_a_missing_key_is_the_same_as_null():
     data = candidate()
     del data["creatinine"], data["diabetes"]
@@ -504,6 +524,7 @@ def test_a_missing_key_is_the_same_as_null():
     assert evaluation.to_collect == ("creatinine", "diabetes")
 
 
+@pytest.mark.criterion("I3", "I4", "I6")
 @pytest.mark.parametrize(
     "overrides",
     [
@@ -519,6 +540,7 @@ def test_missing_values_that_another_condition_covers_are_not_asked_for(override
     assert evaluation.to_collect == ()
 
 
+@pytest.mark.criterion("I1")
 def test_ineligible_beats_missing_data():
     data = {
         "date_of_birth": "1950-01-01",
@@ -531,6 +553,9 @@ def test_ineligible_beats_missing_data():
     assert evaluation.unknown == tuple(c for c in CODES if c != "I1")
 
 
+@pytest.mark.criterion(
+    "I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "E1", "E2", "E3", "E4", "E5", "E6"
+)
 def test_an_empty_candidate_is_incomplete_and_lists_every_input():
     _, evaluation = assess({})
     assert evaluation.decision is Decision.INCOMPLETE
@@ -975,6 +1000,7 @@ def valid_candidates(draw):
     return data
 
 
+@pytest.mark.criterion("I1", "E4")
 @PROPERTY
 @given(valid_candidates())
 def test_the_decision_agrees_with_its_own_criterion_outcomes(data):

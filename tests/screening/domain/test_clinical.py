@@ -57,6 +57,7 @@ def test_module_imports_only_the_standard_library(module):
 SCREENING = date(2025, 6, 1)
 
 
+@pytest.mark.criterion("I1")
 @pytest.mark.parametrize(
     ("date_of_birth", "on", "expected"),
     [
@@ -85,6 +86,7 @@ def test_age_in_completed_years(date_of_birth, on, expected):
     assert age_in_completed_years(date_of_birth, on) == expected
 
 
+@pytest.mark.criterion("I1")
 @pytest.mark.parametrize(
     ("date_of_birth", "on", "expected"),
     [
@@ -109,6 +111,7 @@ def test_age_with_29_february_birthday(date_of_birth, on, expected):
     assert age_in_completed_years(date_of_birth, on) == expected
 
 
+@pytest.mark.criterion("I1")
 def test_age_before_birth_is_an_error():
     with pytest.raises(ValueError, match="before the date of birth"):
         age_in_completed_years(date(2025, 6, 2), date(2025, 6, 1))
@@ -128,6 +131,7 @@ def hours(n: float) -> timedelta:
     return timedelta(hours=n)
 
 
+@pytest.mark.criterion("I3")
 @pytest.mark.parametrize(
     ("interval", "start", "end", "expected"),
     [
@@ -151,6 +155,7 @@ def test_rise_scaled_to_24_hours(interval, start, end, expected):
     assert rise == DailyRise(per_day=D(expected), start=first, end=second)
 
 
+@pytest.mark.criterion("I3")
 def test_17_1_is_exact_not_approximately():
     rise = tbil_max_daily_rise([tv(T0, "150"), tv(T0 + hours(12), "158.55")])
     assert rise is not None
@@ -158,6 +163,7 @@ def test_17_1_is_exact_not_approximately():
     assert rise.per_day >= D("17.1")
 
 
+@pytest.mark.criterion("I3")
 @pytest.mark.parametrize(
     ("interval", "counted"),
     [
@@ -172,10 +178,12 @@ def test_pairs_under_12_hours_are_ignored(interval, counted):
     assert (rise is not None) is counted
 
 
+@pytest.mark.criterion("I3")
 def test_min_rise_interval_is_12_hours():
     assert timedelta(hours=12) == MIN_RISE_INTERVAL
 
 
+@pytest.mark.criterion("I3")
 @pytest.mark.parametrize(
     "series",
     [
@@ -189,6 +197,7 @@ def test_none_when_no_pair_is_12_hours_apart(series):
     assert tbil_max_daily_rise(series) is None
 
 
+@pytest.mark.criterion("I3")
 def test_pairs_with_latest_result_at_least_12_hours_earlier():
     # Consecutive 12-hourly results: pairs are (0, 12 h) and (12 h, 24 h),
     # never (0, 24 h).
@@ -197,6 +206,7 @@ def test_pairs_with_latest_result_at_least_12_hours_earlier():
     assert rise == DailyRise(per_day=D("40"), start=series[1], end=series[2])
 
 
+@pytest.mark.criterion("I3")
 def test_a_too_close_neighbour_is_skipped_for_an_earlier_result():
     # 10 h after the middle result, the last pairs with the first (20 h).
     series = [tv(T0, "100"), tv(T0 + hours(10), "150"), tv(T0 + hours(20), "120")]
@@ -204,6 +214,7 @@ def test_a_too_close_neighbour_is_skipped_for_an_earlier_result():
     assert rise == DailyRise(per_day=D("24"), start=series[0], end=series[2])
 
 
+@pytest.mark.criterion("I3")
 def test_short_pairs_do_not_hide_a_qualifying_pair():
     # A spike 6 h in is noise; the 12 h pair still counts.
     series = [tv(T0, "150"), tv(T0 + hours(6), "190"), tv(T0 + hours(12), "158.55")]
@@ -211,12 +222,14 @@ def test_short_pairs_do_not_hide_a_qualifying_pair():
     assert rise == DailyRise(per_day=D("17.1"), start=series[0], end=series[2])
 
 
+@pytest.mark.criterion("I3")
 def test_results_sharing_the_latest_earlier_instant_each_form_a_pair():
     series = [tv(T0, "110"), tv(T0, "100"), tv(T0 + hours(24), "130")]
     rise = tbil_max_daily_rise(series)
     assert rise == DailyRise(per_day=D("30"), start=series[1], end=series[2])
 
 
+@pytest.mark.criterion("I3")
 def test_on_a_tie_the_chronologically_first_pair_wins():
     series = [tv(T0, "100"), tv(T0 + hours(24), "120"), tv(T0 + hours(48), "140")]
     rise = tbil_max_daily_rise(series)
@@ -233,12 +246,14 @@ SERIES = [
 ]
 
 
+@pytest.mark.criterion("I3")
 @pytest.mark.parametrize("order", list(itertools.permutations(range(len(SERIES)))))
 def test_any_input_order_gives_the_same_result(order):
     rise = tbil_max_daily_rise(SERIES[i] for i in order)
     assert rise == DailyRise(per_day=D("34.2"), start=SERIES[1], end=SERIES[2])
 
 
+@pytest.mark.criterion("I3")
 @pytest.mark.parametrize(
     ("start", "end", "counted"),
     [
@@ -270,6 +285,7 @@ def test_mixed_utc_offsets_compare_instants(start, end, counted):
         assert rise.per_day == D("17.1")
 
 
+@pytest.mark.criterion("I3")
 @pytest.mark.parametrize(
     ("end", "counted"),
     [
@@ -285,6 +301,7 @@ def test_daylight_saving_change_within_one_zone(end, counted):
     assert (rise is not None) is counted
 
 
+@pytest.mark.criterion("I3")
 @pytest.mark.parametrize(
     ("time", "value", "error"),
     [
@@ -305,6 +322,7 @@ def test_timed_value_rejects_naive_time_and_non_decimal_values(time, value, erro
 # --- Current TBil -----------------------------------------------------------
 
 
+@pytest.mark.criterion("I3")
 @pytest.mark.parametrize(
     ("given", "series", "expected"),
     [
@@ -331,6 +349,7 @@ def test_current_tbil(given, series, expected):
     assert current_tbil(given, series) == expected
 
 
+@pytest.mark.criterion("I3")
 def test_current_tbil_takes_the_first_of_results_sharing_the_latest_instant():
     assert current_tbil(None, [tv(T0, "150"), tv(T0, "160")]) == D("150")
 
@@ -359,6 +378,7 @@ def meld_reference(bilirubin, inr, creatinine, dialysis=False):
     )
 
 
+@pytest.mark.criterion("E4")
 def test_published_example_transplantr():
     # R package transplantr (johnasher/transplantr), tests/testthat/test_liver.R:
     # round(meld(INR = 2.0, bili = 54, creat = 170, dialysis = 0), 3) == 24.798,
@@ -369,6 +389,7 @@ def test_published_example_transplantr():
     assert score(bilirubin, "2.0", creatinine) == 25
 
 
+@pytest.mark.criterion("E4")
 def test_published_example_ameld():
     # R package ameld (ampel-leipzig/ameld), tests/testthat/test_meld.R:
     # creatinine 1.9, bilirubin 4.2, INR 1.2, cause "other" (which adds the
@@ -377,12 +398,14 @@ def test_published_example_ameld():
     assert score("4.2", "1.2", "1.9") == 20
 
 
+@pytest.mark.criterion("E4")
 def test_published_example_calculatorlib():
     # https://calculatorlib.com/meld-score-calculator, "Worked Example":
     # bilirubin 1.9, INR 1.2, creatinine 1.3 gives 13.41, MELD 13.
     assert score("1.9", "1.2", "1.3") == 13
 
 
+@pytest.mark.criterion("E4")
 @pytest.mark.parametrize(
     ("bilirubin_umol_l", "inr", "creatinine_umol_l", "expected", "unrounded"),
     [
@@ -405,6 +428,7 @@ def test_meld_30_and_31_from_lab_values(
     assert score(bilirubin, inr, creatinine) == expected
 
 
+@pytest.mark.criterion("E4")
 @pytest.mark.parametrize(
     ("bilirubin", "inr", "creatinine", "expected"),
     [
@@ -420,6 +444,7 @@ def test_meld_rounds_half_up_at_the_boundary(bilirubin, inr, creatinine, expecte
     assert score(bilirubin, inr, creatinine) == expected
 
 
+@pytest.mark.criterion("E4")
 @pytest.mark.parametrize(
     ("bilirubin", "inr", "creatinine", "expected"),
     [
@@ -445,6 +470,7 @@ def test_meld_floors_values_below_1(bilirubin, inr, creatinine, expected):
     assert score(bilirubin, inr, creatinine) == expected
 
 
+@pytest.mark.criterion("E4")
 @pytest.mark.parametrize(
     ("creatinine", "dialysis", "expected"),
     [
@@ -463,6 +489,7 @@ def test_meld_creatinine_cap_and_dialysis(creatinine, dialysis, expected):
     assert score("1.0", "2.4", creatinine, dialysis) == expected
 
 
+@pytest.mark.criterion("E4")
 @pytest.mark.parametrize(
     ("bilirubin", "inr", "creatinine", "expected", "unrounded"),
     [
@@ -478,6 +505,7 @@ def test_meld_is_capped_at_40(bilirubin, inr, creatinine, expected, unrounded):
     assert score(bilirubin, inr, creatinine) == expected
 
 
+@pytest.mark.criterion("E4")
 @pytest.mark.parametrize("name", ["bilirubin_mg_dl", "inr", "creatinine_mg_dl"])
 @pytest.mark.parametrize(
     ("bad", "error"),
@@ -497,6 +525,7 @@ def test_meld_rejects_non_positive_or_non_decimal_values(name, bad, error):
         meld(**values, dialysis_twice_past_week=False)
 
 
+@pytest.mark.criterion("E4")
 @pytest.mark.parametrize("dialysis", [None, 0, 1, "no"])
 def test_meld_requires_a_yes_or_no_dialysis_answer(dialysis):
     with pytest.raises(TypeError):
@@ -509,11 +538,13 @@ positive = st.decimals(
 increment = st.decimals(min_value=D("0"), max_value=D("100"), places=2)
 
 
+@pytest.mark.criterion("E4")
 @given(bilirubin=positive, inr=positive, creatinine=positive, dialysis=st.booleans())
 def test_meld_is_within_6_and_40(bilirubin, inr, creatinine, dialysis):
     assert 6 <= score(bilirubin, inr, creatinine, dialysis) <= 40
 
 
+@pytest.mark.criterion("E4")
 @given(
     bilirubin=positive,
     inr=positive,
@@ -531,6 +562,7 @@ def test_meld_is_monotone_in_each_lab_value(
     assert score(*values, dialysis) <= score(*raised, dialysis)
 
 
+@pytest.mark.criterion("E4")
 @given(bilirubin=positive, inr=positive, creatinine=positive, dialysis=st.booleans())
 def test_meld_agrees_with_an_independent_float_computation(
     bilirubin, inr, creatinine, dialysis

@@ -81,6 +81,9 @@ def numbers_in(text: str) -> list[Decimal]:
     return [D(n) for n in re.findall(r"\d+(?:\.\d+)?", text)]
 
 
+@pytest.mark.criterion(
+    "I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "E1", "E2", "E3", "E4", "E5", "E6"
+)
 def test_the_protocol_specs_cover_all_fourteen_criteria():
     assert CODES == (
         *("I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8"),
@@ -211,6 +214,7 @@ PTA = {MET: Fact(D(30)), NOT_MET: Fact(D(50)), UNKNOWN: None}
 INR = {MET: Fact(D(2)), NOT_MET: Fact(D(3)), UNKNOWN: None}
 
 
+@pytest.mark.criterion("I4")
 @pytest.mark.parametrize(
     ("pta", "inr", "expected"),
     [
@@ -251,6 +255,7 @@ MARKER_FACT = {
 }
 
 
+@pytest.mark.criterion("I6")
 @pytest.mark.parametrize(
     "outcomes", list(itertools.product((MET, NOT_MET, UNKNOWN), repeat=4))
 )
@@ -289,6 +294,7 @@ def test_a_criterion_without_conditions_is_unknown():
 # --- The candidate's decision --------------------------------------------------
 
 
+@pytest.mark.criterion(from_param=("blocking", "unknown"))
 @pytest.mark.parametrize(
     ("overrides", "decision", "blocking", "unknown"),
     [
@@ -346,6 +352,7 @@ def test_decision_rules(overrides, decision, blocking, unknown):
     assert len(result.criteria) == len(PROTOCOL)
 
 
+@pytest.mark.criterion("I1", "I2", "I3", "I4", "I6", "E1", "E4", "E5")
 @pytest.mark.parametrize(
     ("overrides", "to_collect"),
     [
@@ -406,6 +413,7 @@ def test_incomplete_lists_exactly_the_inputs_to_collect(overrides, to_collect):
     assert result.decision is (Decision.INCOMPLETE if to_collect else Decision.ELIGIBLE)
 
 
+@pytest.mark.criterion("I5", "E4")
 def test_an_ineligible_candidate_still_lists_what_is_unknown():
     result = evaluate(
         PROTOCOL, eligible_facts(he_grade=Fact(D(4)), meld=Fact(None, missing=("inr",)))
@@ -416,6 +424,9 @@ def test_an_ineligible_candidate_still_lists_what_is_unknown():
     assert result.to_collect == ("inr",)
 
 
+@pytest.mark.criterion(
+    "I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "E1", "E2", "E3", "E4", "E5", "E6"
+)
 def test_every_criterion_is_evaluated_no_short_circuit():
     facts = eligible_facts(
         age_years=Fact(D(70)),
@@ -447,6 +458,7 @@ def test_every_criterion_is_evaluated_no_short_circuit():
     ]
 
 
+@pytest.mark.criterion("I3")
 def test_conditions_after_a_met_one_are_still_evaluated():
     result = criterion(
         "I3", {"tbil_umol_l": Fact(D(200)), "tbil_rise_per_day": Fact(D(3))}
@@ -467,6 +479,7 @@ def test_results_come_in_spec_order_with_their_kind():
 # --- Markers: the lab's own upper limit of normal ------------------------------
 
 
+@pytest.mark.criterion("I6")
 @pytest.mark.parametrize(
     ("variable", "value", "uln", "expected", "threshold_shown"),
     [
@@ -517,6 +530,7 @@ def test_a_lab_uln_does_not_replace_the_threshold_of_other_operators():
 # --- Reasons name the values and thresholds -------------------------------------
 
 
+@pytest.mark.criterion(from_param="code")
 @pytest.mark.parametrize(
     ("code", "facts", "numbers"),
     [
@@ -541,6 +555,7 @@ def test_reason_names_values_and_thresholds(code, facts, numbers):
     assert set(numbers) <= set(numbers_in(result.reason))
 
 
+@pytest.mark.criterion("I3")
 def test_reason_carries_the_fact_note():
     facts = {
         "tbil_umol_l": Fact(D("158.6")),
@@ -552,12 +567,14 @@ def test_reason_carries_the_fact_note():
     assert "06-01 08:00" in result.reason
 
 
+@pytest.mark.criterion("I2")
 def test_reason_of_a_category_names_the_value_and_the_wanted_values():
     result = criterion("I2", {"liver_failure_stage": Fact("late")})
     assert "late" in result.reason
     assert "early" in result.reason and "intermediate" in result.reason
 
 
+@pytest.mark.criterion("I1", "E4")
 def test_each_criterion_has_its_own_reason():
     result = evaluate(PROTOCOL, eligible_facts(age_years=Fact(D(66)), meld=Fact(D(33))))
     reasons = {r.code: r.reason for r in result.criteria}

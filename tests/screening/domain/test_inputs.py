@@ -147,6 +147,7 @@ def test_other_characters_are_not_numbers(typed):
     assert found == {"creatinine.value": ["number_invalid"]}
 
 
+@pytest.mark.criterion("I3")
 def test_17_full_stop_1_is_a_rise_of_17_1_not_171():
     # 17。1 would have become 171 in a number input and met I3 on its own.
     parsed = parse(eligible_candidate(tbil={"value": "17。1", "unit": "umol/L"}))
@@ -334,6 +335,7 @@ def test_a_lab_upper_limit_is_the_threshold_for_a_censored_marker():
     assert censored_holds(GT_10, Fact(D(15), comparator=">", uln=D(15))) is True
 
 
+@pytest.mark.criterion("I6")
 def test_pct_below_the_detection_limit_is_not_elevated_and_says_so():
     _derived, evaluation = assess(
         eligible_candidate(
@@ -350,6 +352,7 @@ def test_pct_below_the_detection_limit_is_not_elevated_and_says_so():
     assert "PCT <0.05 ng/mL, not above 0.05" in pct.reason
 
 
+@pytest.mark.criterion("I6")
 def test_a_censored_marker_that_cannot_be_told_asks_for_the_value():
     _derived, evaluation = assess(
         eligible_candidate(
@@ -365,6 +368,7 @@ def test_a_censored_marker_that_cannot_be_told_asks_for_the_value():
     assert evaluation.decision is Decision.INCOMPLETE
 
 
+@pytest.mark.criterion("I6")
 def test_il6_above_1000_meets_i6():
     _derived, evaluation = assess(eligible_candidate(il6={"value": ">1000"}))
     assert result(evaluation, "I6").outcome is Outcome.MET
@@ -377,6 +381,7 @@ def at(time, value, unit="umol/L"):
     return {"time": time, "value": value, "unit": unit}
 
 
+@pytest.mark.criterion("I3")
 def test_two_tbil_values_at_one_instant_in_the_series_are_an_error():
     data = eligible_candidate(
         tbil_series=[at("2026-05-31T08:00+08:00", "150"), at("2026-05-31T08:00", "158")]
@@ -384,6 +389,7 @@ def test_two_tbil_values_at_one_instant_in_the_series_are_an_error():
     assert problems(data) == {"tbil_series[1].value": ["tbil_conflict"]}
 
 
+@pytest.mark.criterion("I3")
 def test_the_current_tbil_against_a_series_point_at_its_instant_is_an_error():
     data = eligible_candidate(
         tbil={"value": "180", "unit": "umol/L", "time": "2026-06-01T08:00+08:00"},
@@ -392,6 +398,7 @@ def test_the_current_tbil_against_a_series_point_at_its_instant_is_an_error():
     assert problems(data) == {"tbil_series[0].value": ["tbil_conflict"]}
 
 
+@pytest.mark.criterion("I3")
 @pytest.mark.parametrize("order", [0, 1])
 def test_the_same_data_in_any_order_give_the_same_result(order):
     a, b = at("2026-05-31T08:00+08:00", "158.6"), at("2026-05-30T08:00+08:00", "120")
@@ -401,6 +408,7 @@ def test_the_same_data_in_any_order_give_the_same_result(order):
     assert evaluation.decision is Decision.ELIGIBLE
 
 
+@pytest.mark.criterion("I3")
 def test_identical_duplicates_are_merged():
     point = at("2026-05-31T08:00+08:00", "158.6")
     parsed = parse(eligible_candidate(tbil_series=[point, dict(point)]))
@@ -409,6 +417,7 @@ def test_identical_duplicates_are_merged():
     assert derived.tbil_rise.per_day == D("21.4")
 
 
+@pytest.mark.criterion("I3")
 def test_the_same_instant_in_another_unit_with_another_value_conflicts():
     point = at("2026-05-31T08:00+08:00", "158.6")
     in_mg = at("2026-05-31T08:00+08:00", "9.275", "mg/dL")  # 158.6025 umol/L
@@ -419,6 +428,7 @@ def test_the_same_instant_in_another_unit_with_another_value_conflicts():
 # --- Pending is not No -------------------------------------------------------
 
 
+@pytest.mark.criterion("I8")
 def test_consent_not_yet_signed_is_incomplete_with_consent_to_collect():
     _derived, evaluation = assess(
         eligible_candidate(written_informed_consent="pending")
@@ -431,12 +441,14 @@ def test_consent_not_yet_signed_is_incomplete_with_consent_to_collect():
     assert "pending" in i8.reason
 
 
+@pytest.mark.criterion("I8")
 def test_consent_refused_is_a_screen_failure():
     _derived, evaluation = assess(eligible_candidate(written_informed_consent=False))
     assert evaluation.decision is Decision.INELIGIBLE
     assert evaluation.blocking == ("I8",)
 
 
+@pytest.mark.criterion("E4")
 @pytest.mark.parametrize("answer", ["pending", "待定", {"status": "pending"}])
 def test_a_pending_lab_is_unknown_and_kept_as_pending(answer):
     data = eligible_candidate(creatinine=answer)
