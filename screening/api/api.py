@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from ninja import NinjaAPI, Path, Query, Swagger
+from ninja import NinjaAPI, Path, Query, Status, Swagger
 from ninja.openapi.schema import OpenAPISchema
 
 from accounts.scope import PRESCREEN, SCREEN, VIEW, scope_for
@@ -243,7 +243,7 @@ def decision_create(
         scope=scope_for(_user(request)), pk=decision.pk
     )
     response["Location"] = reverse("api:decision", kwargs={"id": decision.pk})
-    return HTTPStatus.CREATED, _detail(decision)
+    return Status(HTTPStatus.CREATED, _detail(decision))
 
 
 @api.get(

@@ -78,14 +78,19 @@ def validation_errors(exc: ValidationError) -> list[dict]:
 
 
 def _schema_path(loc) -> str:
-    # ninja's locations start with where the value came from ("body", "query").
-    parts = [str(p) for p in loc[1:]] if len(loc) > 1 else [str(p) for p in loc]
+    # ninja's locations start with where the value came from ("query", "path";
+    # "body" and the body's parameter, which is the whole candidate).
+    parts = [str(p) for p in loc[2:] if loc[0] == "body"] or [
+        str(p) for p in loc[1:] if loc[0] != "body"
+    ]
     path = ""
     for part in parts:
         path += f"[{part}]" if part.isdigit() else (f".{part}" if path else part)
     return path
 
 
+# A body that is not an object: the parser's own code for it.
+_SCHEMA_CODES = {"model_type": "candidate_not_object"}
 _CONFLICT_CODES = {"screening_number_taken", "trial_closed", "no_criteria"}
 
 
@@ -110,7 +115,7 @@ def problem_for(exc: Exception) -> tuple[int, dict] | None:
         errors = [
             {
                 "path": _schema_path(e.get("loc", ())),
-                "code": str(e.get("type", "invalid")),
+                "code": _SCHEMA_CODES.get(e.get("type"), str(e.get("type", "invalid"))),
                 "message": str(e.get("msg", "")),
                 "params": {},
             }
