@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from . import clinical, units
@@ -31,6 +32,10 @@ from .inputs import (
 )
 
 NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+# A number as files and forms mostly give it: ASCII, nothing to fold or strip.
+_PLAIN_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# Only ASCII digits, signs, dots and comparators: never a lab status word.
+_NOT_A_WORD_RE = re.compile(r"[0-9.<>=+-]+")
 
 
 _CENSORED_RE = re.compile(r"^(<=|>=|<|>)\s*(.+)$")
@@ -154,7 +159,7 @@ class Candidate:
 
 
 def _blank(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and raw.strip() == "")
+    return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
 def fold_fullwidth(text: str) -> str:
@@ -181,6 +186,9 @@ def parse_decimal(raw: Any) -> Decimal:
         raw = repr(raw)
     if not isinstance(raw, str):
         raise Problem("number_expected", "expected a number")
+    if len(raw) <= 32 and _PLAIN_NUMBER_RE.fullmatch(raw):
+        # What the checks below come to for a plain ASCII number (always finite).
+        return Decimal(raw) + 0
     text = _number_text(raw)
     if "," in text and len(text) <= 32:
         raise Problem(
@@ -208,6 +216,8 @@ def parse_decimal(raw: Any) -> Decimal:
 def parse_censored(raw: Any) -> tuple[str, Decimal]:
     """A value that may be a detection limit: ("<", 0.05) or ("", 12.5)."""
     if isinstance(raw, str):
+        if len(raw) <= 32 and _PLAIN_NUMBER_RE.fullmatch(raw):
+            return "", Decimal(raw) + 0  # as parse_decimal reads it
         text = _number_text(raw)
         for sign, comparator in _COMPARATOR_SIGNS.items():
             text = text.replace(sign, comparator)
@@ -224,41 +234,53 @@ def parse_answer(raw: Any) -> bool | str | None:
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, str):
-        word = ANSWER_WORDS.get(fold_fullwidth(raw).strip().lower(), None)
+        word = _answer_word(raw)
         if word is not None:
             return word
     raise Problem("bool_invalid", "expected yes, no or pending")
 
 
+@lru_cache(maxsize=256)
+def _answer_word(raw: str):
+    return ANSWER_WORDS.get(fold_fullwidth(raw).strip().lower(), None)
+
+
 def parse_date(raw: Any) -> date:
     """2025-06-02, 2025/6/2 or 2025-6-2 (full-width digits too)."""
-    problem = Problem("date_invalid", "expected a date (YYYY-MM-DD)")
     if not isinstance(raw, str) or len(raw) > _MAX_TEXT:
-        raise problem
+        raise _date_problem()
     match = _DATE_RE.match(fold_fullwidth(raw).strip())
     if not match:
-        raise problem
+        raise _date_problem()
     try:
         value = date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError as exc:
-        raise problem from exc
+        raise _date_problem() from exc
     if not EARLIEST_YEAR - 100 <= value.year <= LATEST_YEAR:
         raise Problem("year_implausible", "implausible year {year}", year=value.year)
     return value
 
 
+def _date_problem() -> Problem:
+    return Problem("date_invalid", "expected a date (YYYY-MM-DD)")
+
+
+def _datetime_problem() -> Problem:
+    return Problem("datetime_invalid", "expected a date and time (YYYY-MM-DD HH:MM)")
+
+
 def parse_datetime(raw: Any, tz: tzinfo) -> datetime:
     """An ISO-8601 date-time or 2025/06/02 08:30; without an offset, the site's zone."""
-    problem = Problem("datetime_invalid", "expected a date and time (YYYY-MM-DD HH:MM)")
     if not isinstance(raw, str) or len(raw) > _MAX_TEXT:
-        raise problem
+        raise _datetime_problem()
     text = fold_fullwidth(raw).strip()
     if not _CLOCK_RE.match(text):
-        raise problem  # a date alone, or a week date, is not a measurement time
+        # A date alone, or a week date, is not a measurement time.
+        raise _datetime_problem()
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        moment = _local_datetime(text, problem)
+        moment = _local_datetime(text, _datetime_problem())
     if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
         raise Problem("year_implausible", "implausible year {year}", year=moment.year)
     if moment.tzinfo is None:
@@ -316,6 +338,12 @@ def read_choice(key: str, raw: Any) -> str | None:
         raw = str(raw)
     if not isinstance(raw, str) or len(raw) > _MAX_TEXT:
         return None
+    return _choice_value(key, raw)
+
+
+@lru_cache(maxsize=1024)
+def _choice_value(key: str, raw: str) -> str | None:
+    # Spellings repeat from row to row; normalising each is the cost.
     return _OPTION_INDEX[key].get(_option_key(raw))
 
 
@@ -336,6 +364,7 @@ class _Parser:
         self.require_confirmation = require_confirmation
         self.for_record = for_record
         self.errors: dict[str, list[Problem]] = {}
+        self.problem_count = 0  # problems added so far, over all paths
         self.statuses: dict[str, str] = {}
         self.unusual: list[Unusual] = []
         # The given row of each valid series item, for problems found later.
@@ -343,6 +372,7 @@ class _Parser:
 
     def add(self, path: str, problem: Problem) -> None:
         self.errors.setdefault(path, []).append(problem)
+        self.problem_count += 1
 
     # -- one reader per kind of input ------------------------------------------
 
@@ -402,27 +432,32 @@ class _Parser:
     def lab(self, item: Input, raw: Any, path: str | None = None):
         """A NUMBER or QUANTITY: a scalar, or {value, unit, uln, time, status}."""
         path = path or item.key
-        if isinstance(raw, str) and _lab_status(raw):
-            self.statuses[item.key] = _lab_status(raw)
+        if isinstance(raw, str) and (status := _lab_status(raw)):
+            self.statuses[item.key] = status
             return None
         # A bare value (a number, or a NUMBER's string) has its problems at the
         # field itself; an object's at its parts.
         value_path = f"{path}.value"
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             if item.kind is InputKind.QUANTITY and (
-                len(item.units) > 1 or not isinstance(raw, str | int | float)
+                len(_UNITS[item.key]) > 1 or not isinstance(raw, str | int | float)
             ):
                 raise Problem(
                     "object_expected", "expected an object with value and unit"
                 )
             raw, value_path = {"value": raw}, path
-        status = raw.get("status")
-        if _blank(status) and isinstance(raw.get("value"), str):
+        get = raw.get
+        status, given, uln_raw, time_raw = (
+            get("status"),
+            get("value"),
+            get("uln"),
+            get("time"),
+        )
+        uln_blank, time_blank = _blank(uln_raw), _blank(time_raw)
+        if _blank(status) and isinstance(given, str):
             # A file's value cell may say "pending" (待回报) instead of a number.
-            if _lab_status(raw["value"]) and all(
-                _blank(raw.get(k)) for k in ("uln", "time")
-            ):
-                status, raw = raw["value"], {**raw, "value": None}
+            if uln_blank and time_blank and _lab_status(given):
+                status, raw, given = given, {**raw, "value": None}, None
         if not _blank(status):
             if not isinstance(status, str) or not _lab_status(status):
                 self.add(
@@ -430,7 +465,7 @@ class _Parser:
                     Problem("status_invalid", "expected pending or not_done"),
                 )
                 return None
-            if not _blank(raw.get("value")):
+            if not _blank(given):
                 self.add(
                     f"{path}.status",
                     Problem(
@@ -440,26 +475,26 @@ class _Parser:
                 return None
             self.statuses[item.key] = _lab_status(status)
             return None
-        if _blank(raw.get("value")):
-            if any(not _blank(raw.get(k)) for k in ("uln", "time")):
+        if _blank(given):
+            if not uln_blank or not time_blank:
                 self.add(
                     f"{path}.value", Problem("value_required", "a value is required")
                 )
             return None
-        errors_before = sum(map(len, self.errors.values()))
+        errors_before = self.problem_count
         comparator, value = "", None
         try:
             if item.censorable:
-                comparator, value = parse_censored(raw["value"])
+                comparator, value = parse_censored(given)
             else:
-                value = parse_decimal(raw["value"])
+                value = parse_decimal(given)
         except Problem as exc:
             self.add(value_path, exc)
-        unit = self._unit(item, raw.get("unit"), path)
+        unit = self._unit(item, get("unit"), path)
         uln = None
-        if item.lab_uln and not _blank(raw.get("uln")):
+        if item.lab_uln and not uln_blank:
             try:
-                uln = parse_decimal(raw["uln"])
+                uln = parse_decimal(uln_raw)
             except Problem as exc:
                 self.add(f"{path}.uln", exc)
             else:
@@ -471,17 +506,17 @@ class _Parser:
                             "the upper limit of normal must be above 0",
                         ),
                     )
-        elif not item.lab_uln and not _blank(raw.get("uln")):
+        elif not item.lab_uln and not uln_blank:
             self.add(f"{path}.uln", Problem("uln_not_accepted", "no upper limit here"))
         moment = None
-        if not _blank(raw.get("time")):
+        if not time_blank:
             try:
-                moment = parse_datetime(raw["time"], self.tz)
+                moment = parse_datetime(time_raw, self.tz)
             except Problem as exc:
                 self.add(f"{path}.time", exc)
             else:
                 self._not_future(f"{path}.time", moment)
-        unknown = set(raw) - {"value", "unit", "uln", "time", "status"}
+        unknown = None if raw.keys() <= _LAB_PARTS else set(raw) - _LAB_PARTS
         if unknown:
             self.add(
                 path,
@@ -491,7 +526,7 @@ class _Parser:
                     parts=", ".join(sorted(unknown)),
                 ),
             )
-        if sum(map(len, self.errors.values())) > errors_before or value is None:
+        if self.problem_count > errors_before or value is None:
             return None
         canonical = self._canonical(item, value, unit)
         if not self._plausible(item, value_path, canonical, unit):
@@ -501,10 +536,10 @@ class _Parser:
         return Quantity(value, unit, canonical, uln, uln_canonical, moment, comparator)
 
     def _unit(self, item: Input, raw: Any, path: str) -> str | None:
-        accepted = item.units
+        accepted = _UNITS[item.key]
         if _blank(raw):
             if len(accepted) <= 1:
-                return item.canonical_unit
+                return accepted[0] if accepted else ""
             self.add(f"{path}.unit", Problem("unit_required", "the unit is required"))
             return None
         unit = raw.strip() if isinstance(raw, str) else raw
@@ -645,18 +680,23 @@ class _Parser:
                     ),
                 )
         values: dict[str, Any] = {}
-        for key, item in INPUTS.items():
-            raw = d.get(key)
-            if _blank(raw) or (item.kind is InputKind.SERIES and raw == []):
-                values[key] = () if item.kind is InputKind.SERIES else None
-                if self.for_record and item.required:
+        get = d.get
+        for key, item, reader, empty, required in _PLAN:
+            raw = get(key)
+            if (
+                raw is None
+                or (isinstance(raw, str) and not raw.strip())
+                or (empty == () and raw == [])
+            ):
+                values[key] = empty
+                if required and self.for_record:
                     self.add(key, Problem("required", "this is required"))
                 continue
             try:
-                values[key] = self._READERS[item.kind](self, item, raw)
+                values[key] = reader(self, item, raw)
             except Problem as exc:
                 self.add(key, exc)
-                values[key] = () if item.kind is InputKind.SERIES else None
+                values[key] = empty
         self._check_dates(values["date_of_birth"], values["screening_date"])
         values["tbil_series"] = self._check_series(
             values["tbil"], values["tbil_series"]
@@ -752,8 +792,34 @@ class _Parser:
         return tuple(kept)
 
 
+# Each input with its reader, its value when not given and whether a record
+# needs it, in registry order.
+_PLAN = tuple(
+    (
+        key,
+        item,
+        _Parser._READERS[item.kind],
+        () if item.kind is InputKind.SERIES else None,
+        item.required,
+    )
+    for key, item in INPUTS.items()
+)
+
+
 def _lab_status(text: str) -> str | None:
+    if _NOT_A_WORD_RE.fullmatch(text):  # a number, most often: no status word
+        return None
+    return _status_word(text)
+
+
+@lru_cache(maxsize=1024)
+def _status_word(text: str) -> str | None:
     return LAB_STATUS_WORDS.get(fold_fullwidth(text).strip().lower())
+
+
+# Accepted units by input, canonical first (``Input.units``, worked out once).
+_UNITS: dict[str, tuple[str, ...]] = {key: item.units for key, item in INPUTS.items()}
+_LAB_PARTS = frozenset({"value", "unit", "uln", "time", "status"})
 
 
 def _plain(value: Decimal) -> str:

@@ -85,11 +85,33 @@ def _get(analyte: str) -> Analyte:
 
 
 def _factor(analyte: str, unit: object) -> Decimal:
+    try:
+        return _FACTORS[analyte, unit]
+    except (KeyError, TypeError):  # an unknown pair (or an unhashable unit)
+        pass
     factors = _get(analyte).factors
     spelled = UNIT_ALIASES.get(unit, unit) if isinstance(unit, str) else unit
     if isinstance(spelled, str) and spelled in factors:
         return factors[spelled]
     raise UnitError(analyte, unit)
+
+
+# Every accepted (analyte, unit) pair, aliases too: the answer of ``_factor``
+# below without its checks, for the pairs that pass them.
+_FACTORS: Mapping[tuple[str, str], Decimal] = MappingProxyType(
+    {
+        (name, unit): factor
+        for name, analyte in ANALYTES.items()
+        for unit, factor in (
+            *analyte.factors.items(),
+            *(
+                (alias, analyte.factors[canonical])
+                for alias, canonical in UNIT_ALIASES.items()
+                if canonical in analyte.factors
+            ),
+        )
+    }
+)
 
 
 def accepted_units(analyte: str) -> tuple[str, ...]:

@@ -199,7 +199,7 @@ def contract_from_cells(columns, cells: list[str]) -> dict | contract.CandidateE
             columns=len(columns),
         )
     parts: dict[str, dict[str, str]] = {}
-    for column, cell in zip(columns, cells, strict=True):
+    for column, cell in zip(_plan(columns), cells, strict=True):
         text = cell.strip()
         if column is None:
             if text:
@@ -207,19 +207,48 @@ def contract_from_cells(columns, cells: list[str]) -> dict | contract.CandidateE
                     "cell_without_header", "a value stands in a column without a header"
                 )
             continue
-        item, part = column
         if text:
-            parts.setdefault(item.key, {})[part.value or "value"] = text
+            key, name = column
+            given = parts.get(key)
+            if given is None:
+                parts[key] = given = {}
+            given[name] = text
     data: dict = {}
     for key, given in parts.items():
-        item = INPUTS[key]
-        if item.is_lab:
+        shape = _SHAPES[key]
+        if shape is _LAB:
             data[key] = given
-        elif item.kind is InputKind.SERIES:
+        elif shape is _SERIES:
             data[key] = _series_from_cell(given["value"])
         else:
             data[key] = given["value"]
     return data
+
+
+_LAB, _SERIES, _PLAIN = "lab", "series", "plain"
+_SHAPES = {
+    key: _LAB if item.is_lab else _SERIES if item.kind is InputKind.SERIES else _PLAIN
+    for key, item in INPUTS.items()
+}
+_last_plan: tuple = (None, None)
+
+
+def _plan(columns: list) -> list:
+    """The header's columns as (input key, part name) or None, for each row.
+
+    Worked out once per header: the last one is kept (one tuple, read and
+    replaced whole, so threads reading different files do not mix them).
+    """
+    global _last_plan
+    last = _last_plan
+    if last[0] is columns:
+        return last[1]
+    plan = [
+        None if column is None else (column[0].key, column[1].value or "value")
+        for column in columns
+    ]
+    _last_plan = (columns, plan)
+    return plan
 
 
 def csv_rows(text: Iterable[str]) -> tuple[list, Iterator[list[str]]]:
