@@ -267,6 +267,9 @@ NormalisedCandidate = create_model(
             Any,
             Field(
                 default=None,
+                # Present only when some value was unusual, as recorded.
+                exclude_if=lambda value: value is None,
+                title="Unusual values",
                 json_schema_extra={
                     "type": "array",
                     "items": {"enum": list(INPUTS)},
