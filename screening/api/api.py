@@ -29,6 +29,8 @@ from trials.models import Site, Trial
 # PostgreSQL's bigint: a larger id is no row, not a database error.
 MAX_ID = 2**63 - 1
 REFUSALS = (401, 403, 404, 409, 422, 429)
+# A body that is not JSON at all is a 400.
+BODY_REFUSALS = (400, *REFUSALS)
 
 
 class ScreeningApi(NinjaAPI):
@@ -125,7 +127,7 @@ def _criterion(result, position: int | None = None) -> dict:
 
 @api.post(
     "/trials/{slug}/evaluate",
-    response={200: schemas.EvaluationOut, **_errors(*REFUSALS)},
+    response={200: schemas.EvaluationOut, **_errors(*BODY_REFUSALS)},
     url_name="evaluate",
     summary="Evaluate a candidate (records nothing)",
 )
@@ -210,7 +212,7 @@ def _detail(decision: EligibilityDecision) -> dict:
 
 @api.post(
     "/trials/{slug}/decisions",
-    response={201: schemas.DecisionOut, **_errors(*REFUSALS, 503)},
+    response={201: schemas.DecisionOut, **_errors(*BODY_REFUSALS, 503)},
     url_name="decisions",
     summary="Record a decision",
 )
