@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.apps import apps
+from django.db import connection, transaction
 
 from screening.audit import canonical_json
 from screening.ledger import keys
@@ -64,7 +65,16 @@ def verify_ledger(
     """Walk every chain, then the anchors, presence and identities."""
     report = LedgerReport()
     try:
-        _Verification(report, batch_size).run(anchors)
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # One snapshot for every query: writers may go on meanwhile.
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                    )
+                _Verification(report, batch_size).run(anchors)
+        else:
+            _Verification(report, batch_size).run(anchors)
     except _Broken as broken:
         report.problem = broken.problem
     return report
@@ -77,6 +87,9 @@ class _Verification:
         self.keyring = keys.verification_keys()
         self.specs: dict[str, Audited] = {s.table: s for s in audited(apps)}
         self.ends: dict[str, tuple[int, str]] = {}
+        # The heads as read before the walk, and the HMACs found at them.
+        self.head_sequences: dict[str, int] = {}
+        self.head_macs: dict[str, str] = {}
         # Every identity each user had (canonical JSON), and their latest.
         self.identities: dict[int, set[bytes]] = defaultdict(set)
         self.latest_identity: dict[int, LedgerEntry] = {}
@@ -90,6 +103,7 @@ class _Verification:
 
     def run(self, anchors: Path | None) -> None:
         heads = {head.chain: head for head in LedgerHead.objects.all()}
+        self.head_sequences = {chain: head.sequence for chain, head in heads.items()}
         chains = set(heads) | set(
             LedgerEntry.objects.order_by().values_list("chain", flat=True).distinct()
         )
@@ -106,6 +120,7 @@ class _Verification:
     # --- chains ------------------------------------------------------------
 
     def _walk(self, chain: str) -> tuple[int, str]:
+        """Check the chain's entries in order; returns its last (sequence, HMAC)."""
         expected_sequence, expected_previous = 1, GENESIS_MAC
         while True:
             batch = list(
@@ -132,6 +147,8 @@ class _Verification:
                             entry.object_pk,
                         )
                     )
+                if entry.sequence == self.head_sequences.get(chain):
+                    self.head_macs[chain] = entry.mac
                 expected_sequence, expected_previous = entry.sequence + 1, entry.mac
 
     def _rows(self, batch: list[LedgerEntry]) -> dict:
@@ -213,10 +230,19 @@ class _Verification:
         return None
 
     def _check_head(self, chain: str, head: LedgerHead | None) -> None:
-        sequence, mac = self.ends[chain]
+        """The head, read before the walk, is an entry of the chain.
+
+        Entries appended while verifying go past it; entries cut off the end with
+        the head left in place leave it pointing at nothing.
+        """
+        sequence, _mac = self.ends[chain]
         if head is None:
-            raise _Broken(LedgerProblem("the chain has no head row", chain, sequence))
-        if head.sequence != sequence or head.mac != mac:
+            if sequence:
+                raise _Broken(
+                    LedgerProblem("the chain has no head row", chain, sequence)
+                )
+            return
+        if head.sequence and self.head_macs.get(chain) != head.mac:
             raise _Broken(
                 LedgerProblem(
                     f"its head is at sequence {head.sequence} but the chain ends at "

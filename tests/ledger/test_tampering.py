@@ -341,3 +341,19 @@ def test_removing_an_entry_from_the_middle_of_a_chain_is_reported(audited_trial)
         rf"{entry.sequence + 1}, expected {entry.sequence}",
     ):
         verify()
+
+
+def test_cutting_a_chains_end_without_moving_its_head_is_reported(audited_trial):
+    chain = f"trial:{audited_trial.trial.pk}"
+    head = LedgerHead.objects.get(chain=chain)
+    with triggers_off() as cursor:
+        cursor.execute(
+            "DELETE FROM ledger_ledgerentry WHERE chain = %s AND sequence = %s",
+            [chain, head.sequence],
+        )
+    with pytest.raises(
+        CommandError,
+        match=rf"chain {chain}, sequence {head.sequence}: its head is at sequence "
+        rf"{head.sequence} but the chain ends at sequence {head.sequence - 1}",
+    ):
+        verify()
