@@ -1,5 +1,6 @@
 """Words shared by the rooms: labels, reasons and problems in the page's language."""
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +36,14 @@ ANSWER_TEXT = {True: _("Yes"), False: _("No"), PENDING: _("Pending")}
 # A "to collect" entry that is not an input of its own.
 _COLLECT_EXTRA = {
     "tbil_series (12 h apart)": _("TBil measurements at least 12 hours apart"),
+    # A threshold relative to the laboratory's ULN needs the ULN ("crp_uln").
+    **{
+        item.column(Part.ULN): format_lazy(
+            "{}: {}", _(item.collect), _("laboratory's upper limit of normal")
+        )
+        for item in INPUTS.values()
+        if item.lab_uln
+    },
 }
 
 
@@ -47,6 +56,8 @@ WORDS = {
     "none": _("not liver failure"),
     "lab ULN": _("lab upper limit of normal"),
     "default ULN": _("default upper limit of normal"),
+    "protocol threshold": _("protocol's threshold"),
+    "x lab ULN": _("multiple of the lab upper limit of normal"),
     "years": _("years"),
     "umol/L": _("μmol/L"),
     "umol/L/day": _("μmol/L/day"),
@@ -136,6 +147,53 @@ def condition_text(detail: dict) -> str:
             "text": text,
             "source": _word(detail["source"]),
         }
+    if detail.get("note"):
+        text += f" ({detail['note']})"
+    return text
+
+
+# Relations of the richer conditions (engine: windows and ULN multiples).
+RICH_RELATIONS = ("too old", "no screening time", "needs ULN")
+
+
+def rich_condition_text(detail: dict) -> str | None:
+    """A richer condition's reason in the page's language; None for the others.
+
+    A value outside its lookback window, a window without a screening date, a
+    threshold relative to a ULN that was not given, and a comparison with k x
+    the lab's ULN (which names k and the ULN). ``condition_text`` gives every
+    other reason; it calls this first.
+    """
+    relation = detail.get("relation", "")
+    if relation not in RICH_RELATIONS and not detail.get("factor"):
+        return None
+    variable = VARIABLES.get(detail.get("variable"))
+    params = {
+        "label": gettext(variable.label) if variable else str(detail.get("variable")),
+        "value": _translated_units(detail.get("value", "")),
+        "collected": detail.get("collected", ""),
+        "hours": detail.get("lookback_hours", ""),
+        "factor": detail.get("factor", ""),
+        "uln": detail.get("uln", ""),
+    }
+    if relation == "too old":
+        text = _("%(label)s %(value)s collected %(collected)s, older than %(hours)s h")
+    elif relation == "no screening time":
+        text = _(
+            "%(label)s %(value)s collected %(collected)s: no screening date to "
+            "check the %(hours)s h window"
+        )
+    elif relation == "needs ULN":
+        text = _(
+            "%(label)s %(value)s: needs the laboratory's upper limit of normal "
+            "(threshold %(factor)s × ULN)"
+        )
+    else:
+        plain = {k: v for k, v in detail.items() if k not in ("factor", "source")}
+        text = _("%(text)s (%(factor)s × lab upper limit of normal %(uln)s)")
+        params["text"] = condition_text(plain)
+        return str(text) % params
+    text = str(text) % params
     if detail.get("note"):
         text += f" ({detail['note']})"
     return text

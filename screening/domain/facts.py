@@ -8,7 +8,7 @@ argument.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 from . import clinical, units
@@ -29,6 +29,8 @@ class Derived:
     meld_na: int | None
     meld_3: int | None
     facts: Mapping[str, Fact]
+    # What lookback windows count back from (see ``screening_time``).
+    screening_time: datetime | None = None
 
 
 def _rise_note(rise: clinical.DailyRise, tz: tzinfo) -> str:
@@ -41,7 +43,7 @@ def _lab_fact(c: Candidate, key: str) -> Fact:
     q = c.values.get(key)
     if q is None:
         return Fact(None, status=c.statuses.get(key, ""))
-    return Fact(q.canonical, uln=q.uln_canonical, comparator=q.comparator)
+    return Fact(q.canonical, uln=q.uln_canonical, comparator=q.comparator, time=q.time)
 
 
 def _input_fact(c: Candidate, key: str) -> Fact:
@@ -59,8 +61,38 @@ def _number(c: Candidate, key: str) -> Decimal | None:
     return None if q is None else q.canonical
 
 
-def derive(c: Candidate, *, tz: tzinfo) -> Derived:
-    """Canonical values, computed scores and the facts the engine compares."""
+def screening_time(
+    screening_date: date | None, *, tz: tzinfo, now: datetime | None = None
+) -> datetime | None:
+    """The moment lookback windows count back from, in the site's zone.
+
+    The record time ``now``, but at the latest the end of the screening date
+    (a record typed on a later day is judged as of its screening day); the end
+    of the screening date when there is no record time (a preview, an upload,
+    a re-evaluation without its record's time); ``now`` without a screening
+    date. A re-evaluation passes the record's own time as ``now`` to decide as
+    the record did.
+    """
+    end = None
+    if screening_date is not None:
+        end = datetime.combine(screening_date + timedelta(days=1), time.min, tzinfo=tz)
+    if now is None:
+        return end
+    now = now.astimezone(tz)
+    return now if end is None or now < end else end
+
+
+def _oldest(*times: datetime | None) -> datetime | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
+def derive(c: Candidate, *, tz: tzinfo, now: datetime | None = None) -> Derived:
+    """Canonical values, computed scores and the facts the engine compares.
+
+    A computed fact carries the oldest collection time it is computed from
+    (the current TBil's own, the start of the daily rise, MELD's labs).
+    """
     age = None
     if c.date_of_birth and c.screening_date:
         age = clinical.age_in_completed_years(c.date_of_birth, c.screening_date)
@@ -125,23 +157,51 @@ def derive(c: Candidate, *, tz: tzinfo) -> Derived:
     )
     rise_missing = ("tbil_series",) if not timed else ("tbil_series (12 h apart)",)
 
+    if c.tbil is not None:
+        tbil_time, tbil_uln = c.tbil.time, c.tbil.uln_canonical
+    else:
+        latest = max(timed, key=lambda t: t.time, default=None)
+        tbil_time, tbil_uln = (latest.time if latest else None), None
+    meld_time = None
+    if meld is not None:
+        meld_time = _oldest(
+            tbil_time, *(q.time for q in (c.values.get("inr"), c.creatinine) if q)
+        )
     computed: dict[str, Fact] = {
         "age_years": Fact(
             Decimal(age) if age is not None else None, missing=age_missing
         ),
-        "tbil_umol_l": Fact(tbil_umol_l, status=c.statuses.get("tbil", "")),
+        "tbil_umol_l": Fact(
+            tbil_umol_l,
+            uln=tbil_uln,
+            status=c.statuses.get("tbil", ""),
+            time=tbil_time if tbil_umol_l is not None else None,
+        ),
         "tbil_rise_per_day": (
-            Fact(rise.per_day, note=_rise_note(rise, tz))
+            Fact(rise.per_day, note=_rise_note(rise, tz), time=rise.start.time)
             if rise is not None
             else Fact(None, missing=rise_missing)
         ),
-        "meld": Fact(Decimal(meld) if meld is not None else None, missing=meld_missing),
+        "meld": Fact(
+            Decimal(meld) if meld is not None else None,
+            missing=meld_missing,
+            time=meld_time,
+        ),
     }
     facts = {
         name: computed[name] if name in computed else _input_fact(c, variable.inputs[0])
         for name, variable in VARIABLES.items()
     }
-    return Derived(age, tbil_umol_l, rise, meld, meld_na, meld_3, facts)
+    return Derived(
+        age,
+        tbil_umol_l,
+        rise,
+        meld,
+        meld_na,
+        meld_3,
+        facts,
+        screening_time(c.screening_date, tz=tz, now=now),
+    )
 
 
 def _floor_positive(value: Decimal) -> Decimal:
