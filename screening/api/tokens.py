@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -110,4 +111,9 @@ def api_token_authenticate(secret: str) -> ApiToken | None:
 
 
 def api_tokens_of(*, user: AbstractBaseUser) -> list[ApiToken]:
-    return list(user.api_tokens.order_by("revoked_at", "-created_at", "-id"))
+    """Active tokens first (newest first), then the revoked ones."""
+    return list(
+        user.api_tokens.order_by(
+            F("revoked_at").asc(nulls_first=True), "-created_at", "-id"
+        )
+    )

@@ -184,3 +184,14 @@ def test_api_responses_are_not_stored_by_browsers_or_proxies(trial, as_role):
     assert "no-store" in response["Cache-Control"]
     refused = Client().get(f"/api/v1/trials/{trial.slug}/decisions")
     assert "no-store" in refused["Cache-Control"]
+
+
+def test_the_page_lists_active_tokens_first(trial, coordinator):
+    from screening.api.tokens import api_token_revoke, api_tokens_of
+
+    old, _secret = api_token_create(user=coordinator, name="old")
+    api_token_create(user=coordinator, name="new")
+    api_token_revoke(user=coordinator, token_id=old.pk)
+    api_token_create(user=coordinator, name="newest")
+    names = [t.name for t in api_tokens_of(user=coordinator)]
+    assert names == ["newest", "new", "old"]
