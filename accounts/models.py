@@ -94,8 +94,13 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "trial", "site", "role"],
-                name="membership_unique",
-                nulls_distinct=False,
+                condition=models.Q(site__isnull=False),
+                name="membership_unique_per_site",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "trial", "role"],
+                condition=models.Q(site__isnull=True),
+                name="membership_unique_all_sites",
             ),
             models.CheckConstraint(
                 condition=models.Q(role__in=list(roles.ROLE_PERMISSIONS)),

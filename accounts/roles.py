@@ -32,8 +32,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "screening.view_screeninglogexport",
         "screening.view_prescreenupload",
         "accounts.view_accessevent",
+        "trials.view_criteriaversion",
+        "trials.view_impactreport",
+        # A mistaken upload: its file and rows removed, a tombstone kept.
+        "screening.purge_prescreenupload",
     ],
     TRIAL_ADMIN: [
+        "screening.purge_prescreenupload",
+        "trials.view_criteriaversion",
+        "trials.change_criteriaversion",
+        "trials.view_impactreport",
+        "trials.view_versionactivation",
         "trials.view_trial",
         "trials.add_trial",
         "trials.change_trial",

@@ -7,12 +7,19 @@ from django.contrib.auth.signals import (
     user_logged_out,
     user_login_failed,
 )
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 
 from .client import client_address
 from .models import AccessEvent, Membership
+
+
+def _record_event(**fields) -> AccessEvent:
+    # With its ledger entry, all or nothing (a login runs outside a transaction).
+    with transaction.atomic():
+        return AccessEvent.objects.create(**fields)
 
 
 def _ip(request):
@@ -22,7 +29,7 @@ def _ip(request):
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
-    AccessEvent.objects.create(
+    _record_event(
         action=AccessEvent.Action.LOGIN,
         user=user,
         username=user.get_username(),
@@ -34,7 +41,7 @@ def _logged_in(sender, request, user, **kwargs):
 def _logged_out(sender, request, user, **kwargs):
     if user is None:
         return
-    AccessEvent.objects.create(
+    _record_event(
         action=AccessEvent.Action.LOGOUT,
         user=user,
         username=user.get_username(),
@@ -46,7 +53,7 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     # Only the user name: the password is never recorded.
     username = str(credentials.get("username", ""))[:150]
-    AccessEvent.objects.create(
+    _record_event(
         action=AccessEvent.Action.LOGIN_FAILED,
         username=username,
         ip_address=_ip(request),
@@ -77,7 +84,7 @@ def _roles_changed(sender, instance, action, reverse, pk_set, **kwargs):
     request = getattr(HistoricalRecords.context, "request", None)
     actor = getattr(request, "user", None)
     for user, role in pairs:
-        AccessEvent.objects.create(
+        _record_event(
             action=event,
             user=user,
             username=user.get_username(),
@@ -102,7 +109,7 @@ def _actor_and_request():
 
 def _account_event(user, detail: str, *, username: str | None = None) -> None:
     actor, request = _actor_and_request()
-    AccessEvent.objects.create(
+    _record_event(
         action=AccessEvent.Action.ACCOUNT_CHANGED,
         user=user,
         username=(username or user.get_username())[:150],
@@ -249,7 +256,7 @@ def _membership_removed(sender, instance, **kwargs):
 
 def _membership_event(membership, action) -> None:
     actor, request = _actor_and_request()
-    AccessEvent.objects.create(
+    _record_event(
         action=action,
         user=membership.user,
         username=membership.user.get_username(),

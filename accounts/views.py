@@ -8,7 +8,7 @@ from trials.models import Trial
 
 from .models import AccessEvent, Membership
 from .roles import ROLE_LABELS
-from .scope import VIEW, VIEW_ACCESS, scope_for
+from .scope import SCREEN, SIGN, VIEW, VIEW_ACCESS, scope_for
 
 # Account changes are recorded in fixed English words (signals.py); pages show
 # them in their language.
@@ -36,12 +36,24 @@ def home(request):
         trials = trials.filter(pk__in=scope.trials(VIEW))
     trials = list(trials)
     if len(trials) == 1:
-        return redirect(trials[0])
+        return redirect(_work_of(scope, trials[0]))
     if trials:
         return render(request, "accounts/trials.html", {"trials": trials})
     if user.is_staff:
         return redirect("admin:index")
     return render(request, "accounts/no_role.html", status=403)
+
+
+def _work_of(scope, trial):
+    """An investigator's work is the sign-off queue, a coordinator's the worklist;
+    everyone else reads the log."""
+    from django.urls import reverse
+
+    if not scope.everything and scope.can(SIGN, trial.pk):
+        return reverse("screening:sign_queue", args=[trial.slug])
+    if not scope.everything and scope.can(SCREEN, trial.pk):
+        return reverse("screening:worklist", args=[trial.slug])
+    return trial.get_absolute_url()
 
 
 def access_log(request):

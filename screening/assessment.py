@@ -106,10 +106,11 @@ def assess(
         require_confirmation=for_record,
         now=now,
     )
-    derived = facts.derive(candidate, tz=zone)
-    return Assessment(
-        candidate, derived, evaluate(criteria.specs, derived.facts), criteria
+    derived = facts.derive(candidate, tz=zone, now=now)
+    evaluation = evaluate(
+        criteria.specs, derived.facts, screening_time=derived.screening_time
     )
+    return Assessment(candidate, derived, evaluation, criteria)
 
 
 def assess_rows(

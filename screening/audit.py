@@ -68,8 +68,9 @@ def decision_content(
             for o in sorted(outcomes, key=lambda o: o.position)
         ],
     }
+    # Records made before sites existed keep their original content. The
+    # criteria version is in the hashed snapshot (each criterion names it).
     if decision.site_id is not None:
-        # Records made before sites existed keep their original content.
         content["site_id"] = decision.site_id
     return content
 

@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Max, Prefetch, Subquery
+from django.db.models import Max, Prefetch
 
 from screening.domain.engine import CriterionKind, CriterionSpec
-from trials.models import Condition, Criterion, Trial
+from trials.models import Condition, CriteriaVersion, Criterion, Trial
+from trials.services import version_active
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,16 +17,21 @@ class CriteriaSet:
     rows: dict[str, Criterion]
     history_ids: dict[int, int]
     snapshot: list[dict]
+    version: CriteriaVersion | None = None
 
 
-def criteria_load(*, trial: Trial) -> CriteriaSet:
-    """Active criteria in protocol order with their conditions and versions.
+def criteria_load(
+    *, trial: Trial, version: CriteriaVersion | None = None
+) -> CriteriaSet:
+    """A version's criteria (the active one by default) in protocol order.
 
-    Four queries whatever the number of criteria: criteria, conditions, and the
-    latest history id of each.
+    With their conditions and the history id of each row: four queries whatever
+    the number of criteria.
     """
+    if version is None:
+        version = version_active(trial=trial)
     rows = list(
-        Criterion.objects.filter(trial=trial, active=True)
+        Criterion.objects.filter(trial=trial, version=version, active=True)
         .order_by("position", "code")
         .prefetch_related(
             Prefetch(
@@ -46,6 +52,7 @@ def criteria_load(*, trial: Trial) -> CriteriaSet:
         .annotate(latest=Max("history_id"))
         .values_list("id", "latest")
     )
+    window = version.default_lookback_hours if version else None
     specs = []
     snapshot = []
     for row in rows:
@@ -54,7 +61,7 @@ def criteria_load(*, trial: Trial) -> CriteriaSet:
             CriterionSpec(
                 code=row.code,
                 kind=CriterionKind(row.kind),
-                conditions=tuple(c.to_spec() for c in conditions),
+                conditions=tuple(c.to_spec(window) for c in conditions),
                 text=row.text,
             )
         )
@@ -62,6 +69,8 @@ def criteria_load(*, trial: Trial) -> CriteriaSet:
             {
                 "id": row.pk,
                 "history_id": criterion_versions.get(row.pk),
+                "version_id": version.pk if version else None,
+                "version": version.number if version else None,
                 "code": row.code,
                 "kind": row.kind,
                 "position": row.position,
@@ -77,6 +86,10 @@ def criteria_load(*, trial: Trial) -> CriteriaSet:
                         "value_high": _text(c.value_high),
                         "values": c.values,
                         "unit": c.unit,
+                        "supporting": c.supporting,
+                        "lookback_hours": c.to_spec(window).lookback_hours,
+                        "relative_to_uln": c.relative_to_uln,
+                        "lab_uln_replaces": c.lab_uln_replaces,
                     }
                     for c in conditions
                 ],
@@ -87,6 +100,7 @@ def criteria_load(*, trial: Trial) -> CriteriaSet:
         rows={r.code: r for r in rows},
         history_ids=criterion_versions,
         snapshot=snapshot,
+        version=version,
     )
 
 
@@ -94,32 +108,26 @@ def _text(value):
     return None if value is None else f"{value.normalize():f}"
 
 
-_CACHE: dict[int, tuple[tuple, CriteriaSet]] = {}
+_CACHE: dict[tuple, CriteriaSet] = {}
 
 
 def criteria_current(*, trial: Trial) -> CriteriaSet:
-    """``criteria_load``, reused in this process until a criterion or condition changes.
+    """The active version's criteria, built once per process and version.
 
-    Every save or delete of a criterion or condition writes a history row (admin
-    and services always save through the ORM), so the newest history id and time
-    of each say whether the rows changed: one query instead of four, and no rebuild.
+    An active version and its criteria and conditions cannot change (database
+    triggers refuse any UPDATE, INSERT or DELETE, bulk or raw), so the version's
+    id is the whole cache key: one small query per call, and no write path can
+    leave a worker deciding on old criteria.
     """
-    newest = {
-        f"{name}_{part}": Subquery(
-            model.history.order_by(f"-{field}").values(field)[:1]
-        )
-        for name, model in (("criterion", Criterion), ("condition", Condition))
-        for part, field in (("id", "history_id"), ("at", "history_date"))
-    }
-    version = (
-        Trial.objects.filter(pk=trial.pk)
-        .annotate(**newest)
-        .values_list(*newest)
-        .first()
-    )
-    cached = _CACHE.get(trial.pk)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    criteria = criteria_load(trial=trial)
-    _CACHE[trial.pk] = (version, criteria)
+    version = version_active(trial=trial)
+    if version is None:
+        return criteria_load(trial=trial, version=None)
+    # The id with the version's creation time: an id alone can come back after a
+    # rolled-back transaction (tests, SQLite), a signed version never changes.
+    key = (version.pk, version.created_at, version.effective_from)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    criteria = criteria_load(trial=trial, version=version)
+    _CACHE[key] = criteria
     return criteria

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from screening.common.scoping import ScopedManager
 from screening.domain.engine import Decision, Outcome
-from trials.models import Criterion, Site, Trial
+from trials.models import CriteriaVersion, Criterion, Site, Trial
 
 
 class EligibilityDecision(models.Model):
@@ -59,6 +59,13 @@ class EligibilityDecision(models.Model):
     normalised = models.JSONField(_("normalised values"))
     computed = models.JSONField(_("computed values"))
     criteria_snapshot = models.JSONField(_("criteria as evaluated"))
+    criteria_version = models.ForeignKey(
+        CriteriaVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("criteria version"),
+    )
     supersedes = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -291,6 +298,13 @@ class PrescreenUpload(models.Model):
     criteria_snapshot = models.JSONField(
         _("criteria as evaluated"), default=list, blank=True, editable=False
     )
+    criteria_version = models.ForeignKey(
+        CriteriaVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("criteria version"),
+    )
 
     unscoped = models.Manager()
     objects = ScopedManager()
@@ -301,6 +315,9 @@ class PrescreenUpload(models.Model):
         verbose_name = _("pre-screening upload")
         verbose_name_plural = _("pre-screening uploads")
         default_permissions = ("view",)
+        permissions = [
+            ("purge_prescreenupload", "Can purge a mistaken pre-screening upload")
+        ]
         ordering = ["-uploaded_at"]
 
     def __str__(self):
@@ -351,3 +368,44 @@ class PrescreenResult(models.Model):
 
     def __str__(self):
         return f"{self.upload_id}:{self.row} {self.decision}"
+
+
+class PrescreenPurge(models.Model):
+    """The tombstone of a purged pre-screening upload: who, when, why, which file.
+
+    Append-only and sealed in the audit ledger. Its existence is what lets the
+    database triggers delete the upload's result rows and empty its file, in the
+    purge's transaction (screening/prescreen/services.py); nothing else may.
+    """
+
+    upload = models.OneToOneField(
+        PrescreenUpload,
+        on_delete=models.PROTECT,
+        related_name="purge",
+        verbose_name=_("upload"),
+    )
+    purged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("purged by"),
+    )
+    purged_at = models.DateTimeField(_("purged at (UTC)"), editable=False)
+    reason = models.TextField(_("reason"))
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
+    file_name = models.CharField(_("file name"), max_length=200)
+    row_count = models.PositiveIntegerField(_("rows"))
+
+    class Meta:
+        verbose_name = _("pre-screening purge")
+        verbose_name_plural = _("pre-screening purges")
+        default_permissions = ("view",)
+        ordering = ["-purged_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="prescreen_purge_reason_given"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.file_sha256[:12]})"

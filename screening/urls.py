@@ -4,12 +4,16 @@ from screening.decisions import views
 from screening.prescreen import views as prescreen_views
 from screening.reports import audit
 from screening.reports import views as report_views
+from screening.reports import worklists
+from screening.versions import views as version_views
 
 app_name = "screening"
 
 urlpatterns = [
     path("trials/<slug:trial_slug>/screen/", views.screen, name="screen"),
     path("trials/<slug:trial_slug>/log/", report_views.log, name="log"),
+    path("trials/<slug:trial_slug>/worklist/", worklists.worklist, name="worklist"),
+    path("trials/<slug:trial_slug>/sign-off/", worklists.sign_queue, name="sign_queue"),
     path(
         "trials/<slug:trial_slug>/log/export/", report_views.export_log, name="export"
     ),
@@ -46,9 +50,34 @@ urlpatterns = [
         name="prescreen_prefill",
     ),
     path(
+        "prescreen/<int:pk>/purge/",
+        prescreen_views.purge,
+        name="prescreen_purge",
+    ),
+    path(
         "trials/<slug:trial_slug>/audit/<str:kind>/",
         audit.audit_log,
         name="audit_log",
+    ),
+    path(
+        "trials/<slug:trial_slug>/versions/",
+        version_views.versions,
+        name="versions",
+    ),
+    path(
+        "trials/<slug:trial_slug>/versions/new/",
+        version_views.draft_create,
+        name="version_draft",
+    ),
+    path(
+        "trials/<slug:trial_slug>/versions/<int:number>/impact/",
+        version_views.impact,
+        name="version_impact",
+    ),
+    path(
+        "trials/<slug:trial_slug>/versions/<int:number>/activate/",
+        version_views.activate,
+        name="version_activate",
     ),
     path("decisions/<int:pk>/", views.decision, name="decision"),
     path("decisions/<int:pk>/correct/", views.correct, name="correct"),

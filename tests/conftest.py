@@ -6,6 +6,7 @@ from django.db import connection
 
 from accounts import roles
 from screening.common import db_triggers
+from trials import db_triggers as version_triggers
 from tests.factories import (
     TEST_PASSWORD,
     UserFactory,
@@ -23,6 +24,7 @@ def _append_only_triggers_present(django_db_blocker):
     if _triggers_removed:
         with django_db_blocker.unblock():
             db_triggers.install(connection)
+            version_triggers.install(connection)
         _triggers_removed = False
 
 
@@ -37,6 +39,7 @@ def transactional_audit_db(transactional_db):
     global _triggers_removed
     yield
     db_triggers.remove(connection)
+    version_triggers.remove(connection)
     _triggers_removed = True
 
 

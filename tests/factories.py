@@ -85,3 +85,29 @@ def screening_form_post(number: str) -> dict:
     from screening.decisions.forms import post_data_from_contract
 
     return post_data_from_contract(eligible_candidate(screening_number=number))
+
+
+def amend(trial, change, *, label="Test amendment"):
+    """Put an amended criteria version in force, as a trial admin signs it.
+
+    ``change(draft)`` edits the draft (a copy of the active version); the
+    impact dry-run is run and the activation signed with the test password.
+    Returns the new active version.
+    """
+    from accounts import roles
+    from screening.versions.services import impact_report_record, version_activate
+    from trials.services import version_draft_create
+
+    signer = UserFactory(
+        username="amending-admin",
+        first_name="Amending",
+        last_name="Admin",
+        role=roles.TRIAL_ADMIN,
+    )
+    member_of_every_trial(signer, roles.TRIAL_ADMIN)
+    draft = version_draft_create(trial=trial, user=signer, label=label)
+    change(draft)
+    report = impact_report_record(version=draft, user=signer)
+    version_activate(version=draft, user=signer, password=TEST_PASSWORD, report=report)
+    draft.refresh_from_db()
+    return draft

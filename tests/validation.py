@@ -7,15 +7,17 @@ A test names the criteria it checks with the ``criterion`` marker::
 
 ``from_param`` takes a parameter name (or several): its value in each case, a
 code or a sequence of codes, tags that case only, so a test parametrised over
-criteria is traced case by case. A code the trial does not have is a usage
-error, so a typo cannot tag nothing.
+criteria is traced case by case. A bare code is NCT06904755's; a code of
+another shipped trial carries its prefix (``TRIAL_PREFIXES``), as in
+``criterion("ACLF:I4")``. A code the trial does not have is a usage error, so a
+typo cannot tag nothing.
 
 Given ``--validation-report[=PATH]`` (or the ``VALIDATION_REPORT`` environment
 variable), the run records each tagged test's result and writes the matrix
 criterion -> kind -> protocol wording -> tests -> results as markdown
 (``validation-report.md`` at the root by default). ``--criteria-coverage=PATH``
-writes the tagged node ids per criterion as JSON after collection (works with
-``--collect-only``).
+writes the tagged node ids per criterion of NCT06904755 as JSON after
+collection (works with ``--collect-only``).
 """
 
 from __future__ import annotations
@@ -62,23 +64,45 @@ class Run:
     meta: dict[str, str] = field(default_factory=dict)
 
 
-# --- The trial's criteria ------------------------------------------------------
+# --- The trials' criteria ------------------------------------------------------
+
+# Code prefix -> the shipped trial file (trials/data/) whose criteria it names;
+# the bare codes are the first trial's.
+TRIAL_PREFIXES = {"": "nct06904755", "ACLF": "aclf-pmc6247955"}
 
 
-def trial_info() -> dict:
-    from trials.trial_data import TRIAL
+def _trial_file(prefix: str) -> dict:
+    from trials.files import SHIPPED
 
-    return TRIAL
+    return json.loads(SHIPPED[TRIAL_PREFIXES[prefix]].read_text(encoding="utf-8"))
 
 
-def trial_criteria() -> list[Criterion]:
-    """The protocol's criteria, in protocol order, from trials/trial_data.py."""
-    from trials.trial_data import CRITERIA
+def _code(prefix: str, code: str) -> str:
+    return f"{prefix}:{code}" if prefix else code
 
-    return [
-        Criterion(code, kind, text, text_zh)
-        for code, kind, _attestation, text, text_zh, _conditions in CRITERIA
-    ]
+
+def trial_info(prefix: str = "") -> dict:
+    return _trial_file(prefix)["trial"]
+
+
+def trial_criteria(prefix: str = "") -> list[Criterion]:
+    """A shipped trial's criteria, in protocol order, as its file lists them.
+
+    The wording is the first version's (the one loaded as active); a code that
+    only a later version has follows with that version's wording.
+    """
+    seen: dict[str, Criterion] = {}
+    for version in _trial_file(prefix)["versions"]:
+        for c in version["criteria"]:
+            code = _code(prefix, c["code"])
+            if code not in seen:
+                seen[code] = Criterion(code, c["kind"], c["text"], c["text_zh_hans"])
+    return list(seen.values())
+
+
+def known_codes() -> set[str]:
+    """Every code a ``criterion`` marker may name, prefixed for other trials."""
+    return {c.code for prefix in TRIAL_PREFIXES for c in trial_criteria(prefix)}
 
 
 # --- Codes of a collected test --------------------------------------------------
@@ -309,7 +333,7 @@ def pytest_configure(config):
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
-    known = {c.code for c in trial_criteria()}
+    known = known_codes()
     problems = []
     for item in items:
         marks = list(item.iter_markers(MARKER))
@@ -339,10 +363,13 @@ class Recorder:
         }
         coverage = self.config.getoption("criteria_coverage")
         if coverage:
+            # NCT06904755's codes (the loaded trial's); other trials' are
+            # checked by their own tests (tests/screening/domain/test_aclf_criteria.py).
             matrix = {c.code: [] for c in trial_criteria()}
             for nodeid, codes in self.run.codes.items():
                 for code in codes:
-                    matrix.setdefault(code, []).append(nodeid)
+                    if code in matrix:
+                        matrix[code].append(nodeid)
             Path(coverage).write_text(json.dumps(matrix, indent=1), encoding="utf-8")
 
     def pytest_runtest_logreport(self, report):
@@ -363,10 +390,12 @@ class Recorder:
         root = Path(self.config.rootpath)
         args = list(self.config.invocation_params.args)
         self.run.meta = run_meta(root, self.run.started, args)
-        trial = trial_info()
-        title = f"{trial['registry_id']}, {trial['title']}"
-        text = render_report(trial_criteria(), self.run, title)
-        path.write_text(text, encoding="utf-8")
+        reports = []
+        for prefix in TRIAL_PREFIXES:
+            trial = trial_info(prefix)
+            title = f"{trial['registry_id']}, {trial['title']}"
+            reports.append(render_report(trial_criteria(prefix), self.run, title))
+        path.write_text("\n".join(reports), encoding="utf-8")
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"validation report written to {path}")

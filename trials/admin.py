@@ -2,12 +2,54 @@
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import InlineModelAdmin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scope import ADMINISTER, scope_for
 
-from .models import Condition, Criterion, Site, Trial
+from .models import (
+    Condition,
+    CriteriaVersion,
+    Criterion,
+    ImpactReport,
+    Site,
+    Trial,
+    VersionActivation,
+)
+from .services import version_draft_create
+
+
+def _draft_of(obj) -> bool:
+    """Whether ``obj`` (a version, criterion or condition) is still a draft."""
+    if obj is None:
+        return True
+    if isinstance(obj, Condition):
+        obj = obj.criterion
+    if isinstance(obj, Criterion):
+        obj = obj.version
+    if isinstance(obj, Trial):
+        return True
+    return obj.is_draft and not hasattr(obj, "activation")
+
+
+class DraftOnly:
+    """Only a draft version, and its criteria and conditions, can be changed."""
+
+    def has_change_permission(self, request, obj=None):
+        return _draft_of(obj) and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        if not _draft_of(obj):
+            return False
+        if isinstance(self, InlineModelAdmin):
+            return super().has_add_permission(request, obj)
+        return super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return _draft_of(obj) and super().has_delete_permission(request, obj)
 
 
 class TrialScopedAdmin(admin.ModelAdmin):
@@ -26,6 +68,21 @@ class TrialScopedAdmin(admin.ModelAdmin):
         scope = scope_for(request.user)
         if db_field.name == "trial" and not scope.everything:
             kwargs["queryset"] = Trial.objects.filter(pk__in=scope.trials(ADMINISTER))
+        if db_field.name == "version":
+            drafts = CriteriaVersion.objects.filter(
+                state=CriteriaVersion.State.DRAFT, activation__isnull=True
+            )
+            if not scope.everything:
+                drafts = drafts.filter(trial__in=scope.trials(ADMINISTER))
+            kwargs["queryset"] = drafts
+        if db_field.name == "criterion":
+            criteria = Criterion.objects.filter(
+                version__state=CriteriaVersion.State.DRAFT,
+                version__activation__isnull=True,
+            ).select_related("version")
+            if not scope.everything:
+                criteria = criteria.filter(trial__in=scope.trials(ADMINISTER))
+            kwargs["queryset"] = criteria
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -41,6 +98,33 @@ class ReasonedHistoryAdmin(TrialScopedAdmin, SimpleHistoryAdmin):
     """Saves the parent and its inlines with the reason given on the form."""
 
     form = ChangeReasonForm
+
+    def _history_in_scope(self, request, object_id) -> bool:
+        # simple_history finds the object from its history rows, without
+        # get_queryset(): scope it to the trials the user administers here.
+        scope = scope_for(request.user)
+        if scope.everything:
+            return True
+        path = "id" if self.trial_path == "pk" else self.trial_path
+        return self.model.history.filter(
+            id=unquote(object_id), **{f"{path}__in": scope.trials(ADMINISTER)}
+        ).exists()
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self._history_in_scope(request, object_id):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not self._history_in_scope(request, object_id):
+            raise PermissionDenied
+        if request.method == "POST":
+            # A revert saves the object as it is now: it must be changeable now
+            # (simple_history asks only for view permission, on the old row).
+            current = self.get_object(request, unquote(object_id))
+            if current is None or not self.has_change_permission(request, current):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def save_model(self, request, obj, form, change):
         obj._change_reason = form.cleaned_data["change_reason"]
@@ -64,14 +148,14 @@ class ReasonedHistoryAdmin(TrialScopedAdmin, SimpleHistoryAdmin):
         formset.save_m2m()
 
 
-class CriterionInline(admin.TabularInline):
+class CriterionInline(DraftOnly, admin.TabularInline):
     model = Criterion
     fields = ["code", "kind", "position", "text", "is_attestation", "active"]
     extra = 0
     show_change_link = True
 
 
-class ConditionInline(admin.TabularInline):
+class ConditionInline(DraftOnly, admin.TabularInline):
     model = Condition
     fields = [
         "position",
@@ -96,18 +180,100 @@ class TrialAdmin(ReasonedHistoryAdmin):
     trial_path = "pk"
     list_display = ["registry_id", "slug", "title", "site", "status"]
     search_fields = ["registry_id", "slug", "title"]
-    inlines = [SiteInline, CriterionInline]
+    inlines = [SiteInline]
+
+
+@admin.register(CriteriaVersion)
+class CriteriaVersionAdmin(DraftOnly, ReasonedHistoryAdmin):
+    """A trial's criteria versions: drafts are edited here, then signed in the app."""
+
+    list_display = ["trial", "number", "label", "state", "effective_from"]
+    list_filter = ["trial", "state"]
+    list_select_related = ["trial"]
+    inlines = [CriterionInline]
+    fields = [
+        "trial",
+        "number",
+        "label",
+        "ethics_reference",
+        "ethics_approved_on",
+        "change_reason",
+    ]
+    readonly_fields = ["trial", "number"]
+    actions = ["copy_to_draft"]
+
+    def has_add_permission(self, request, obj=None):
+        # A draft starts as a copy of the active version (the action below).
+        return False
+
+    @admin.action(description=_("Copy the active version into a new draft"))
+    def copy_to_draft(self, request, queryset):
+        for trial in {version.trial for version in queryset}:
+            draft = version_draft_create(
+                trial=trial, user=request.user, label=_("Draft amendment")
+            )
+            self.message_user(request, _("Draft %(draft)s created.") % {"draft": draft})
+
+
+@admin.register(ImpactReport)
+class ImpactReportAdmin(TrialScopedAdmin):
+    trial_path = "version__trial_id"
+    list_display = ["version", "from_version", "evaluated", "flip_count", "created_at"]
+    readonly_fields = [
+        "version",
+        "from_version",
+        "created_by",
+        "created_at",
+        "evaluated",
+        "flip_count",
+        "content",
+        "sha256",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(VersionActivation)
+class VersionActivationAdmin(ImpactReportAdmin):
+    list_display = ["version", "signer_full_name", "signed_at", "effective_from"]
+    readonly_fields = [
+        "version",
+        "impact_report",
+        "impact_sha256",
+        "signer",
+        "signer_full_name",
+        "signed_at",
+        "effective_from",
+        "statement",
+        "retired_version",
+    ]
 
 
 @admin.register(Criterion)
-class CriterionAdmin(ReasonedHistoryAdmin):
-    list_display = ["code", "trial", "kind", "position", "short_text", "active"]
-    list_filter = ["trial", "kind", "active"]
+class CriterionAdmin(DraftOnly, ReasonedHistoryAdmin):
+    list_display = [
+        "code",
+        "trial",
+        "version",
+        "kind",
+        "position",
+        "short_text",
+        "active",
+    ]
+    list_filter = ["trial", "version__state", "kind", "active"]
     search_fields = ["code", "text", "text_zh_hans"]
     list_select_related = ["trial"]
     inlines = [ConditionInline]
     fields = [
         "trial",
+        "version",
         "code",
         "kind",
         "position",
@@ -129,7 +295,7 @@ class CriterionAdmin(ReasonedHistoryAdmin):
 
 
 @admin.register(Condition)
-class ConditionAdmin(ReasonedHistoryAdmin):
+class ConditionAdmin(DraftOnly, ReasonedHistoryAdmin):
     trial_path = "criterion__trial_id"
     list_display = ["criterion", "position", "__str__"]
     list_filter = ["criterion__trial", "criterion__kind", "variable", "operator"]

@@ -1,11 +1,13 @@
 """A trial and its eligibility criteria, as rows that admins edit (with history)."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Left
 from django.db.models.lookups import Exact
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -17,7 +19,14 @@ from screening.domain.engine import (
     Operator,
     SpecError,
 )
-from screening.domain.variables import VARIABLES, Kind
+from screening.domain.inputs import INPUTS
+from screening.domain.variables import (
+    VARIABLES,
+    Kind,
+    ThresholdUnitError,
+    threshold_to_canonical,
+    threshold_units,
+)
 
 
 class Trial(models.Model):
@@ -90,6 +99,99 @@ class Site(models.Model):
         return self.name
 
 
+class CriteriaVersion(models.Model):
+    """One version of a trial's criteria: a protocol amendment.
+
+    Drafts are edited; activation is signed (``VersionActivation``) and makes
+    the version active, retiring the previous one. Active and retired versions,
+    and their criteria and conditions, are immutable, also in the database
+    (triggers, ``trials.db_triggers``).
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "DRAFT", _("Draft")
+        ACTIVE = "ACTIVE", _("Active")
+        RETIRED = "RETIRED", _("Retired")
+
+    trial = models.ForeignKey(
+        Trial,
+        on_delete=models.PROTECT,
+        related_name="versions",
+        verbose_name=_("trial"),
+    )
+    number = models.PositiveSmallIntegerField(_("version"))
+    label = models.CharField(
+        _("label"),
+        max_length=120,
+        help_text=_("As the protocol names it, e.g. Protocol v2.0 (amendment 2)."),
+    )
+    state = models.CharField(
+        _("state"), max_length=8, choices=State.choices, default=State.DRAFT
+    )
+    ethics_reference = models.CharField(
+        _("ethics approval reference"), max_length=120, blank=True
+    )
+    ethics_approved_on = models.DateField(
+        _("ethics approval date"), null=True, blank=True
+    )
+    effective_from = models.DateTimeField(
+        _("effective from (UTC)"), null=True, blank=True
+    )
+    default_lookback_hours = models.PositiveSmallIntegerField(
+        _("default lookback window (hours)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Laboratory values must be collected within this many hours before "
+            "the screening, unless a condition says otherwise; empty: no window."
+        ),
+    )
+    based_on = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("copied from"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at (UTC)"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("criteria version")
+        verbose_name_plural = _("criteria versions")
+        ordering = ["trial", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "number"], name="version_unique_number"
+            ),
+            models.UniqueConstraint(
+                fields=["trial"],
+                condition=Q(state="ACTIVE"),
+                name="version_one_active_per_trial",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["DRAFT", "ACTIVE", "RETIRED"]),
+                name="version_state_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"v{self.number} {self.label}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == self.State.DRAFT
+
+
 class Criterion(models.Model):
     class Kind(models.TextChoices):
         INCLUSION = "INCLUSION", _("Inclusion")
@@ -100,6 +202,12 @@ class Criterion(models.Model):
         on_delete=models.PROTECT,
         related_name="criteria",
         verbose_name=_("trial"),
+    )
+    version = models.ForeignKey(
+        CriteriaVersion,
+        on_delete=models.PROTECT,
+        related_name="criteria",
+        verbose_name=_("criteria version"),
     )
     code = models.CharField(
         _("code"), max_length=8, help_text=_("As numbered in the protocol: I1, E4.")
@@ -125,10 +233,10 @@ class Criterion(models.Model):
     class Meta:
         verbose_name = _("criterion")
         verbose_name_plural = _("criteria")
-        ordering = ["trial", "position", "code"]
+        ordering = ["trial", "version", "position", "code"]
         constraints = [
             models.UniqueConstraint(
-                fields=["trial", "code"], name="criterion_unique_code_per_trial"
+                fields=["version", "code"], name="criterion_unique_code_per_version"
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=["INCLUSION", "EXCLUSION"]),
@@ -149,6 +257,17 @@ class Criterion(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.localized_text[:60]}"
+
+    def clean(self):
+        if (
+            self.version_id
+            and self.trial_id
+            and self.version.trial_id != (self.trial_id)
+        ):
+            raise ValidationError(
+                {"version": _("This version belongs to another trial.")},
+                code="criterion_version_trial",
+            )
 
     @property
     def localized_text(self) -> str:
@@ -208,7 +327,46 @@ class Condition(models.Model):
         blank=True,
         help_text=_("For 'equals' or 'in' on a category: comma-separated values."),
     )
-    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    unit = models.CharField(
+        _("unit"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "Any unit of the variable's analyte; the threshold is stored in the "
+            "canonical unit."
+        ),
+    )
+    supporting = models.BooleanField(
+        _("supporting"),
+        default=False,
+        help_text=_(
+            "Can satisfy the criterion, but when unknown does not hold it open."
+        ),
+    )
+    lookback_hours = models.PositiveSmallIntegerField(
+        _("lookback window (hours)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The value must be collected within this many hours before the "
+            "screening; empty: the version's default."
+        ),
+    )
+    relative_to_uln = models.BooleanField(
+        _("relative to the laboratory's ULN"),
+        default=False,
+        help_text=_("The threshold is a multiple k of the laboratory's upper limit."),
+    )
+    lab_uln_replaces = models.BooleanField(
+        _("laboratory's ULN replaces the threshold"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Yes: a laboratory's own upper limit entered with the value decides. "
+            "No: this row's threshold decides. Empty: as before (a marker's limit "
+            "decides)."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -300,6 +458,35 @@ class Condition(models.Model):
         return self.describe()
 
     def clean(self):
+        if self.variable in VARIABLES and self.unit.strip():
+            try:
+                canonical = threshold_units(self.variable)[0]
+                for name in ("value_low", "value_high"):
+                    typed = getattr(self, name)
+                    if typed is not None and not self.relative_to_uln:
+                        setattr(
+                            self,
+                            name,
+                            threshold_to_canonical(self.variable, typed, self.unit),
+                        )
+            except ThresholdUnitError as exc:
+                raise ValidationError(
+                    {
+                        "unit": ValidationError(
+                            _(
+                                "%(unit)s is not a unit of %(variable)s; use one of: "
+                                "%(accepted)s."
+                            ),
+                            code=exc.code,
+                            params={
+                                "unit": self.unit,
+                                "variable": self.variable,
+                                "accepted": ", ".join(u for u in exc.accepted if u),
+                            },
+                        )
+                    }
+                ) from exc
+            self.unit = "" if self.relative_to_uln else canonical
         try:
             self.to_spec()
         except SpecError as exc:
@@ -326,8 +513,12 @@ class Condition(models.Model):
     def category_values(self) -> tuple[str, ...]:
         return tuple(v.strip() for v in self.values.split(",") if v.strip())
 
-    def to_spec(self) -> ConditionSpec:
-        """The engine's plain spec for this row (raises SpecError if malformed)."""
+    def to_spec(self, default_lookback_hours: int | None = None) -> ConditionSpec:
+        """The engine's plain spec for this row (raises SpecError if malformed).
+
+        ``default_lookback_hours``: the version's window, for a row of a timed
+        laboratory value that names none.
+        """
         if self.variable not in VARIABLES:
             raise SpecError(f"unknown variable {self.variable!r}")
         try:
@@ -341,6 +532,12 @@ class Condition(models.Model):
             high=_normal(self.value_high),
             values=self.category_values,
             unit=self.unit,
+            supporting=self.supporting,
+            lookback_hours=self.lookback_hours
+            if self.lookback_hours is not None
+            else (default_lookback_hours if self.variable in _TIMED else None),
+            relative_to_uln=self.relative_to_uln,
+            lab_uln_replaces=self.lab_uln_replaces,
         )
 
     def describe(self) -> str:
@@ -360,6 +557,12 @@ class Condition(models.Model):
 
 
 _OPERATOR_VALUES = frozenset(op.value for op in Operator)
+# Variables read from a timed laboratory value: the version's window applies.
+_TIMED = frozenset(
+    name
+    for name, v in VARIABLES.items()
+    if any(key in INPUTS and INPUTS[key].timed for key in v.inputs)
+)
 
 
 def _normal(value):
@@ -368,3 +571,92 @@ def _normal(value):
 
 def _plain(value) -> str:
     return "" if value is None else f"{value.normalize():f}"
+
+
+class ImpactReport(models.Model):
+    """A dry run of a draft: every candidate's latest decision under it (append-only).
+
+    ``content`` is the report as ``criteria_impact`` prints it; ``sha256`` is the
+    hash of its canonical JSON, which the activation signs.
+    """
+
+    version = models.ForeignKey(
+        CriteriaVersion,
+        on_delete=models.PROTECT,
+        related_name="impact_reports",
+        verbose_name=_("criteria version"),
+    )
+    from_version = models.ForeignKey(
+        CriteriaVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("compared with"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("run by"),
+    )
+    created_at = models.DateTimeField(_("run at (UTC)"), default=timezone.now)
+    evaluated = models.PositiveIntegerField(_("candidates evaluated"))
+    flip_count = models.PositiveIntegerField(_("decisions that would change"))
+    content = models.JSONField(_("report"))
+    sha256 = models.CharField(_("report SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("impact report")
+        verbose_name_plural = _("impact reports")
+        ordering = ["-created_at", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"{self.version} impact {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class VersionActivation(models.Model):
+    """The signature that approves a criteria version for screening (append-only)."""
+
+    version = models.OneToOneField(
+        CriteriaVersion,
+        on_delete=models.PROTECT,
+        related_name="activation",
+        verbose_name=_("criteria version"),
+    )
+    impact_report = models.ForeignKey(
+        ImpactReport,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("impact report"),
+    )
+    impact_sha256 = models.CharField(_("signed report SHA-256"), max_length=64)
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("signer"),
+    )
+    signer_full_name = models.CharField(_("signer's full name"), max_length=300)
+    signed_at = models.DateTimeField(_("signed at (UTC)"))
+    effective_from = models.DateTimeField(_("effective from (UTC)"))
+    statement = models.CharField(_("statement"), max_length=300)
+    retired_version = models.ForeignKey(
+        CriteriaVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("retired version"),
+    )
+
+    class Meta:
+        verbose_name = _("version activation")
+        verbose_name_plural = _("version activations")
+        ordering = ["-signed_at"]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"{self.version} {self.signer_full_name} {self.signed_at:%Y-%m-%d}"

@@ -26,11 +26,13 @@ def create_roles(apps, schema_editor):
         permissions = []
         for name in names:
             app_label, codename = name.split(".")
-            permissions.append(
-                Permission.objects.get(
-                    content_type__app_label=app_label, codename=codename
-                )
-            )
+            # Permissions of models that later migrations add are given by
+            # the roles' sync after migrate (accounts/apps.py).
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is not None:
+                permissions.append(permission)
         group.permissions.set(permissions)
 
 

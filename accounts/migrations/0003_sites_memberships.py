@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'trial membership',
                 'verbose_name_plural': 'trial memberships',
                 'ordering': ['trial', 'user', 'role'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'trial', 'site', 'role'), name='membership_unique', nulls_distinct=False), models.CheckConstraint(condition=models.Q(('role__in', ['Coordinator', 'Investigator', 'Monitor', 'Trial admin'])), name='membership_role_valid')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('site__isnull', False)), fields=('user', 'trial', 'site', 'role'), name='membership_unique_per_site'), models.UniqueConstraint(condition=models.Q(('site__isnull', True)), fields=('user', 'trial', 'role'), name='membership_unique_all_sites'), models.CheckConstraint(condition=models.Q(('role__in', ['Coordinator', 'Investigator', 'Monitor', 'Trial admin'])), name='membership_role_valid')],
             },
         ),
         migrations.RunPython(install, migrations.RunPython.noop),

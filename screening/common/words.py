@@ -103,6 +103,9 @@ def _translated_units(value: str) -> str:
 
 def condition_text(detail: dict) -> str:
     """One condition's reason in the page's language, from its stored parts."""
+    rich = rich_condition_text(detail)
+    if rich is not None:
+        return rich
     variable = VARIABLES.get(detail.get("variable"))
     label = gettext(variable.label) if variable else str(detail.get("variable"))
     relation = detail.get("relation", "")

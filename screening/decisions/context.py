@@ -21,6 +21,7 @@ from screening.domain.inputs import (
 )
 from screening.domain.variables import VARIABLES
 from screening.models import EligibilityDecision
+from trials.services import version_active
 
 OUTCOME_STYLE = {
     "ELIGIBLE": "success",
@@ -120,6 +121,14 @@ def entered_rows(entered: dict, unusual=(), normalised=None) -> list[dict]:
     return rows
 
 
+def _newer_version(record: EligibilityDecision):
+    """The version in force, when the record was decided under an older one."""
+    active = version_active(trial=record.trial)
+    if active is None or record.criteria_version_id in (None, active.pk):
+        return None
+    return active
+
+
 def decision_view_context(request, record: EligibilityDecision) -> dict:
     snapshot = {entry["code"]: entry for entry in record.criteria_snapshot}
     rows = [
@@ -151,7 +160,11 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
             and signature.override_outcome
             and signature.override_outcome != record.outcome
         ),
+        "override_style": OUTCOME_STYLE.get(
+            signature.override_outcome if signature else "", "secondary"
+        ),
         "superseded_by": superseded_by,
+        "newer_version": _newer_version(record),
         "can_sign": signature is None
         and superseded_by is None
         and record.recorded_by_id != request.user.pk

@@ -96,15 +96,45 @@ def _codes_by_input(criteria) -> dict[str, list[str]]:
     return codes
 
 
-def _default_limits(criteria) -> dict[str, str]:
-    """A marker's threshold in the active criteria, for its help text."""
+# Shown for every trial: who is screened, and the liver panel the page computes
+# MELD, MELD-Na and MELD 3.0 from.
+_ALWAYS_SHOWN = (Section.IDENTIFICATION, Section.LIVER)
+
+
+def _inputs_shown(criteria) -> frozenset[str]:
+    """The inputs a trial's form shows: those its active criteria read, and the
+    sections every trial has; every input when there are no active criteria."""
+    if not criteria:
+        return frozenset(INPUTS)
+    read = {
+        key
+        for spec in criteria.specs
+        for condition in spec.conditions
+        for key in VARIABLES[condition.variable].inputs
+    }
+    return frozenset(
+        key
+        for key, item in INPUTS.items()
+        if key in read or item.section in _ALWAYS_SHOWN
+    )
+
+
+def _default_limits(criteria) -> dict[str, tuple[str, bool]]:
+    """A marker's threshold in the active criteria, and whether a lab's ULN
+    replaces it, for its help text."""
     limits = {}
     for spec in criteria.specs if criteria else ():
         for condition in spec.conditions:
             variable = VARIABLES[condition.variable]
-            # Only "above the limit" is replaced by a lab's own limit.
-            if variable.has_lab_uln and condition.operator is Operator.GT:
-                limits[variable.inputs[0]] = format_number(condition.low)
+            if (
+                variable.has_lab_uln
+                and condition.operator in (Operator.GT, Operator.GTE)
+                and not condition.relative_to_uln
+            ):
+                limits[variable.inputs[0]] = (
+                    format_number(condition.low),
+                    condition.uln_replaces,
+                )
     return limits
 
 
@@ -165,16 +195,19 @@ def _fields_of(item: Input, label: str, limits: dict[str, str]):
             )
         )
     if Part.ULN in item.parts:
-        limit = limits.get(item.key)
-        help_text = (
-            _(
+        limit, replaces = limits.get(item.key, (None, False))
+        if limit and replaces:
+            help_text = _(
                 "Optional, in the same unit; without it the protocol's %(limit)s "
                 "applies."
-            )
-            % {"limit": f"{limit} {shown_unit}"}
-            if limit
-            else _("Optional, in the same unit.")
-        )
+            ) % {"limit": f"{limit} {shown_unit}"}
+        elif limit:
+            help_text = _(
+                "Recorded for information: the protocol's %(limit)s decides, "
+                "whatever the laboratory's limit."
+            ) % {"limit": f"{limit} {shown_unit}"}
+        else:
+            help_text = _("Optional, in the same unit.")
         fields.append(
             (field_name(item, Part.ULN), _number(_(PART_LABELS[Part.ULN]), help_text))
         )
@@ -257,7 +290,10 @@ class ScreeningForm(forms.Form):
         codes = _codes_by_input(criteria)
         limits = _default_limits(criteria)
         self.sections: dict[Section, list[list[str]]] = {}
+        shown = _inputs_shown(criteria)
         for key, item in INPUTS.items():
+            if key not in shown:
+                continue
             if item.kind is InputKind.SERIES:
                 self.sections.setdefault(item.section, []).append([key])
                 continue
@@ -273,7 +309,9 @@ class ScreeningForm(forms.Form):
             self.fields[key].required = INPUTS[key].required
         self.fields[CONFIRM_KEY] = forms.MultipleChoiceField(
             label=_("I have checked these unusual values and confirm them"),
-            choices=[(k, _(i.label)) for k, i in INPUTS.items() if i.typical],
+            choices=[
+                (k, _(i.label)) for k, i in INPUTS.items() if i.typical and k in shown
+            ],
             required=False,
             widget=forms.CheckboxSelectMultiple,
         )
@@ -558,7 +596,7 @@ class SignatureForm(forms.Form):
         label=_("Meaning of this signature"),
         choices=Signature.Meaning.choices,
         widget=forms.RadioSelect,
-        initial=Signature.Meaning.CONFIRM,
+        # Nothing chosen for the signer: the meaning is theirs to choose.
     )
     override_outcome = forms.ChoiceField(
         label=_("Your assessment (if you disagree)"),

@@ -21,6 +21,7 @@ def decision_detail(*, scope: Scope, pk: int) -> EligibilityDecision:
         .select_related(
             "trial",
             "site",
+            "criteria_version",
             "recorded_by",
             "supersedes",
             "signature",

@@ -222,6 +222,7 @@ def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now,
         normalised=contract.normalised(c),
         computed=computed_values(derived),
         criteria_snapshot=assessment.criteria.snapshot,
+        criteria_version=assessment.criteria.version,
         supersedes=supersedes,
         supersede_reason=supersede_reason,
         recorded_by=user,
@@ -249,7 +250,7 @@ def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now,
     decision.content_hash = audit.sha256(audit.decision_content(decision, outcomes))
     decision.full_clean(
         # The site was checked against the user's memberships above.
-        exclude=["content_hash", "site"],
+        exclude=["content_hash", "site", "criteria_version"],
         validate_unique=False,
         validate_constraints=False,
     )

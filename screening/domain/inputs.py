@@ -50,6 +50,7 @@ class Section(StrEnum):
     LIVER = "liver"
     ENCEPHALOPATHY = "encephalopathy"
     INFLAMMATION = "inflammation"
+    BLOOD_COUNT = "blood_count"
     STAGE = "stage"
     CHECKLIST = "checklist"
 
@@ -60,6 +61,7 @@ SECTION_TITLES: Mapping[Section, str] = MappingProxyType(
         Section.LIVER: N_("Liver function"),
         Section.ENCEPHALOPATHY: N_("Encephalopathy"),
         Section.INFLAMMATION: N_("Inflammation"),
+        Section.BLOOD_COUNT: N_("Blood count"),
         Section.STAGE: N_("Stage"),
         Section.CHECKLIST: N_("Checklist"),
     }
@@ -282,6 +284,8 @@ _INPUTS = (
         analyte="bilirubin",
         bounds=(_d("0"), _d("1500")),
         typical=(_d("3"), _d("850")),
+        # For thresholds relative to the laboratory's limit ("TBil > 5 x ULN").
+        lab_uln=True,
         timed=True,
         loinc={"umol/L": ("14631-6",), "mg/dL": ("1975-2",)},
         example={"value": "180", "unit": "umol/L", "time": "2026-06-01T08:00+08:00"},
@@ -462,6 +466,19 @@ _INPUTS = (
         )
     ),
     Input(
+        "platelets",
+        InputKind.NUMBER,
+        Section.BLOOD_COUNT,
+        N_("Platelet count"),
+        "血小板计数",
+        collect_label=N_("platelet count"),
+        unit="10^9/L",
+        bounds=(_d("1"), _d("2000")),
+        typical=(_d("10"), _d("1000")),
+        loinc={"": ("777-3", "26515-7")},
+        example="120",
+    ),
+    Input(
         "liver_failure_stage",
         InputKind.CHOICE,
         Section.STAGE,
@@ -539,6 +556,61 @@ _INPUTS = (
         ),
         "研究者认为不宜入组",
         N_("Investigator judges the subject should not be included"),
+    ),
+    _answer(
+        "aclf_diagnosis",
+        N_("A clinical diagnosis of acute-on-chronic liver failure (ACLF)"),
+        "临床诊断慢加急性肝衰竭",
+        N_("Clinical diagnosis of ACLF"),
+        example=True,
+    ),
+    _answer(
+        "toxic_symptoms",
+        N_("Obvious gastrointestinal and/or systemic toxic symptoms"),
+        "明显消化道或全身中毒症状",
+        N_("Gastrointestinal or systemic toxic symptoms"),
+        example=True,
+    ),
+    _answer(
+        "ascites_none_or_mild",
+        N_("No or mild ascites or pleural effusion"),
+        "无或轻度腹水胸水",
+        N_("No or mild ascites or pleural effusion"),
+        example=True,
+    ),
+    _answer(
+        "liver_cancer",
+        N_("Primary or metastatic liver cancer"),
+        "原发性或转移性肝癌",
+        N_("Primary or metastatic liver cancer"),
+    ),
+    _answer(
+        "slowly_progressing_cirrhosis",
+        N_("Slowly progressing hepatic cirrhosis and hepatic failure"),
+        "缓慢进展的肝硬化和肝衰竭",
+        N_("Slowly progressing cirrhosis and hepatic failure"),
+    ),
+    _answer(
+        "uncontrolled_severe_infection",
+        N_("Uncontrolled severe infection"),
+        "未控制的严重感染",
+        N_("Uncontrolled severe infection"),
+    ),
+    _answer("shock", N_("Shock"), "休克", N_("Shock")),
+    _answer(
+        "recent_active_bleeding",
+        N_(
+            "Active gastrointestinal bleeding, or obvious bleeding elsewhere, "
+            "in the period before screening that the criterion names"
+        ),
+        "筛选前活动性消化道出血或其他部位明显出血",
+        N_("Recent active or obvious bleeding"),
+    ),
+    _answer(
+        "severe_esophageal_varices",
+        N_("Severe esophageal varices"),
+        "重度食管静脉曲张",
+        N_("Severe esophageal varices"),
     ),
 )
 

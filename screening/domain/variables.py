@@ -81,6 +81,20 @@ VARIABLES: dict[str, Variable] = {
         Variable("crp_mg_l", N_("CRP"), Kind.NUMBER, "mg/L", ("crp",), True),
         Variable("pct_ng_ml", N_("PCT"), Kind.NUMBER, "ng/mL", ("pct",), True),
         Variable(
+            "creatinine_umol_l",
+            N_("Creatinine"),
+            Kind.NUMBER,
+            "umol/L",
+            ("creatinine",),
+        ),
+        Variable(
+            "platelets_10e9_l",
+            N_("Platelets"),
+            Kind.NUMBER,
+            "10^9/L",
+            ("platelets",),
+        ),
+        Variable(
             "meld",
             N_("MELD"),
             Kind.NUMBER,

@@ -194,6 +194,76 @@ class AuditedDecision(Audited):
         return found
 
 
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditedUpload(Audited):
+    """An upload seals its fields, its file's SHA-256 and how many result rows it has.
+
+    The file's bytes and the result rows (patient values) are not copied into
+    the ledger; their digest and count are. When verified, both are recomputed
+    from the database, so an emptied file or a deleted result row is reported,
+    unless a sealed purge (``PrescreenPurge``) accounts for it: a purged upload
+    must hold an empty file and no result rows, and then verifies as sealed.
+    """
+
+    result_model: type[models.Model] | None = None
+    purge_model: type[models.Model] | None = None
+
+    def row(self, obj):
+        row = super().row(obj)
+        row["content_sha256"] = hashlib.sha256(bytes(obj.content)).hexdigest()
+        # The upload is sealed when saved, before its result rows are written:
+        # the service says how many it is about to write.
+        pending = getattr(obj, "_ledger_result_rows", None)
+        row["result_rows"] = (
+            pending
+            if pending is not None
+            else self.result_model._base_manager.filter(upload_id=obj.pk).count()
+        )
+        return row
+
+    def rows(self, pks):
+        pks = list(pks)
+        uploads = self.model._base_manager.filter(pk__in=pks).defer(*self.exclude)
+        found = {obj.pk: (obj, row_fields(obj, self.exclude)) for obj in uploads}
+        counts = dict(
+            self.result_model._base_manager.filter(upload_id__in=list(found))
+            .order_by()
+            .values("upload_id")
+            .annotate(n=models.Count("pk"))
+            .values_list("upload_id", "n")
+        )
+        purges = {}
+        if self.purge_model is not None:
+            purges = {
+                p.upload_id: p
+                for p in self.purge_model._base_manager.filter(
+                    upload_id__in=list(found)
+                )
+            }
+        files = (
+            self.model._base_manager.filter(pk__in=list(found))
+            .order_by()
+            .values_list("pk", "content")
+        )
+        for pk, content in files.iterator(chunk_size=20):
+            obj, row = found[pk]
+            row["content_sha256"] = hashlib.sha256(bytes(content)).hexdigest()
+            row["result_rows"] = counts.get(pk, 0)
+            purge = purges.get(pk)
+            if (
+                purge is not None
+                and row["content_sha256"] == EMPTY_SHA256
+                and row["result_rows"] == 0
+            ):
+                # Removed by the recorded purge: what it held is the tombstone's.
+                row["content_sha256"] = purge.file_sha256
+                row["result_rows"] = purge.row_count
+        return found
+
+
 class AuditedIdentity(Audited):
     """A user's identity, sealed when created and whenever it changes."""
 
@@ -251,6 +321,11 @@ def audited(apps) -> list[Audited]:
     Signature = apps.get_model("screening", "Signature")
     Export = apps.get_model("screening", "ScreeningLogExport")
     Upload = apps.get_model("screening", "PrescreenUpload")
+    Result = apps.get_model("screening", "PrescreenResult")
+    try:
+        Purge = apps.get_model("screening", "PrescreenPurge")
+    except LookupError:  # a migration's state before purges existed
+        Purge = None
     AccessEvent = apps.get_model("accounts", "AccessEvent")
     User = apps.get_model(settings.AUTH_USER_MODEL)
 
@@ -259,6 +334,9 @@ def audited(apps) -> list[Audited]:
 
     def by_decision(obj):
         return trial_chain(obj.decision.trial_id)
+
+    def by_upload(obj):
+        return trial_chain(obj.upload.trial_id)
 
     def by_history(obj):
         trial_id = _trial_id(obj, Trial)
@@ -271,11 +349,21 @@ def audited(apps) -> list[Audited]:
         AuditedDecision(Kind.DECISION, Decision, by_trial, "recorded_at"),
         Audited(Kind.SIGNATURE, Signature, by_decision, "signed_at"),
         Audited(Kind.EXPORT, Export, by_trial, "exported_at"),
-        # The file's bytes are named by file_sha256; the ledger does not copy them.
-        Audited(Kind.UPLOAD, Upload, by_trial, "uploaded_at", exclude=("content",)),
+        # The file's bytes are named by their SHA-256; the ledger does not copy them.
+        AuditedUpload(
+            Kind.UPLOAD,
+            Upload,
+            by_trial,
+            "uploaded_at",
+            exclude=("content",),
+            result_model=Result,
+            purge_model=Purge,
+        ),
         Audited(Kind.ACCESS, AccessEvent, site, "at"),
         AuditedIdentity(Kind.IDENTITY, User, site, "date_joined"),
     ]
+    if Purge is not None:
+        specs.append(Audited(Kind.PURGE, Purge, by_upload, "purged_at"))
     specs += [
         Audited(Kind.HISTORY, model, by_history, "history_date")
         for model in history_models(apps)

@@ -20,6 +20,7 @@ class LedgerEntry(models.Model):
         ACCESS = "ACCESS", _("Access event")
         IDENTITY = "IDENTITY", _("User identity")
         HISTORY = "HISTORY", _("Trial or criteria history")
+        PURGE = "PURGE", _("Pre-screening upload purged")
 
     chain = models.CharField(
         _("chain"), max_length=64, help_text=_("trial:<id> or site.")
@@ -62,6 +63,7 @@ class LedgerEntry(models.Model):
                         "ACCESS",
                         "IDENTITY",
                         "HISTORY",
+                        "PURGE",
                     ]
                 ),
                 name="ledger_kind_valid",

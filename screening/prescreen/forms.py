@@ -57,3 +57,19 @@ class UploadForm(forms.Form):
             )
         self.parsed = (fmt, content, records)
         return upload
+
+
+class PurgeForm(forms.Form):
+    """The reason a mistaken upload is purged: required, kept in its tombstone."""
+
+    reason = forms.CharField(
+        label=_("Reason for the purge"),
+        max_length=2000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "The file and its rows are removed for good; who purged it, when, why "
+            "and the file's SHA-256 are kept."
+        ),
+        error_messages={"required": _("Give the reason for the purge.")},
+    )

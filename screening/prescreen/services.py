@@ -4,9 +4,10 @@ import hashlib
 from collections import Counter
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import PRESCREEN, scope_for
 from screening.assessment import (
@@ -15,6 +16,7 @@ from screening.assessment import (
 )
 from screening.decisions.services import screening_sites
 from screening.models import (
+    PrescreenPurge,
     PrescreenResult,
     PrescreenUpload,
 )
@@ -73,8 +75,11 @@ def prescreen_upload_record(
         error_count=summary[PrescreenResult.ERROR],
         summary=dict(summary),
         criteria_snapshot=criteria.snapshot,
+        criteria_version=criteria.version,
     )
     upload.full_clean()
+    # The ledger seals the upload when it is saved, with the rows written next.
+    upload._ledger_result_rows = len(entries)
     with transaction.atomic():
         upload.save(force_insert=True)
         PrescreenResult.objects.bulk_create(
@@ -93,3 +98,52 @@ def prescreen_upload_record(
             batch_size=1000,
         )
     return upload
+
+
+# Monitors and trial admins of the upload's trial (accounts/roles.py).
+PURGE = "screening.purge_prescreenupload"
+
+
+def prescreen_upload_purge(
+    upload: PrescreenUpload, user: AbstractBaseUser, reason: str
+) -> PrescreenPurge:
+    """Purge a mistaken upload: its file and result rows go, a tombstone stays.
+
+    In one transaction: the tombstone (who, when, why, and the file's name,
+    SHA-256 and row count) is written and sealed in the audit ledger, the
+    upload's result rows are deleted and its file is emptied. The upload's
+    other fields (hash, counts, summary) are kept. The database triggers allow
+    exactly these two writes, and only once the tombstone exists.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            _("Give the reason for the purge."), code="reason_required"
+        )
+    if not scope_for(user).can(PURGE, upload.trial_id, upload.site_id):
+        raise PermissionDenied("not a monitor or trial admin of this upload's trial")
+    with transaction.atomic():
+        # One purge at a time per upload.
+        locked = (
+            PrescreenUpload.unscoped.select_for_update()
+            .defer("content")
+            .get(pk=upload.pk)
+        )
+        if PrescreenPurge.objects.filter(upload_id=locked.pk).exists():
+            raise ValidationError(
+                _("This upload was purged already."), code="already_purged"
+            )
+        tombstone = PrescreenPurge(
+            upload=locked,
+            purged_by=user,
+            purged_at=timezone.now(),
+            reason=reason,
+            file_sha256=locked.file_sha256,
+            file_name=locked.file_name,
+            row_count=locked.row_count,
+        )
+        tombstone.full_clean(validate_unique=False)
+        tombstone.save(force_insert=True)
+        PrescreenResult.unscoped.filter(upload_id=locked.pk).delete()
+        PrescreenUpload.unscoped.filter(pk=locked.pk).update(content=b"")
+    return tombstone

@@ -1,12 +1,22 @@
 """Bulk pre-screening upload: evaluated once and stored; never a decision."""
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from accounts.scope import PRESCREEN, record_for, scope_for, trial_for
+from accounts.scope import (
+    AUDIT,
+    PRESCREEN,
+    VIEW_ANY,
+    record_for,
+    scope_for,
+    trial_for,
+)
 from screening.assessment import NoActiveCriteria
 from screening.common.csv import csv_stream
 from screening.common.words import (
@@ -17,10 +27,16 @@ from screening.common.words import (
     problem_text,
 )
 from screening.domain.inputs import INPUTS, PART_LABELS, Part
-from screening.models import EligibilityDecision, PrescreenResult, PrescreenUpload
+from screening.models import (
+    EligibilityDecision,
+    PrescreenPurge,
+    PrescreenResult,
+    PrescreenUpload,
+)
 from screening.prescreen import files as bulk
 from screening.prescreen import services
-from screening.prescreen.forms import UploadForm
+from screening.prescreen.forms import PurgeForm, UploadForm
+from screening.prescreen.services import PURGE
 from screening.reports.services import screening_log_export_record as export_record
 
 RESULTS_PER_PAGE = 100
@@ -37,6 +53,19 @@ def _upload_for(request, pk) -> PrescreenUpload:
         PRESCREEN,
         pk=pk,
     )
+
+
+def _tombstone(upload) -> PrescreenPurge | None:
+    """The upload's purge, if it was purged."""
+    return (
+        PrescreenPurge.objects.filter(upload_id=upload.pk)
+        .select_related("purged_by")
+        .first()
+    )
+
+
+def _may_purge(request, upload) -> bool:
+    return scope_for(request.user).can(PURGE, upload.trial_id, upload.site_id)
 
 
 def _columns():
@@ -112,6 +141,14 @@ def _reason_text(criterion: dict) -> str:
 
 def results(request, pk):
     upload = _upload_for(request, pk)
+    tombstone = _tombstone(upload)
+    if tombstone is not None:
+        # Purged: the tombstone instead of the rows.
+        return render(
+            request,
+            "screening/prescreen_results.html",
+            {"trial": upload.trial, "upload": upload, "purge": tombstone},
+        )
     rows = upload.results.order_by("row")
     show = request.GET.get("show", "")
     if show in SHOWN:
@@ -146,12 +183,26 @@ def results(request, pk):
             "summary": upload.summary,
             "show": show,
             "query": f"show={show}" if show else "",
+            "purge_form": PurgeForm() if _may_purge(request, upload) else None,
         },
+    )
+
+
+def _purged_page(request, upload, tombstone):
+    """What a download of a purged upload's results answers: 410, and why."""
+    return render(
+        request,
+        "screening/prescreen_purge.html",
+        {"trial": upload.trial, "upload": upload, "purge": tombstone},
+        status=410,
     )
 
 
 def results_csv(request, pk):
     upload = _upload_for(request, pk)
+    tombstone = _tombstone(upload)
+    if tombstone is not None:
+        return _purged_page(request, upload, tombstone)
     excel = request.GET.get("variant") == "excel"
     export_record(
         trial=upload.trial,
@@ -184,8 +235,68 @@ def _result_rows(upload):
 def prefill(request, pk, row):
     """Open the screening form pre-filled with one uploaded row."""
     upload = _upload_for(request, pk)
+    if _tombstone(upload) is not None:
+        messages.warning(
+            request,
+            gettext("This upload was purged: its rows can no longer be opened."),
+        )
+        return redirect("screening:prescreen_results", pk=upload.pk)
     stored = upload.results.filter(row=row).only("entered").first()
     if stored is None or not isinstance(stored.entered, dict):
         return redirect("screening:prescreen_results", pk=upload.pk)
     request.session["prefill"] = stored.entered
     return redirect("screening:screen", trial_slug=upload.trial.slug)
+
+
+@require_POST
+def purge(request, pk):
+    """Purge a mistaken upload, with a reason: monitors and trial admins only.
+
+    Without a reason field (the button of the upload log) the page asks for
+    one; with a blank reason it asks again. The upload is looked up among those
+    the user may see or purge (else 404); a member who may not purge gets 403.
+    """
+    scope = scope_for(request.user)
+    visible = PrescreenUpload.objects.visible_to(
+        scope, VIEW_ANY
+    ) | PrescreenUpload.objects.visible_to(scope, PURGE)
+    upload = get_object_or_404(
+        visible.select_related("trial", "user").defer("content"), pk=pk
+    )
+    if not scope.can(PURGE, upload.trial_id, upload.site_id):
+        raise PermissionDenied
+    tombstone = _tombstone(upload)
+    form = PurgeForm(request.POST if "reason" in request.POST else None)
+    if tombstone is None and form.is_valid():
+        try:
+            tombstone = services.prescreen_upload_purge(
+                upload, request.user, form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            if error.code != "already_purged":
+                raise
+            tombstone = _tombstone(upload)
+        else:
+            messages.success(
+                request,
+                gettext(
+                    "The upload was purged: its file and rows are removed, "
+                    "its tombstone is kept."
+                ),
+            )
+        if scope.can(PRESCREEN, upload.trial_id, upload.site_id):
+            return redirect("screening:prescreen_results", pk=upload.pk)
+        if scope.can(AUDIT, upload.trial_id):
+            return redirect(
+                reverse("screening:audit_log", args=[upload.trial.slug, "uploads"])
+            )
+    return render(
+        request,
+        "screening/prescreen_purge.html",
+        {
+            "trial": upload.trial,
+            "upload": upload,
+            "purge": tombstone,
+            "form": form if tombstone is None else None,
+        },
+    )

@@ -9,6 +9,7 @@ from itertools import chain
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.scope import AUDIT, scope_for, trial_for
 from screening.common.csv import csv_stream
 from screening.models import PrescreenUpload, ScreeningLogExport
+from screening.prescreen.services import PURGE
 from screening.reports import services
 from trials.models import Condition, Criterion
 
@@ -36,14 +38,32 @@ def _exports(trial, scope):
         yield [_local(e.exported_at), _user(e.user), e.export_format, str(e.filters)]
 
 
+def _purge_button(upload):
+    """A button to purge the upload (empty in the CSV)."""
+    cell = Cell("")
+    cell.kind = "purge"
+    cell.url = reverse("screening:prescreen_purge", args=[upload.pk])
+    return cell
+
+
 def _uploads(trial, scope):
     rows = (
         PrescreenUpload.objects.visible_to(scope, AUDIT)
         .filter(trial=trial)
-        .select_related("user")
+        .select_related("user", "purge", "purge__purged_by")
         .defer("content", "criteria_snapshot")
     )
     for u in rows.order_by("-uploaded_at", "-id").iterator(chunk_size=500):
+        purge = getattr(u, "purge", None)
+        if purge is not None:
+            purged = [
+                f"{_local(purge.purged_at)} · {_user(purge.purged_by)}",
+                _typed(purge.reason),
+            ]
+        elif scope.can(PURGE, trial.pk, u.site_id):
+            purged = [_purge_button(u), ""]
+        else:
+            purged = ["", ""]
         yield [
             _local(u.uploaded_at),
             _user(u.user),
@@ -51,6 +71,7 @@ def _uploads(trial, scope):
             u.file_sha256,
             u.row_count,
             u.error_count,
+            *purged,
         ]
 
 
@@ -133,7 +154,16 @@ LOGS = {
     ),
     "uploads": (
         _("Upload log"),
-        [_("When"), _("User"), _("File"), "SHA-256", _("Rows"), _("Rows with errors")],
+        [
+            _("When"),
+            _("User"),
+            _("File"),
+            "SHA-256",
+            _("Rows"),
+            _("Rows with errors"),
+            _("Purged"),
+            _("Reason"),
+        ],
         _uploads,
     ),
     "criteria": (

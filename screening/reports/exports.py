@@ -24,6 +24,8 @@ HEADER = [
     "supersedes_sequence",
     "superseded_by_sequence",
     "sequence",
+    "criteria_version",
+    "decision_that_counts",
 ]
 
 
@@ -36,7 +38,7 @@ def export_rows(
 ) -> Iterator[list]:
     yield HEADER
     rows = decisions.select_related(
-        "recorded_by", "signature", "supersedes", "superseded_by"
+        "recorded_by", "signature", "supersedes", "superseded_by", "criteria_version"
     ).iterator(chunk_size=2000)
     for d in rows:
         signature = getattr(d, "signature", None)
@@ -60,4 +62,8 @@ def export_rows(
             d.supersedes.sequence if d.supersedes_id else "",
             successor.sequence if successor else "",
             d.sequence,
+            f"v{d.criteria_version.number}" if d.criteria_version_id else "",
+            signature.override_outcome
+            if signature and signature.override_outcome
+            else d.outcome,
         ]

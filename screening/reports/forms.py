@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from screening.models import EligibilityDecision
 from screening.reports import selectors
+from trials.selectors import criterion_codes
 
 
 def add_bootstrap_classes(form: forms.Form) -> None:
@@ -63,7 +64,7 @@ class LogFilterForm(forms.Form):
 
     def __init__(self, *args, trial, **kwargs):
         super().__init__(*args, **kwargs)
-        codes = trial.criteria.order_by("position").values_list("code", flat=True)
+        codes = criterion_codes(trial=trial)
         self.fields["blocking"].choices = [("", _("Any"))] + [(c, c) for c in codes]
         users = (
             get_user_model()

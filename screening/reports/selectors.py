@@ -3,11 +3,25 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, When
 
 from accounts.scope import VIEW, Scope
 from screening.models import CriterionOutcome, EligibilityDecision, Signature
 from trials.models import Trial
+
+
+def effective_outcome(prefix: str = "") -> Case:
+    """The decision that counts: the investigator's where they disagreed and gave
+    their own, else the engine's (an expression over a decision's columns)."""
+    override = f"{prefix}signature__override_outcome"
+    return Case(
+        When(
+            Q(**{f"{override}__isnull": False}) & ~Q(**{override: ""}),
+            then=F(override),
+        ),
+        default=F(f"{prefix}outcome"),
+    )
+
 
 SORTS = {
     "recorded": "recorded_at",
@@ -68,8 +82,10 @@ def decision_log(
         )
     )
     f = filters
+    qs = qs.annotate(effective=effective_outcome())
     if f.outcome:
-        qs = qs.filter(outcome=f.outcome)
+        # The decision that counts (the investigator's where they disagreed).
+        qs = qs.filter(effective=f.outcome)
     if f.blocking:
         qs = qs.filter(
             Exists(
@@ -124,7 +140,12 @@ def screening_funnel(
         current = current.filter(screening_date__gte=date_from)
     if date_to:
         current = current.filter(screening_date__lte=date_to)
-    counts = dict(current.order_by().values_list("outcome").annotate(n=Count("id")))
+    counts = dict(
+        current.annotate(effective=effective_outcome())
+        .order_by()
+        .values_list("effective")
+        .annotate(n=Count("id"))
+    )
     # Joined, not "decision IN (subquery)": the planner then hashes the blocking
     # rows against the decisions instead of probing each decision in turn.
     dated = {}
@@ -139,6 +160,9 @@ def screening_funnel(
             decision__trial=trial,
             **dated,
         )
+        # A candidate the investigator judged eligible is excluded by nothing.
+        .annotate(effective=effective_outcome("decision__"))
+        .filter(effective="INELIGIBLE")
         .exclude(
             Exists(EligibilityDecision.unscoped.filter(supersedes=OuterRef("decision")))
         )

@@ -11,6 +11,7 @@ from screening.common.csv import csv_stream
 from screening.reports import exports, selectors, services
 from screening.reports.charts import bar_chart
 from screening.reports.forms import FunnelForm, log_filter_form
+from trials.selectors import criteria_shown
 
 SORT_COLUMNS = [
     ("recorded", gettext_lazy("Recorded")),
@@ -57,9 +58,7 @@ def export_log(request, trial_slug):
         export_format="excel-csv" if excel else "csv",
         filters=filters.as_dict(),
     )
-    criteria_text = {
-        c.code: c.localized_text[:80] for c in trial.criteria.order_by("position")
-    }
+    criteria_text = {c.code: c.localized_text[:80] for c in criteria_shown(trial=trial)}
     rows = exports.export_rows(
         selectors.decision_log(
             scope=scope_for(request.user), trial=trial, filters=filters
@@ -87,7 +86,7 @@ def funnel(request, trial_slug):
         date_from=dates.get("date_from"),
         date_to=dates.get("date_to"),
     )
-    texts = {c.code: c.localized_text for c in trial.criteria.order_by("position")}
+    texts = {c.code: c.localized_text for c in criteria_shown(trial=trial)}
     chart = bar_chart([(code, n) for code, _kind, n in result.reasons])
     return render(
         request,

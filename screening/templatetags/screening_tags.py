@@ -18,3 +18,24 @@ def clinical_number(value):
         return format_number(Decimal(str(value)))
     except InvalidOperation:
         return value
+
+
+_ACTIONS = {
+    "view": "screening.view_eligibilitydecision",
+    "screen": "screening.add_eligibilitydecision",
+    "sign": "screening.sign_eligibilitydecision",
+    "prescreen": "screening.prescreen_eligibilitydecision",
+    "audit": "screening.view_audit_trail",
+    "administer": "trials.change_criterion",
+}
+
+
+@register.simple_tag(takes_context=True)
+def trial_can(context, trial, action: str) -> bool:
+    """Whether the page's user may ``action`` in ``trial`` (their memberships)."""
+    from accounts.scope import scope_for
+
+    request = context.get("request")
+    if request is None or trial is None or not hasattr(trial, "pk"):
+        return False
+    return scope_for(request.user).can(_ACTIONS[action], trial.pk)

@@ -5,6 +5,7 @@ so a new page cannot ship without deciding who may see it.
 """
 
 import re
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
@@ -69,11 +70,18 @@ TABLE = {
     # not allow the page gets 403.
     "screening:screen": row(F, NF, Y, Y, X, X, Y),
     "screening:log": row(F, NF, Y, Y, Y, X, Y),
+    "screening:worklist": row(F, NF, Y, Y, X, X, Y),
+    "screening:sign_queue": row(F, NF, X, Y, X, X, Y),
     "screening:export": row(F, NF, Y, Y, Y, X, Y),
     "screening:funnel": row(F, NF, Y, Y, Y, X, Y),
     "screening:prescreen": row(F, NF, Y, Y, X, X, Y),
     "screening:prescreen_template": row(F, NF, Y, Y, X, X, Y),
     "screening:audit_log": row(F, NF, X, X, Y, X, Y),
+    # Criteria versions: monitors read, trial admins also act.
+    "screening:versions": row(F, NF, X, X, Y, Y, Y),
+    "screening:version_impact": row(F, NF, X, X, Y, Y, Y),
+    "screening:version_draft": row(F, N, N, N, N, N, N),  # POST only
+    "screening:version_activate": row(F, NF, X, X, X, Y, Y),
     # Records: visible to members whose role reads records (404 otherwise).
     "screening:candidate": row(F, NF, Y, Y, Y, NF, Y),
     "screening:prescreen_results": row(F, NF, Y, Y, X, NF, Y),
@@ -143,6 +151,20 @@ ADMIN_MODELS = {
     "trials_trial": {**TRIALS_MODEL, "delete": (X, Y)},
     "trials_criterion": {**TRIALS_MODEL, "delete": (X, X)},  # deactivate instead
     "trials_condition": {**TRIALS_MODEL, "delete": (X, X)},  # on its criterion
+    # Versions: drafts are copies (no add page); a signed one is read-only.
+    "trials_criteriaversion": {**TRIALS_MODEL, "add": (X, X), "delete": (X, X)},
+    "trials_impactreport": {
+        **AUDIT_MODEL,
+        "changelist": (Y, Y),
+        "change": (Y, Y),
+        "history": (Y, Y),
+    },
+    "trials_versionactivation": {
+        **AUDIT_MODEL,
+        "changelist": (Y, Y),
+        "change": (Y, Y),
+        "history": (Y, Y),
+    },
     # Scoped querysets: a record outside the user's trials "does not exist".
     "screening_eligibilitydecision": {**AUDIT_MODEL, "history": (F, Y)},
     "screening_signature": AUDIT_MODEL,
@@ -308,7 +330,26 @@ def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
     export = ScreeningLogExport.objects.create(
         trial=trial, user=monitor, exported_at=signed.recorded_at, export_format="csv"
     )
-    criterion = trial.criteria.get(code="I6")
+    from trials.models import VersionActivation
+    from trials.services import version_draft_create
+
+    draft = version_draft_create(trial=trial, user=trial_admin, label="Amendment 1")
+    from screening.versions.services import impact_report_record
+
+    report = impact_report_record(version=draft, user=trial_admin)
+    # A signed activation of a third version (the draft above stays unsigned).
+    third = version_draft_create(trial=trial, user=trial_admin, label="Amendment 2")
+    activation = VersionActivation.objects.create(
+        version=third,
+        impact_report=report,
+        impact_sha256=report.sha256,
+        signer=trial_admin,
+        signer_full_name="Trial Admin",
+        signed_at=third.created_at,
+        effective_from=third.created_at + timedelta(days=30),
+        statement="I approve criteria version 3 for screening from later",
+    )
+    criterion = trial.criteria.get(code="I6", version__number=1)
     condition = criterion.conditions.first()
     users = {
         "norole": norole,
@@ -324,6 +365,9 @@ def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
         "trials_trial": trial,
         "trials_criterion": criterion,
         "trials_condition": condition,
+        "trials_criteriaversion": trial.versions.get(number=1),
+        "trials_impactreport": report,
+        "trials_versionactivation": activation,
         "screening_eligibilitydecision": signed,
         "screening_signature": signed.signature,
         "screening_screeninglogexport": export,
@@ -354,11 +398,17 @@ def url_for(route: str, world) -> str:
     kwargs = {
         "screening:screen": {"trial_slug": trial.slug},
         "screening:log": {"trial_slug": trial.slug},
+        "screening:worklist": {"trial_slug": trial.slug},
+        "screening:sign_queue": {"trial_slug": trial.slug},
         "screening:export": {"trial_slug": trial.slug},
         "screening:funnel": {"trial_slug": trial.slug},
         "screening:prescreen": {"trial_slug": trial.slug},
         "screening:prescreen_template": {"trial_slug": trial.slug},
         "screening:audit_log": {"trial_slug": trial.slug, "kind": "criteria"},
+        "screening:versions": {"trial_slug": trial.slug},
+        "screening:version_draft": {"trial_slug": trial.slug},
+        "screening:version_impact": {"trial_slug": trial.slug, "number": 2},
+        "screening:version_activate": {"trial_slug": trial.slug, "number": 2},
         "screening:candidate": {"pk": unsigned.pk},
         "screening:prescreen_results": {"pk": world["upload"].pk},
         "screening:prescreen_results_csv": {"pk": world["upload"].pk},

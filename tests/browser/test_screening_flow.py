@@ -75,10 +75,15 @@ def test_coordinator_screens_and_investigator_signs(
     login(page, "investigator", password)
     decision = EligibilityDecision.unscoped.get(screening_number="01-001")
     page.goto(f"{page.base_url}/decisions/{decision.pk}/sign/")
+    # No meaning is chosen for the signer.
+    assert not page.is_checked("input[name=meaning][value=CONFIRM]")
+    page.check("input[name=meaning][value=CONFIRM]")
     page.fill("#id_password", "wrong password")
     page.click("input[type=submit][name=submit]")
     page.wait_for_selector(".invalid-feedback, .alert-danger")
     assert not Signature.objects.exists()
+    if not page.is_checked("input[name=meaning][value=CONFIRM]"):
+        page.check("input[name=meaning][value=CONFIRM]")
     page.fill("#id_password", password)
     page.click("input[type=submit][name=submit]")
     page.wait_for_selector("#signature")

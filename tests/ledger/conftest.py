@@ -17,6 +17,7 @@ from screening.prescreen.services import prescreen_upload_record
 from screening.reports.services import screening_log_export_record
 from tests.factories import eligible_candidate
 from trials.models import Condition
+from trials.services import version_draft_create
 
 
 @dataclass(repr=False)
@@ -60,8 +61,10 @@ def audited_trial(trial, record, coordinator, investigator, password):
         content=json.dumps(candidates).encode(),
         records=candidates,
     )
+    # Only a draft's criteria change: the amendment's history is sealed.
+    draft = version_draft_create(trial=trial, user=None, label="Amendment 2")
     condition = Condition.objects.get(
-        criterion__trial=trial, criterion__code="I6", variable="crp_mg_l"
+        criterion__version=draft, criterion__code="I6", variable="crp_mg_l"
     )
     condition.value_low = Decimal(6)
     condition._change_reason = "Protocol amendment 2"

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from screening.decisions.services import signature_record
 from screening.models import Signature
-from tests.factories import eligible_candidate, screening_form_post
+from tests.factories import amend, eligible_candidate, screening_form_post
 
 
 def queries_for(client, url, method="get", data=None):
@@ -57,15 +57,18 @@ def test_decision_page_queries_do_not_grow_with_criteria(
     client.force_login(coordinator)
     first = record(eligible_candidate(screening_number="06-001"))
     few = queries_for(client, f"/decisions/{first.pk}/")
-    criterion = trial.criteria.get(code="I6")
-    for n in range(5):
-        trial.criteria.create(
-            code=f"I{10 + n}",
-            kind="INCLUSION",
-            position=20 + n,
-            text=f"extra {n}",
-        ).conditions.create(variable="crp_mg_l", operator="GT", value_low=1)
-    assert criterion.active
+
+    def five_more(draft):
+        for n in range(5):
+            draft.criteria.create(
+                trial=trial,
+                code=f"I{10 + n}",
+                kind="INCLUSION",
+                position=20 + n,
+                text=f"extra {n}",
+            ).conditions.create(variable="crp_mg_l", operator="GT", value_low=1)
+
+    amend(trial, five_more)
     second = record(eligible_candidate(screening_number="06-002"))
     assert second.outcomes.count() == 19
     many = queries_for(client, f"/decisions/{second.pk}/")
@@ -114,10 +117,15 @@ def test_cached_criteria_follow_an_edit(trial, record):
 
     before = criteria_current(trial=trial)
     assert criteria_current(trial=trial) is before
-    crp = trial.criteria.get(code="I6").conditions.get(variable="crp_mg_l")
-    crp.value_low = 5
-    crp._change_reason = "test"
-    crp.save()
+
+    def lower_crp(draft):
+        crp = draft.criteria.get(code="I6").conditions.get(variable="crp_mg_l")
+        crp.value_low = 5
+        crp._change_reason = "test"
+        crp.save()
+
+    # Only a signed amendment changes the criteria in force (11.7).
+    amend(trial, lower_crp)
     after = criteria_current(trial=trial)
     assert after is not before
     i6 = next(spec for spec in after.specs if spec.code == "I6")

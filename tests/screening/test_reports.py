@@ -105,7 +105,10 @@ def monitor_client(client, monitor):
 
 
 def test_a_monitor_reads_the_criteria_history_with_who_and_why(monitor_client, trial):
-    condition = trial.criteria.get(code="I6").conditions.get(variable="crp_mg_l")
+    from trials.services import version_draft_create
+
+    draft = version_draft_create(trial=trial, user=None, label="Amendment 2")
+    condition = draft.criteria.get(code="I6").conditions.get(variable="crp_mg_l")
     condition.value_low = Decimal("5")
     condition._change_reason = "Amendment 2: CRP above 5 mg/L"
     condition.save()

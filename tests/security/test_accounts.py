@@ -269,6 +269,7 @@ def _production_env():
     env["DJANGO_ALLOWED_HOSTS"] = "screening.example.org"
     env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)
     env["DATABASE_URL"] = "postgres://screening@127.0.0.1:5432/screening"
+    env["AUDIT_HMAC_KEY"] = secrets.token_urlsafe(48)
     return env
 
 

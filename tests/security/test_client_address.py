@@ -43,7 +43,7 @@ def test_production_trusts_exactly_one_proxy_by_default():
     code = (
         "import os\n"
         "os.environ.update(DJANGO_SECRET_KEY='x' * 60, DJANGO_ALLOWED_HOSTS='a',"
-        " DATABASE_URL='postgres://u@127.0.0.1:5432/d')\n"
+        " DATABASE_URL='postgres://u@127.0.0.1:5432/d', AUDIT_HMAC_KEY='k' * 48)\n"
         "os.environ.pop('TRUSTED_PROXY_COUNT', None)\n"
         "from config.settings import production as p\n"
         "print(p.TRUSTED_PROXY_COUNT, p.AXES_CLIENT_IP_CALLABLE)\n"

@@ -39,6 +39,42 @@ print(decision.outcome)
 """
 
 
+PURGE = """
+import json
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, connection, transaction
+from screening.prescreen.services import prescreen_upload_purge, prescreen_upload_record
+from tests.factories import eligible_candidate
+from trials.models import Trial
+User = get_user_model()
+records = [eligible_candidate(screening_number="09-101")]
+upload = prescreen_upload_record(
+    trial=Trial.objects.get(),
+    user=User.objects.get(username="coordinator"),
+    file_name="wrong.json",
+    file_format="json",
+    content=json.dumps(records).encode(),
+    records=records,
+)
+for statement in [
+    "DELETE FROM screening_prescreenresult WHERE upload_id = %s",
+    "UPDATE screening_prescreenupload SET content = ''::bytea WHERE id = %s",
+]:
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, [upload.pk])
+    except DatabaseError:
+        print("REFUSED")
+    else:
+        print("ALLOWED")
+monitor = User.objects.get(username="monitor")
+purge = prescreen_upload_purge(upload, monitor, "Wrong file")
+print("PURGED", purge.upload_id)
+"""
+
+
 def conninfo(db) -> dict:
     return {
         "host": db["HOST"] or "127.0.0.1",
@@ -87,6 +123,44 @@ def test_the_runtime_role_screens_through_the_service(runtime_role, trial, coord
     call_command("verify_audit", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
+def _run_as(info, script):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": (
+            f"postgres://{info['user']}@{info['host']}:{info['port']}/{info['dbname']}"
+        ),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_runtime_role_purges_an_upload_through_the_service_only(
+    runtime_role, trial, coordinator, monitor
+):
+    from screening.models import PrescreenPurge, PrescreenResult, PrescreenUpload
+
+    result = _run_as(runtime_role, PURGE)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    # Without a tombstone, its grants alone do not delete rows or empty a file.
+    assert lines[:2] == ["REFUSED", "REFUSED"]
+    upload = PrescreenUpload.unscoped.get()
+    assert lines[-1] == f"PURGED {upload.pk}"
+    assert bytes(upload.content) == b""
+    assert not PrescreenResult.unscoped.exists()
+    assert PrescreenPurge.objects.get().reason == "Wrong file"
+    call_command("verify_audit", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
 @pytest.mark.parametrize(
     "statement",
     [
@@ -107,6 +181,17 @@ def test_the_runtime_role_screens_through_the_service(runtime_role, trial, coord
         "DELETE FROM ledger_ledgerhead",
         "ALTER TABLE ledger_ledgerentry DISABLE TRIGGER ALL",
         "DROP TRIGGER ledger_ledgerentry_append_only ON ledger_ledgerentry",
+        # A purge's grants cover the file column and result rows, nothing more.
+        "UPDATE screening_prescreenupload SET file_name = 'x'",
+        "UPDATE screening_prescreenupload SET content = '', file_sha256 = ''",
+        "DELETE FROM screening_prescreenupload",
+        "TRUNCATE screening_prescreenresult",
+        "UPDATE screening_prescreenresult SET decision = 'ELIGIBLE'",
+        "DELETE FROM screening_prescreenpurge",
+        "UPDATE screening_prescreenpurge SET reason = 'typo'",
+        "ALTER TABLE screening_prescreenresult DISABLE TRIGGER ALL",
+        "DROP TRIGGER screening_prescreenresult_append_only "
+        "ON screening_prescreenresult",
     ],
 )
 def test_the_runtime_role_cannot_tamper(runtime_role, statement):

@@ -1,4 +1,9 @@
-"""Django admin for the trial's criteria: pages, filters, reasons, history, deletion."""
+"""Django admin for the trial's criteria: pages, filters, reasons, history, deletion.
+
+Criteria are versioned: only a draft version (copied from the active one) is
+edited here; the active version is read-only, and the engine follows an edit
+only once the draft is signed into force (impact report, then activation).
+"""
 
 from datetime import date
 from decimal import Decimal as D
@@ -8,11 +13,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from screening import criteria as criteria_module
 from screening.assessment import active_criteria, assess
-from screening.criteria import criteria_load
+from screening.criteria import criteria_current, criteria_load
 from screening.domain.engine import Decision, Outcome, evaluate
-from tests.factories import eligible_candidate
-from trials.models import Condition, Criterion, Trial
+from screening.models import CriterionOutcome
+from screening.versions.services import impact_report_record, version_activate
+from tests.factories import TEST_PASSWORD, eligible_candidate
+from trials.models import Condition, CriteriaVersion, Criterion, Trial
+from trials.services import version_active, version_draft_create
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +32,24 @@ MODELS = [
     pytest.param(Criterion, id="criterion"),
     pytest.param(Condition, id="condition"),
 ]
+VERSIONED = [
+    pytest.param(CriteriaVersion, id="version"),
+    pytest.param(Criterion, id="criterion"),
+    pytest.param(Condition, id="condition"),
+]
 
 
 def candidate_assess(*, trial, data, today):
     """The pipeline against the trial's current active criteria."""
     return assess(data=data, criteria=active_criteria(trial=trial), today=today)
+
+
+def activate(version, user):
+    """Sign ``version`` into force as ``user`` (a trial admin with a full name)."""
+    report = impact_report_record(version=version, user=user)
+    return version_activate(
+        version=version, user=user, password=TEST_PASSWORD, report=report
+    )
 
 
 def _url(model, view, *args):
@@ -114,22 +136,72 @@ def root_client(client, superuser):
     return client
 
 
-@pytest.fixture
-def crp(trial):
-    return Condition.objects.get(criterion__trial=trial, variable="crp_mg_l")
+@pytest.fixture(autouse=True)
+def _criteria_cache_per_test(monkeypatch):
+    """criteria_current() caches per version id for the process; SQLite hands
+    out the same ids again after each test's rollback, so each test starts empty.
+    """
+    monkeypatch.setattr(criteria_module, "_CACHE", {})
 
 
 @pytest.fixture
-def i6(trial):
-    return Criterion.objects.get(trial=trial, code="I6")
+def active(trial):
+    return version_active(trial=trial)
 
 
-def _object_of(model, trial):
+@pytest.fixture
+def draft(trial, trial_admin):
+    """Version 2: a draft copy of the active version 1, the one admins edit."""
+    return version_draft_create(
+        trial=trial, user=trial_admin, label="Protocol v2.0 (amendment 1)"
+    )
+
+
+@pytest.fixture
+def crp(draft):
+    return Condition.objects.get(criterion__version=draft, variable="crp_mg_l")
+
+
+@pytest.fixture
+def i6(draft):
+    return Criterion.objects.get(version=draft, code="I6")
+
+
+@pytest.fixture
+def active_crp(active):
+    return Condition.objects.get(criterion__version=active, variable="crp_mg_l")
+
+
+@pytest.fixture
+def active_i6(active):
+    return Criterion.objects.get(version=active, code="I6")
+
+
+def _object_of(model, version):
     if model is Trial:
-        return trial
+        return version.trial
+    if model is CriteriaVersion:
+        return version
     if model is Criterion:
-        return Criterion.objects.get(trial=trial, code="I6")
-    return Condition.objects.get(criterion__trial=trial, variable="crp_mg_l")
+        return Criterion.objects.get(version=version, code="I6")
+    return Condition.objects.get(criterion__version=version, variable="crp_mg_l")
+
+
+def _other_trial():
+    """A second trial, its draft version of one criterion, that nobody administers."""
+    other = Trial.objects.create(
+        slug="other", registry_id="NCT00000001", title="t", sponsor="s", site="x"
+    )
+    version = CriteriaVersion.objects.create(trial=other, number=1, label="v1")
+    Criterion.objects.create(
+        trial=other,
+        version=version,
+        code="I1",
+        kind="INCLUSION",
+        position=1,
+        text="Other trial's I1",
+    )
+    return other, version
 
 
 # Pages render
@@ -142,17 +214,29 @@ def test_list_and_add_pages_render(admin_client, trial, model, view):
     assert response.status_code == HTTPStatus.OK
 
 
-@pytest.mark.parametrize("model", MODELS)
+def test_version_list_renders_and_versions_are_not_added_by_hand(admin_client, trial):
+    response = admin_client.get(_url(CriteriaVersion, "changelist"))
+    assert response.status_code == HTTPStatus.OK
+    assert [(v.number, v.state) for v in _changelist_rows(response)] == [
+        (1, CriteriaVersion.State.ACTIVE)
+    ]
+    # A draft starts as a copy of the active version (the action), not empty.
+    add = admin_client.get(_url(CriteriaVersion, "add"))
+    assert add.status_code == HTTPStatus.FORBIDDEN
+
+
+@pytest.mark.parametrize("model", [*MODELS, VERSIONED[0]])
 @pytest.mark.parametrize("view", ["change", "history"])
-def test_change_and_history_pages_render(admin_client, trial, model, view):
-    obj = _object_of(model, trial)
+@pytest.mark.parametrize("which", ["active", "draft"])
+def test_change_and_history_pages_render(admin_client, request, model, view, which):
+    obj = _object_of(model, request.getfixturevalue(which))
     response = admin_client.get(_url(model, view, obj.pk))
     assert response.status_code == HTTPStatus.OK
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_history_version_page_renders(admin_client, trial, model):
-    obj = _object_of(model, trial)
+def test_history_version_page_renders(admin_client, active, model):
+    obj = _object_of(model, active)
     version = obj.history.earliest()
     url = reverse(
         f"admin:trials_{model._meta.model_name}_simple_history",
@@ -162,16 +246,24 @@ def test_history_version_page_renders(admin_client, trial, model):
     assert response.status_code == HTTPStatus.OK
 
 
-def test_trial_page_lists_its_criteria_inline(root_client, trial):
+def test_trial_page_shows_only_its_sites_inline(root_client, trial):
+    """Criteria moved to their version's page: the trial page lists its sites."""
     response = root_client.get(_url(Trial, "change", trial.pk))
-    sites, inline = response.context["inline_admin_formsets"]
+    (sites,) = response.context["inline_admin_formsets"]
+    assert sites.formset.model is trial.sites.model
     assert [form.instance.code for form in sites.formset.forms] == ["01"]
+    assert sites.has_change_permission
+
+
+def test_version_page_lists_its_criteria_inline(root_client, active):
+    response = root_client.get(_url(CriteriaVersion, "change", active.pk))
+    (inline,) = response.context["inline_admin_formsets"]
     codes = [form.instance.code for form in inline.formset.forms]
     assert codes == [*(f"I{n}" for n in range(1, 9)), *(f"E{n}" for n in range(1, 7))]
 
 
-def test_criterion_page_lists_its_conditions_inline(root_client, i6):
-    response = root_client.get(_url(Criterion, "change", i6.pk))
+def test_criterion_page_lists_its_conditions_inline(root_client, active_i6):
+    response = root_client.get(_url(Criterion, "change", active_i6.pk))
     (inline,) = response.context["inline_admin_formsets"]
     variables = [form.instance.variable for form in inline.formset.forms]
     assert variables == ["il6_pg_ml", "tnf_alpha_pg_ml", "crp_mg_l", "pct_ng_ml"]
@@ -210,19 +302,24 @@ def test_criterion_filters_and_search(admin_client, trial, query, codes):
     assert sorted(c.code for c in _changelist_rows(response)) == codes
 
 
-def test_criterion_filter_by_active_shows_deactivated(admin_client, trial):
-    Criterion.objects.filter(trial=trial, code="E6").update(active=False)
+def test_criterion_filter_by_active_shows_deactivated(admin_client, draft, active):
+    Criterion.objects.filter(version=draft, code="E6").update(active=False)
     response = admin_client.get(_url(Criterion, "changelist"), {"active__exact": "0"})
-    assert [c.code for c in _changelist_rows(response)] == ["E6"]
+    assert [(c.version, c.code) for c in _changelist_rows(response)] == [(draft, "E6")]
+    assert active.criteria.get(code="E6").active
+
+
+def test_criterion_filter_by_version_state(admin_client, draft):
+    changelist = _url(Criterion, "changelist")
+    drafts = admin_client.get(changelist, {"version__state__exact": "DRAFT"})
+    assert {c.version for c in _changelist_rows(drafts)} == {draft}
+    assert len(_changelist_rows(drafts)) == 14
+    both = admin_client.get(changelist, {"q": "I6"})
+    assert sorted(c.version.number for c in _changelist_rows(both)) == [1, 2]
 
 
 def test_criterion_filter_by_trial(admin_client, admin_user, trial):
-    other = Trial.objects.create(
-        slug="other", registry_id="NCT00000001", title="t", sponsor="s", site="x"
-    )
-    Criterion.objects.create(
-        trial=other, code="I1", kind="INCLUSION", position=1, text="Other trial's I1"
-    )
+    other, _version = _other_trial()
     changelist = _url(Criterion, "changelist")
     mine = admin_client.get(changelist, {"trial__id__exact": trial.pk})
     theirs = admin_client.get(changelist, {"trial__id__exact": other.pk})
@@ -255,6 +352,7 @@ def test_condition_filters_and_search(admin_client, trial, query, variables):
 
 
 def test_condition_save_without_reason_is_refused(root_client, crp):
+    """On a draft: an active version's condition cannot be saved at all."""
     url = _url(Condition, "change", crp.pk)
     data = change_form_data(root_client.get(url))
     versions = crp.history.count()
@@ -277,6 +375,7 @@ def test_criterion_save_without_reason_is_refused(root_client, i6):
         url,
         {
             "trial": i6.trial_id,
+            "version": i6.version_id,
             "code": "I6",
             "kind": "INCLUSION",
             "position": "6",
@@ -306,11 +405,12 @@ def test_trial_save_without_reason_is_refused(root_client, trial):
     assert trial.status == Trial.Status.RECRUITING
 
 
-def test_add_criterion_without_reason_creates_nothing(root_client, trial):
+def test_add_criterion_without_reason_creates_nothing(root_client, trial, draft):
     response = root_client.post(
         _url(Criterion, "add"),
         {
             "trial": trial.pk,
+            "version": draft.pk,
             "code": "E7",
             "kind": "EXCLUSION",
             "position": "15",
@@ -321,15 +421,38 @@ def test_add_criterion_without_reason_creates_nothing(root_client, trial):
         },
     )
     assert response.status_code == HTTPStatus.OK
+    assert list(response.context["adminform"].form.errors) == ["change_reason"]
     assert not Criterion.objects.filter(code="E7").exists()
 
 
-# Done when: an admin changes the CRP threshold from 10 to 5 mg/L
+def test_add_criterion_to_an_active_version_is_refused(root_client, trial, active):
+    response = root_client.post(
+        _url(Criterion, "add"),
+        {
+            "trial": trial.pk,
+            "version": active.pk,
+            "code": "E7",
+            "kind": "EXCLUSION",
+            "position": "15",
+            "text": "Pregnancy",
+            "conditions-TOTAL_FORMS": "0",
+            "conditions-INITIAL_FORMS": "0",
+            "change_reason": "Add pregnancy",
+        },
+    )
+    assert response.status_code == HTTPStatus.OK
+    errors = response.context["adminform"].form.errors.as_data()
+    assert [e.code for e in errors["version"]] == ["invalid_choice"]
+    assert not Criterion.objects.filter(code="E7").exists()
+
+
+# Done when: an admin changes the CRP threshold from 10 to 5 mg/L (in a draft,
+# which screening follows once it is signed into force)
 
 
 @pytest.mark.criterion("I6")
 def test_admin_changes_crp_threshold_with_history_and_engine_follows(
-    client, trial_admin, trial, crp
+    client, trial_admin, trial, draft, crp
 ):
     candidate = _inflammation(crp="7")
     before = candidate_assess(trial=trial, data=candidate, today=SCREENING_DAY)
@@ -364,13 +487,23 @@ def test_admin_changes_crp_threshold_with_history_and_engine_follows(
         ("value_low", D(10), D(5))
     ]
 
+    # Not in force yet: screening still uses the active version 1.
+    pending = candidate_assess(trial=trial, data=candidate, today=SCREENING_DAY)
+    assert _i6(pending.evaluation).outcome is Outcome.NOT_MET
+    assert criteria_current(trial=trial).version.number == 1
+
+    activate(draft, trial_admin)
+
+    assert criteria_current(trial=trial).version == draft
     after = candidate_assess(trial=trial, data=candidate, today=SCREENING_DAY)
     assert _i6(after.evaluation).outcome is Outcome.MET
     assert after.evaluation.decision is Decision.ELIGIBLE
 
 
 @pytest.mark.criterion("I6")
-def test_crp_threshold_change_seen_by_criteria_load_and_engine(trial, crp):
+def test_crp_threshold_change_seen_by_criteria_load_and_engine(
+    trial, trial_admin, draft, crp
+):
     """The same change, checked on the engine directly from the loaded specs."""
     candidate = _inflammation(crp="7")
     facts = candidate_assess(
@@ -385,10 +518,22 @@ def test_crp_threshold_change_seen_by_criteria_load_and_engine(trial, crp):
     crp.full_clean()
     crp.save()
 
-    criteria = criteria_load(trial=trial)
+    # The draft's specs have it; the active version's are untouched.
+    in_draft = criteria_load(trial=trial, version=draft)
+    assert _i6(evaluate(in_draft.specs, facts)).outcome is Outcome.MET
+    still = criteria_load(trial=trial)
+    assert still.version.number == 1
+    assert _i6(evaluate(still.specs, facts)).outcome is Outcome.NOT_MET
+
+    activate(draft, trial_admin)
+
+    criteria = criteria_current(trial=trial)
+    assert criteria.version == draft
     (spec,) = [c for s in criteria.specs if s.code == "I6" for c in s.conditions][2:3]
     assert (spec.variable, spec.low) == ("crp_mg_l", D(5))
     assert _i6(evaluate(criteria.specs, facts)).outcome is Outcome.MET
+    assert criteria.snapshot[5]["version"] == 2
+    assert criteria.snapshot[5]["conditions"][2]["id"] == crp.pk
     assert criteria.snapshot[5]["conditions"][2]["value_low"] == "5"
     assert criteria.snapshot[5]["conditions"][2]["history_id"] == (
         crp.history.latest().history_id
@@ -400,15 +545,18 @@ def test_crp_threshold_change_seen_by_criteria_load_and_engine(trial, crp):
     ("crp_value", "outcome"),
     [("5", Outcome.NOT_MET), ("5.1", Outcome.MET), ("7", Outcome.MET)],
 )
-def test_lowered_crp_threshold_is_strict(trial, crp, crp_value, outcome):
+def test_lowered_crp_threshold_is_strict(
+    trial, trial_admin, draft, crp, crp_value, outcome
+):
     Condition.objects.filter(pk=crp.pk).update(value_low=D(5))
+    activate(draft, trial_admin)
     assessment = candidate_assess(
         trial=trial, data=_inflammation(crp=crp_value), today=SCREENING_DAY
     )
     assert _i6(assessment.evaluation).outcome is outcome
 
 
-# Editing a criterion with its conditions inline
+# Editing a draft's criterion with its conditions inline
 
 
 def test_criterion_edit_with_inline_conditions_records_the_reason(
@@ -446,9 +594,9 @@ def test_criterion_edit_with_inline_conditions_records_the_reason(
 
 
 def test_criterion_inline_adds_and_deletes_conditions_with_the_reason(
-    root_client, superuser, trial
+    root_client, superuser, draft
 ):
-    e5 = Criterion.objects.get(trial=trial, code="E5")
+    e5 = draft.criteria.get(code="E5")
     diabetes = e5.conditions.get(variable="diabetes")
     url = _url(Criterion, "change", e5.pk)
     data = change_form_data(root_client.get(url))
@@ -500,10 +648,10 @@ def test_inline_condition_with_a_bad_shape_is_refused(root_client, i6, crp):
     assert crp.history.count() == 1
 
 
-def test_trial_page_edits_a_criterion_inline_with_the_reason(
-    root_client, superuser, trial
+def test_version_page_edits_a_criterion_inline_with_the_reason(
+    root_client, superuser, active, draft
 ):
-    url = _url(Trial, "change", trial.pk)
+    url = _url(CriteriaVersion, "change", draft.pk)
     data = change_form_data(root_client.get(url))
     e6_row = _inline_prefix(data, "criteria", "code", "E6")
     data.pop(f"{e6_row}-active")
@@ -512,16 +660,17 @@ def test_trial_page_edits_a_criterion_inline_with_the_reason(
     response = root_client.post(url, data)
 
     assert response.status_code == HTTPStatus.FOUND
-    e6 = Criterion.objects.get(trial=trial, code="E6")
+    e6 = draft.criteria.get(code="E6")
     assert not e6.active
+    assert active.criteria.get(code="E6").active
     version = e6.history.latest()
     assert version.history_change_reason == "E6 judged at consent visit instead"
     assert version.history_user == superuser
     assert Criterion.history.filter(history_type="~").count() == 1
 
 
-def test_condition_add_page_saves_with_reason(root_client, superuser, trial):
-    e4 = Criterion.objects.get(trial=trial, code="E4")
+def test_condition_add_page_saves_with_reason(root_client, superuser, draft):
+    e4 = draft.criteria.get(code="E4")
     response = root_client.post(
         _url(Condition, "add"),
         {
@@ -543,8 +692,8 @@ def test_condition_add_page_saves_with_reason(root_client, superuser, trial):
     assert version.history_change_reason == "Add INR ceiling"
 
 
-def test_condition_add_without_operator_shows_a_form_error(root_client, trial):
-    e4 = Criterion.objects.get(trial=trial, code="E4")
+def test_condition_add_without_operator_shows_a_form_error(root_client, draft):
+    e4 = draft.criteria.get(code="E4")
     response = root_client.post(
         _url(Condition, "add"),
         {
@@ -561,6 +710,25 @@ def test_condition_add_without_operator_shows_a_form_error(root_client, trial):
     assert [e.code for e in errors["operator"]] == ["required"]
 
 
+def test_condition_add_to_an_active_criterion_is_refused(root_client, active):
+    e4 = active.criteria.get(code="E4")
+    response = root_client.post(
+        _url(Condition, "add"),
+        {
+            "criterion": e4.pk,
+            "position": "2",
+            "variable": "inr",
+            "operator": "GT",
+            "value_low": "3",
+            "change_reason": "Add INR ceiling",
+        },
+    )
+    assert response.status_code == HTTPStatus.OK
+    errors = response.context["adminform"].form.errors.as_data()
+    assert [e.code for e in errors["criterion"]] == ["invalid_choice"]
+    assert e4.conditions.count() == 1
+
+
 @pytest.mark.parametrize(
     ("fields", "field_with_error"),
     [
@@ -571,9 +739,9 @@ def test_condition_add_without_operator_shows_a_form_error(root_client, trial):
     ],
 )
 def test_condition_add_with_a_bad_shape_shows_an_error(
-    root_client, trial, fields, field_with_error
+    root_client, draft, fields, field_with_error
 ):
-    e4 = Criterion.objects.get(trial=trial, code="E4")
+    e4 = draft.criteria.get(code="E4")
     data = {
         "criterion": e4.pk,
         "position": "2",
@@ -618,24 +786,64 @@ def test_bulk_delete_of_a_used_criterion_is_refused(root_client, record, trial):
     assert Criterion.objects.filter(pk=e4.pk).exists()
 
 
-def test_trial_inline_cannot_delete_a_used_criterion(root_client, record, trial):
-    record()
-    url = _url(Trial, "change", trial.pk)
+def test_active_version_page_cannot_delete_a_used_criterion(
+    root_client, record, active
+):
+    """The criteria a decision used are the active version's: its page saves nothing."""
+    decision = record()
+    e4 = active.criteria.get(code="E4")
+    assert decision.outcomes.filter(criterion=e4).exists()
+    url = _url(CriteriaVersion, "change", active.pk)
+    page = root_client.get(url)
+    (inline,) = page.context["inline_admin_formsets"]
+    assert not inline.has_delete_permission
+    assert not inline.has_change_permission
+    data = {
+        "label": active.label,
+        "criteria-TOTAL_FORMS": "1",
+        "criteria-INITIAL_FORMS": "1",
+        "criteria-0-id": e4.pk,
+        "criteria-0-version": active.pk,
+        "criteria-0-DELETE": "on",
+        "change_reason": "Drop MELD",
+    }
+
+    response = root_client.post(url, data)
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert active.criteria.filter(pk=e4.pk).exists()
+
+
+def test_draft_copy_of_a_used_criterion_is_deleted_with_the_reason(
+    root_client, superuser, record, active, draft
+):
+    """Replaces deleting a used criterion on the trial page: a decision uses the
+    active version's E4, and the draft's E4 is a copy no decision uses."""
+    decision = record()
+    e4 = draft.criteria.get(code="E4")
+    assert not CriterionOutcome.objects.filter(criterion=e4).exists()
+    url = _url(CriteriaVersion, "change", draft.pk)
     data = change_form_data(root_client.get(url))
     e4_row = _inline_prefix(data, "criteria", "code", "E4")
     data.update({f"{e4_row}-DELETE": "on", "change_reason": "Drop MELD"})
 
     response = root_client.post(url, data)
 
-    assert response.status_code == HTTPStatus.OK
-    assert Criterion.objects.filter(trial=trial, code="E4").exists()
+    assert response.status_code == HTTPStatus.FOUND
+    assert not Criterion.objects.filter(pk=e4.pk).exists()
+    assert Criterion.history.get(id=e4.pk, history_type="-").history_change_reason == (
+        "Drop MELD"
+    )
+    used = active.criteria.get(code="E4")
+    assert decision.outcomes.get(code="E4").criterion == used
+    assert CriterionOutcome.objects.filter(criterion=used).exists()
 
 
-def test_unused_criterion_is_deleted_on_the_trial_page_with_the_reason(
-    root_client, superuser, trial
+def test_unused_criterion_is_deleted_on_the_version_page_with_the_reason(
+    root_client, superuser, draft
 ):
-    e4 = Criterion.objects.get(trial=trial, code="E4")
-    url = _url(Trial, "change", trial.pk)
+    e4 = draft.criteria.get(code="E4")
+    url = _url(CriteriaVersion, "change", draft.pk)
     data = change_form_data(root_client.get(url))
     e4_row = _inline_prefix(data, "criteria", "code", "E4")
     data.update({f"{e4_row}-DELETE": "on", "change_reason": "E4 withdrawn"})
@@ -653,9 +861,9 @@ def test_unused_criterion_is_deleted_on_the_trial_page_with_the_reason(
     assert [version.history_user for version in removed] == [superuser]
 
 
-def test_conditions_removed_with_their_criterion_carry_the_reason(root_client, trial):
-    e5 = Criterion.objects.get(trial=trial, code="E5")
-    url = _url(Trial, "change", trial.pk)
+def test_conditions_removed_with_their_criterion_carry_the_reason(root_client, draft):
+    e5 = draft.criteria.get(code="E5")
+    url = _url(CriteriaVersion, "change", draft.pk)
     data = change_form_data(root_client.get(url))
     e5_row = _inline_prefix(data, "criteria", "code", "E5")
     data.update({f"{e5_row}-DELETE": "on", "change_reason": "E5 withdrawn"})
@@ -685,10 +893,10 @@ def test_trial_admin_has_no_delete_permission_on_criteria(client, trial_admin, i
 
 
 def test_trial_admin_deactivates_a_criterion_instead(
-    client, trial_admin, trial, record
+    client, trial_admin, trial, record, draft
 ):
     record()
-    e4 = Criterion.objects.get(trial=trial, code="E4")
+    e4 = draft.criteria.get(code="E4")
     client.force_login(trial_admin)
     url = _url(Criterion, "change", e4.pk)
     data = change_form_data(client.get(url))
@@ -706,16 +914,24 @@ def test_trial_admin_deactivates_a_criterion_instead(
         trial_admin,
         "MELD limit lifted by amendment 3",
     )
-    criteria = criteria_load(trial=trial)
+    criteria = criteria_load(trial=trial, version=draft)
     assert "E4" not in [spec.code for spec in criteria.specs]
     assert len(criteria.specs) == 13
-    # A candidate with MELD > 30 is no longer excluded by E4.
     sick = eligible_candidate(
         tbil={"value": "600", "unit": "umol/L", "time": "2026-06-01T08:00+08:00"},
         inr="2.6",
         creatinine={"value": "300", "unit": "umol/L"},
     )
+    # Until the draft is signed into force, E4 still excludes MELD > 30.
+    before = candidate_assess(trial=trial, data=sick, today=SCREENING_DAY)
+    assert before.derived.meld > 30
+    assert "E4" in before.evaluation.blocking
+
+    activate(draft, trial_admin)
+
+    # A candidate with MELD > 30 is no longer excluded by E4.
     assessment = candidate_assess(trial=trial, data=sick, today=SCREENING_DAY)
+    assert assessment.criteria.version == draft
     assert assessment.derived.meld > 30
     assert "E4" not in [r.code for r in assessment.evaluation.criteria]
 
@@ -752,6 +968,27 @@ def test_threshold_change_can_be_reverted_from_history_with_a_reason(
     assert crp.history.count() == 3
 
 
+def test_active_condition_is_not_reverted_from_history(client, trial_admin, active_crp):
+    client.force_login(trial_admin)
+    original = active_crp.history.earliest()
+    revert = reverse(
+        "admin:trials_condition_simple_history",
+        args=[active_crp.pk, original.history_id],
+    )
+    page = client.get(revert)
+    assert page.status_code == HTTPStatus.OK
+    assert page.context["revert_disabled"]
+    data = change_form_data(page)
+    data.update(value_low="5", change_reason="Revert on the active version")
+
+    response = client.post(revert, data)
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    active_crp.refresh_from_db()
+    assert active_crp.value_low == D(10)
+    assert active_crp.history.count() == 1
+
+
 def test_deleting_a_condition_on_its_own_page_needs_a_reason(
     client, trial_admin, trial, crp
 ):
@@ -762,3 +999,238 @@ def test_deleting_a_condition_on_its_own_page_needs_a_reason(
     else:
         deleted = Condition.history.get(id=crp.pk, history_type="-")
         assert deleted.history_change_reason
+
+
+# Versions: the active one is read-only, a draft is a copy of it, scoped per trial
+
+
+@pytest.mark.parametrize("model", VERSIONED)
+def test_active_version_change_pages_are_read_only(admin_client, active, model):
+    obj = _object_of(model, active)
+    url = _url(model, "change", obj.pk)
+    page = admin_client.get(url)
+    assert page.status_code == HTTPStatus.OK
+    assert not page.context["has_change_permission"]
+    assert b'name="_save"' not in page.content
+    assert all(
+        field.is_readonly
+        for fieldset in page.context["adminform"]
+        for line in fieldset
+        for field in line
+    )
+    for inline in page.context["inline_admin_formsets"]:
+        assert not inline.has_change_permission
+        assert not inline.has_add_permission
+        assert not inline.has_delete_permission
+    versions = obj.history.count()
+
+    response = admin_client.post(
+        url,
+        {
+            "label": "Changed",
+            "text": "Changed wording",
+            "value_low": "5",
+            "change_reason": "Edit the active version",
+        },
+    )
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert obj.history.count() == versions
+    assert model.objects.get(pk=obj.pk) == obj
+    assert Condition.objects.get(pk=_object_of(Condition, active).pk).value_low == 10
+
+
+@pytest.mark.parametrize("model", VERSIONED)
+def test_draft_change_pages_can_be_saved(admin_client, draft, model):
+    page = admin_client.get(_url(model, "change", _object_of(model, draft).pk))
+    assert page.context["has_change_permission"]
+    assert "change_reason" in page.context["adminform"].form.fields
+
+
+def test_signed_draft_is_read_only_before_it_starts(
+    client, trial_admin, trial, draft, crp
+):
+    from datetime import timedelta
+
+    report = impact_report_record(version=draft, user=trial_admin)
+    version_activate(
+        version=draft,
+        user=trial_admin,
+        password=TEST_PASSWORD,
+        report=report,
+        effective_from=timezone.now() + timedelta(days=2),
+    )
+    draft.refresh_from_db()
+    assert draft.state == CriteriaVersion.State.DRAFT
+    client.force_login(trial_admin)
+    url = _url(Condition, "change", crp.pk)
+    assert not client.get(url).context["has_change_permission"]
+    response = client.post(url, {"value_low": "7", "change_reason": "Too late"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    crp.refresh_from_db()
+    assert crp.value_low == D(10)
+
+
+def test_copy_action_creates_a_draft_of_the_active_version(
+    client, trial_admin, trial, active
+):
+    client.force_login(trial_admin)
+    changelist = _url(CriteriaVersion, "changelist")
+    page = client.get(changelist)
+    assert "copy_to_draft" in page.context["cl"].model_admin.get_actions(
+        page.wsgi_request
+    )
+
+    response = client.post(
+        changelist, {"action": "copy_to_draft", "_selected_action": [active.pk]}
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    draft = trial.versions.get(number=2)
+    assert (draft.state, draft.based_on, draft.created_by) == (
+        CriteriaVersion.State.DRAFT,
+        active,
+        trial_admin,
+    )
+    assert not hasattr(draft, "activation")
+
+    def rows(version):
+        return [
+            (
+                c.code,
+                c.kind,
+                c.position,
+                c.text,
+                c.active,
+                [
+                    (d.variable, d.operator, d.value_low, d.value_high, d.unit)
+                    for d in c.conditions.order_by("position")
+                ],
+            )
+            for c in version.criteria.order_by("position")
+        ]
+
+    assert len(rows(draft)) == 14
+    assert rows(draft) == rows(active)
+    assert not set(draft.criteria.values_list("pk", flat=True)) & set(
+        active.criteria.values_list("pk", flat=True)
+    )
+    copied = draft.criteria.get(code="I6").history.get()
+    assert (copied.history_type, copied.history_user) == ("+", trial_admin)
+    assert copied.history_change_reason == "Copied from version 1 into a new draft"
+    # The copy is editable; the active version is unchanged and still in force.
+    assert version_active(trial=trial) == active
+    edit = client.get(_url(CriteriaVersion, "change", draft.pk))
+    assert edit.context["has_change_permission"]
+
+
+def test_trial_admin_sees_only_their_trials_versions(
+    client, trial_admin, superuser, trial, active
+):
+    other, theirs = _other_trial()
+    client.force_login(trial_admin)
+    changelist = _url(CriteriaVersion, "changelist")
+
+    rows = _changelist_rows(client.get(changelist))
+    assert [(v.trial, v.number) for v in rows] == [(trial, 1)]
+    rows = _changelist_rows(client.get(changelist, {"trial__id__exact": other.pk}))
+    assert rows == []
+    # Their change page sends back to the index ("does not exist"), their
+    # history pages are refused.
+    response = client.get(_url(CriteriaVersion, "change", theirs.pk))
+    assert response.status_code == HTTPStatus.FOUND
+    other_i1 = theirs.criteria.get()
+    assert client.get(_url(Criterion, "change", other_i1.pk)).status_code == (
+        HTTPStatus.FOUND
+    )
+    for model, obj in ((CriteriaVersion, theirs), (Criterion, other_i1)):
+        history = client.get(_url(model, "history", obj.pk))
+        assert history.status_code == HTTPStatus.FORBIDDEN
+        version = reverse(
+            f"admin:trials_{model._meta.model_name}_simple_history",
+            args=[obj.pk, obj.history.earliest().history_id],
+        )
+        assert client.get(version).status_code == HTTPStatus.FORBIDDEN
+
+    # Nor copy them: the action sees only the versions the list shows.
+    client.post(
+        changelist, {"action": "copy_to_draft", "_selected_action": [theirs.pk]}
+    )
+    assert list(other.versions.all()) == [theirs]
+    response = client.post(
+        _url(CriteriaVersion, "change", theirs.pk),
+        {"label": "Taken over", "change_reason": "Not mine"},
+    )
+    assert response.status_code in {HTTPStatus.FOUND, HTTPStatus.NOT_FOUND}
+    theirs.refresh_from_db()
+    assert theirs.label == "v1"
+
+    client.force_login(superuser)
+    rows = _changelist_rows(client.get(changelist))
+    assert {(v.trial.slug, v.number) for v in rows} == {
+        ("other", 1),
+        (trial.slug, 1),
+    }
+
+
+def test_another_trials_draft_is_not_reverted_from_history(client, trial_admin, trial):
+    """Was a bug: the history revert page saved another trial's draft version."""
+    other, theirs = _other_trial()
+    client.force_login(trial_admin)
+    revert = reverse(
+        "admin:trials_criteriaversion_simple_history",
+        args=[theirs.pk, theirs.history.earliest().history_id],
+    )
+    response = client.post(revert, {"label": "Taken over", "change_reason": "Mine"})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    theirs.refresh_from_db()
+    assert theirs.label == "v1"
+
+
+@pytest.mark.parametrize("user", ["superuser", "trial_admin"])
+def test_active_version_is_not_reverted_from_history(client, request, user, active):
+    """Was a bug: the revert saved the active version and the trigger made a 500."""
+    client.force_login(request.getfixturevalue(user))
+    # Its first history row is the draft the protocol load started from.
+    first = active.history.earliest()
+    assert first.state == CriteriaVersion.State.DRAFT
+    revert = reverse(
+        "admin:trials_criteriaversion_simple_history",
+        args=[active.pk, first.history_id],
+    )
+    assert client.get(revert).status_code == HTTPStatus.OK
+    data = {"label": "Changed", "change_reason": "Revert the active version"}
+
+    response = client.post(revert, data)
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    active.refresh_from_db()
+    assert (active.label, active.state) == (
+        "Protocol as registered (v1)",
+        CriteriaVersion.State.ACTIVE,
+    )
+
+
+def test_draft_version_is_reverted_from_history_with_a_reason(
+    root_client, superuser, draft
+):
+    change = _url(CriteriaVersion, "change", draft.pk)
+    data = change_form_data(root_client.get(change))
+    data.update(label="Protocol v2.1", change_reason="Renamed by the sponsor")
+    assert root_client.post(change, data).status_code == HTTPStatus.FOUND
+    revert = reverse(
+        "admin:trials_criteriaversion_simple_history",
+        args=[draft.pk, draft.history.earliest().history_id],
+    )
+    data = change_form_data(root_client.get(revert))
+    data["change_reason"] = "Back to the amendment's name"
+
+    assert root_client.post(revert, data).status_code == HTTPStatus.FOUND
+
+    draft.refresh_from_db()
+    assert draft.label == "Protocol v2.0 (amendment 1)"
+    latest = draft.history.latest()
+    assert (latest.history_user, latest.history_change_reason) == (
+        superuser,
+        "Back to the amendment's name",
+    )

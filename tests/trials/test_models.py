@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from screening.domain.engine import ConditionSpec, Operator
 from trials.models import Condition, Criterion, Trial
+from trials.services import version_draft_create
 
 pytestmark = pytest.mark.django_db
 
@@ -243,9 +244,15 @@ CODED_WITHOUT_CONSTRAINTS = {"unregistered-variable", "empty-variable"}
 BAD_OPERATORS = {"unregistered-operator", "empty-operator"}
 
 
+def _draft(trial):
+    """The trial's draft version (only drafts can be changed), made on first use."""
+    draft = trial.versions.filter(state="DRAFT").first()
+    return draft or version_draft_create(trial=trial, user=None, label="Test draft")
+
+
 @pytest.fixture
 def criterion(trial):
-    return Criterion.objects.get(trial=trial, code="I6")
+    return Criterion.objects.get(version=_draft(trial), code="I6")
 
 
 @pytest.fixture
@@ -262,6 +269,7 @@ def other_trial(db):
 def _criterion_row(trial, **fields):
     values = {
         "trial": trial,
+        "version": _draft(trial),
         "code": "I9",
         "kind": Criterion.Kind.INCLUSION,
         "position": 99,
@@ -292,7 +300,7 @@ def _codes(error: ValidationError) -> list:
 def test_criterion_code_is_unique_per_trial(trial):
     with pytest.raises(IntegrityError, match="code"), transaction.atomic():
         Criterion.objects.create(**_criterion_row(trial, code="I6"))
-    assert Criterion.objects.filter(trial=trial, code="I6").count() == 1
+    assert Criterion.objects.filter(version=_draft(trial), code="I6").count() == 1
 
 
 def test_criterion_code_is_unique_per_trial_in_bulk(trial):

@@ -8,7 +8,12 @@ import pytest
 from django.core.management import call_command
 
 from trials.models import Condition, Criterion, Trial
-from trials.services import LOAD_REASON, trial_load_protocol
+from trials.services import (
+    LOAD_REASON,
+    trial_load_protocol,
+    version_active,
+    version_draft_create,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -252,42 +257,25 @@ def test_load_writes_history_with_a_reason(trial):
     assert Criterion.history.filter(history_type="+").count() == 14
 
 
-def test_reload_keeps_an_admins_threshold_edit(trial):
-    crp = Condition.objects.get(criterion__trial=trial, variable="crp_mg_l")
+def test_reload_keeps_a_drafts_edits_and_the_trials(trial):
+    draft = version_draft_create(trial=trial, user=None, label="Amendment 1")
+    crp = Condition.objects.get(criterion__version=draft, variable="crp_mg_l")
     crp.value_low = D(5)
-    crp._change_reason = "Local ULN"
+    crp._change_reason = "Amendment 1"
     crp.save()
-
-    call_command("load_trial", stdout=StringIO())
-
-    crp.refresh_from_db()
-    assert crp.value_low == D(5)
-    assert Condition.objects.filter(criterion__code="I6").count() == 4
-
-
-def test_reload_keeps_admin_edits_to_criteria_and_trial(trial):
-    Criterion.objects.filter(trial=trial, code="E6").update(active=False, position=20)
-    Condition.objects.filter(criterion__trial=trial, variable="diabetes").delete()
+    Criterion.objects.filter(version=draft, code="E6").update(active=False)
     Trial.objects.filter(pk=trial.pk).update(status=Trial.Status.CLOSED)
-
-    call_command("load_trial", stdout=StringIO())
-
-    e6 = Criterion.objects.get(trial=trial, code="E6")
-    assert (e6.active, e6.position) == (False, 20)
-    assert not Condition.objects.filter(variable="diabetes").exists()
-    assert Trial.objects.get(pk=trial.pk).status == Trial.Status.CLOSED
-
-
-@pytest.mark.criterion("E4")
-def test_reload_restores_only_a_missing_criterion(trial):
-    crp = Condition.objects.get(criterion__trial=trial, variable="crp_mg_l")
-    Condition.objects.filter(pk=crp.pk).update(value_low=D(5))
-    Criterion.objects.get(trial=trial, code="E4").delete()
 
     out = StringIO()
     call_command("load_trial", stdout=out)
 
-    assert _numbers(out.getvalue()) == [1, 14]
-    e4 = Criterion.objects.get(trial=trial, code="E4")
-    assert _conditions(e4) == PROTOCOL["E4"][2]
-    assert Condition.objects.get(pk=crp.pk).value_low == D(5)
+    assert _numbers(out.getvalue())[0] == 0
+    crp.refresh_from_db()
+    assert crp.value_low == D(5)
+    assert not Criterion.objects.get(version=draft, code="E6").active
+    assert Trial.objects.get(pk=trial.pk).status == Trial.Status.CLOSED
+    active = version_active(trial=trial)
+    assert Condition.objects.get(
+        criterion__version=active, variable="crp_mg_l"
+    ).value_low == D(10)
+    assert trial.versions.count() == 2

@@ -5,7 +5,10 @@ migrations. The runtime role owns nothing: on audit tables it may only SELECT
 and INSERT, so it can never UPDATE, DELETE or TRUNCATE a record, nor ALTER,
 DISABLE or DROP the triggers that guard them (only an owner can). The audit
 ledger's chain heads it may also UPDATE (each append moves one on), never
-DELETE. Run it after every migration, as the owner:
+DELETE. A purge of a pre-screening upload needs two more, which the triggers
+allow only once the upload's tombstone exists: DELETE on the result rows and
+UPDATE of the upload's file column alone. Run it after every migration, as the
+owner:
 
     python manage.py db_runtime_role --role screening_app
 """
@@ -15,11 +18,22 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from psycopg import sql
 
-from screening.common.db_triggers import APPEND_ONLY_TABLES
+from screening.common.db_triggers import (
+    APPEND_ONLY_TABLES,
+    PURGED_COLUMN,
+    RESULT_TABLE,
+    UPLOAD_TABLE,
+)
 
 # Updated in place, never deleted: the audit ledger's chain heads, locked and moved
 # on by each append (an UPDATE privilege also allows SELECT ... FOR UPDATE).
 UPDATED_IN_PLACE = {"ledger_ledgerhead"}
+# The purge of an upload (screening/prescreen/services.py): the triggers refuse
+# these writes unless the upload's tombstone exists.
+PURGE_PRIVILEGES = {
+    RESULT_TABLE: "DELETE",
+    UPLOAD_TABLE: f"UPDATE ({PURGED_COLUMN})",
+}
 
 
 def audit_tables() -> set[str]:
@@ -88,6 +102,12 @@ class Command(BaseCommand):
                         ident, name
                     )
                 )
+                if table in PURGE_PRIVILEGES:
+                    cursor.execute(
+                        sql.SQL(
+                            "GRANT " + PURGE_PRIVILEGES[table] + " ON TABLE {} TO {}"
+                        ).format(ident, name)
+                    )
             cursor.execute(
                 sql.SQL(
                     "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}"
@@ -99,5 +119,7 @@ class Command(BaseCommand):
             f"{role}: SELECT, INSERT on {len(audit & set(tables))} audit tables; "
             f"SELECT, INSERT, UPDATE on {len(in_place)} ledger heads; "
             f"SELECT, INSERT, UPDATE, DELETE on {len(others)} others; "
+            "for purges of uploads, DELETE on their result rows and UPDATE of "
+            "their file column; "
             "owns nothing."
         )

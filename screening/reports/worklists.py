@@ -1,0 +1,70 @@
+"""The coordinator's worklist and the investigator's sign-off queue."""
+
+from django.db.models import Min, OuterRef, Subquery
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.scope import SCREEN, SIGN, scope_for, trial_for
+from screening.common.words import input_label
+from screening.models import EligibilityDecision
+
+LIMIT = 200
+
+
+def worklist(request, trial_slug):
+    """Candidates whose latest decision is incomplete: what is still to collect."""
+    trial = trial_for(request, trial_slug, SCREEN)
+    scope = scope_for(request.user)
+    first = (
+        EligibilityDecision.unscoped.filter(
+            trial=trial, screening_number=OuterRef("screening_number")
+        )
+        .order_by()
+        .values("screening_number")
+        .annotate(first=Min("recorded_at"))
+        .values("first")
+    )
+    rows = list(
+        EligibilityDecision.objects.visible_to(scope, SCREEN)
+        .filter(trial=trial, superseded_by__isnull=True, outcome="INCOMPLETE")
+        .annotate(first_screened=Subquery(first))
+        .select_related("recorded_by")
+        .only(
+            "pk",
+            "screening_number",
+            "to_collect",
+            "unknown_codes",
+            "recorded_at",
+            "recorded_by__first_name",
+            "recorded_by__last_name",
+            "recorded_by__username",
+        )
+        .order_by("first_screened", "pk")[:LIMIT]
+    )
+    now = timezone.now()
+    for row in rows:
+        row.to_collect_labels = [input_label(key) for key in row.to_collect]
+        row.waiting_hours = int((now - row.first_screened).total_seconds() // 3600)
+    return render(
+        request,
+        "screening/worklist.html",
+        {"trial": trial, "rows": rows, "limit": LIMIT},
+    )
+
+
+def sign_queue(request, trial_slug):
+    """Decisions this investigator may sign: unsigned, current, not their own."""
+    trial = trial_for(request, trial_slug, SIGN)
+    rows = (
+        EligibilityDecision.objects.visible_to(scope_for(request.user), SIGN)
+        .filter(trial=trial, signature__isnull=True, superseded_by__isnull=True)
+        .exclude(recorded_by=request.user)
+        .select_related("recorded_by", "criteria_version")
+        .defer("entered", "normalised", "computed", "criteria_snapshot")
+        .order_by("recorded_at", "pk")[:LIMIT]
+    )
+    return render(
+        request,
+        "screening/sign_queue.html",
+        {"trial": trial, "rows": rows, "limit": LIMIT},
+    )

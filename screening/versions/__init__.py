@@ -1,0 +1,1 @@
+"""Protocol amendments: a draft's impact on past candidates, its signed activation."""

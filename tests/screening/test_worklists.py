@@ -1,0 +1,75 @@
+"""The coordinator's worklist and the investigator's sign-off queue."""
+
+from http import HTTPStatus
+
+from django.urls import reverse
+
+from screening.decisions.services import signature_record
+from screening.models import Signature
+from tests.factories import TEST_PASSWORD, eligible_candidate
+
+
+def test_the_worklist_lists_incomplete_candidates_with_what_to_collect(
+    client, trial, coordinator, record
+):
+    waiting = record(eligible_candidate(screening_number="30-001", he_grade=None))
+    record(eligible_candidate(screening_number="30-002"))
+    client.force_login(coordinator)
+    page = client.get(reverse("screening:worklist", args=[trial.slug]))
+    assert page.status_code == HTTPStatus.OK
+    rows = page.context["rows"]
+    assert [r.screening_number for r in rows] == ["30-001"]
+    assert rows[0].to_collect_labels
+    # Re-screened with the value, the candidate leaves the worklist.
+    record(
+        eligible_candidate(screening_number="30-001"),
+        supersedes=waiting,
+        supersede_reason="HE grade assessed",
+    )
+    page = client.get(reverse("screening:worklist", args=[trial.slug]))
+    assert list(page.context["rows"]) == []
+
+
+def test_the_queue_lists_what_this_investigator_may_sign(
+    client, trial, coordinator, investigator, record
+):
+    first = record(eligible_candidate(screening_number="31-001"))
+    second = record(eligible_candidate(screening_number="31-002"))
+    client.force_login(investigator)
+    url = reverse("screening:sign_queue", args=[trial.slug])
+    assert [d.pk for d in client.get(url).context["rows"]] == [first.pk, second.pk]
+    signature_record(
+        decision=first,
+        signer=investigator,
+        password=TEST_PASSWORD,
+        meaning=Signature.Meaning.CONFIRM,
+    )
+    assert [d.pk for d in client.get(url).context["rows"]] == [second.pk]
+
+
+def test_an_investigator_never_sees_their_own_screening_in_the_queue(
+    client, trial, investigator
+):
+    from screening.decisions.services import decision_record
+
+    decision_record(
+        trial=trial,
+        data=eligible_candidate(screening_number="31-010"),
+        user=investigator,
+    )
+    client.force_login(investigator)
+    page = client.get(reverse("screening:sign_queue", args=[trial.slug]))
+    assert list(page.context["rows"]) == []
+
+
+def test_home_is_the_work_of_the_role(
+    client, trial, coordinator, investigator, monitor
+):
+    for user, name in (
+        (coordinator, "screening:worklist"),
+        (investigator, "screening:sign_queue"),
+        (monitor, "screening:log"),
+    ):
+        client.force_login(user)
+        response = client.get(reverse("home"))
+        assert response["Location"] == reverse(name, args=[trial.slug]), user
