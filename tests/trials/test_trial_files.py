@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import models, transaction
+from django.utils import translation
 
 from screening.assessment import active_criteria
 from screening.criteria import _CACHE
@@ -35,6 +36,8 @@ def _criteria_cache_of_this_test_only():
     _CACHE.clear()
     yield
     _CACHE.clear()
+    # A page asked for in Chinese leaves the thread's language behind.
+    translation.deactivate()
 
 
 def shipped(path: Path) -> dict:
