@@ -2,9 +2,8 @@ from django.urls import path
 
 from screening.decisions import views
 from screening.prescreen import views as prescreen_views
-from screening.reports import audit
+from screening.reports import audit, worklists
 from screening.reports import views as report_views
-from screening.reports import worklists
 from screening.versions import views as version_views
 
 app_name = "screening"

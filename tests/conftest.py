@@ -6,13 +6,13 @@ from django.db import connection
 
 from accounts import roles
 from screening.common import db_triggers
-from trials import db_triggers as version_triggers
 from tests.factories import (
     TEST_PASSWORD,
     UserFactory,
     eligible_candidate,
     member_of_every_trial,
 )
+from trials import db_triggers as version_triggers
 
 _triggers_removed = False
 

@@ -36,6 +36,10 @@ def impact_evaluate(*, version: CriteriaVersion) -> dict:
     trial = version.trial
     active = version_active(trial=trial)
     criteria = criteria_load(trial=trial, version=version)
+    if not criteria.specs:
+        raise ValidationError(
+            _("This version has no active criteria."), code="no_criteria"
+        )
     latest = (
         EligibilityDecision.objects.system()
         .filter(trial=trial, superseded_by__isnull=True)

@@ -312,12 +312,36 @@ class TestConcurrency:
         )
 
 
-def test_a_trial_without_active_criteria_screens_nobody(record, trial):
-    trial.criteria.update(active=False)
+def test_a_trial_without_active_criteria_screens_nobody(coordinator, trial):
+    from screening.decisions.services import decision_record
+    from tests.factories import member_of_every_trial
+    from trials.models import Site, Trial
+    from trials.services import version_draft_create
+
+    # A trial whose only version is a draft has no criteria in force.
+    other = Trial.objects.create(
+        slug="unsigned", registry_id="NCT00000009", title="t", sponsor="s", site="x"
+    )
+    Site.objects.create(trial=other, code="01", name="x")
+    version_draft_create(trial=other, user=None, label="Draft")
+    member_of_every_trial(coordinator, roles.COORDINATOR)
     with pytest.raises(ValidationError) as error:
-        record()
+        decision_record(trial=other, data=eligible_candidate(), user=coordinator)
     assert error.value.code == "no_criteria"
     assert not EligibilityDecision.unscoped.exists()
+
+
+def test_a_version_without_active_criteria_cannot_be_signed(trial):
+    from screening.versions.services import impact_report_record
+    from tests.factories import UserFactory
+    from trials.services import version_draft_create
+
+    signer = UserFactory(username="signer", role=roles.TRIAL_ADMIN)
+    draft = version_draft_create(trial=trial, user=signer, label="Empty")
+    draft.criteria.update(active=False)
+    with pytest.raises(ValidationError) as error:
+        impact_report_record(version=draft, user=signer)
+    assert error.value.code == "no_criteria"
 
 
 def test_a_fresh_migration_leaves_every_audit_table_guarded(tmp_path):

@@ -542,6 +542,10 @@ def test_to_spec_of_every_loaded_condition_round_trips(trial):
             value_high=spec.high,
             values=",".join(spec.values),
             unit=spec.unit,
+            supporting=spec.supporting,
+            lookback_hours=spec.lookback_hours,
+            relative_to_uln=spec.relative_to_uln,
+            lab_uln_replaces=spec.lab_uln_replaces,
         )
         rebuilt.full_clean()
         assert rebuilt.to_spec() == spec

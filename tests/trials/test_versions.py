@@ -270,10 +270,11 @@ def test_only_a_trial_admin_of_the_trial_activates(trial, draft, investigator):
 def test_a_stale_report_cannot_be_signed(record, trial, draft, admin_of_trial):
     report = impact_report_record(version=draft, user=admin_of_trial)
     record(eligible_candidate(screening_number="10-020"))
-    with pytest.raises(ValidationError, match="run the dry-run again"):
+    with pytest.raises(ValidationError) as refused:
         version_activate(
             version=draft, user=admin_of_trial, password=TEST_PASSWORD, report=report
         )
+    assert refused.value.code == "stale_report"
 
 
 def test_a_later_effective_date_starts_then(trial, draft, admin_of_trial):
