@@ -70,7 +70,7 @@ def decision_log(
     qs = (
         EligibilityDecision.objects.visible_to(scope, VIEW)
         .filter(trial=trial)
-        .select_related("recorded_by", "signature", "superseded_by")
+        .select_related("recorded_by", "signature", "superseded_by", "criteria_version")
         .defer(
             "entered",
             "normalised",
