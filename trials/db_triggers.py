@@ -27,6 +27,7 @@ _FIXED = (
     "based_on_id",
     "created_by_id",
     "created_at",
+    "default_lookback_hours",
 )
 
 _PG_TEMPLATE = """
@@ -91,11 +92,14 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 """
-_PG = _PG_TEMPLATE.format(
-    locked=_LOCKED,
-    fixed_new=", ".join(f"NEW.{c}" for c in _FIXED),
-    fixed_old=", ".join(f"OLD.{c}" for c in _FIXED),
-)
+
+
+def _pg(fixed) -> str:
+    return _PG_TEMPLATE.format(
+        locked=_LOCKED,
+        fixed_new=", ".join(f"NEW.{c}" for c in fixed),
+        fixed_old=", ".join(f"OLD.{c}" for c in fixed),
+    )
 
 _PG_TRIGGERS = (
     ("trials_criterion", "trials_criterion_guard"),
@@ -104,7 +108,7 @@ _PG_TRIGGERS = (
 )
 
 
-def _sqlite_statements(create: bool) -> list[str]:
+def _sqlite_statements(create: bool, fixed=_FIXED) -> list[str]:
     names = [
         f"{table}_signed_{op}"
         for table in ("trials_criterion", "trials_condition", "trials_criteriaversion")
@@ -130,7 +134,7 @@ def _sqlite_statements(create: bool) -> list[str]:
         )
 
     criterion_of = "SELECT version_id FROM trials_criterion WHERE id = {}"
-    same = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in _FIXED)
+    same = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in fixed)
     statements += [
         refuse(
             "trials_criterion_signed_insert", locked("NEW.version_id"), "a criterion"
@@ -174,10 +178,12 @@ def _sqlite_statements(create: bool) -> list[str]:
     return statements
 
 
-def install(connection) -> None:
+def install(connection, fixed=_FIXED) -> None:
+    """Install the triggers; ``fixed``: the version's columns as a migration
+    knows them (a trigger naming a column not yet added breaks SQLite)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(_PG)
+            cursor.execute(_pg(fixed))
             for table, function in _PG_TRIGGERS:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_signed ON {table};")
                 cursor.execute(
@@ -185,7 +191,7 @@ def install(connection) -> None:
                     f"ON {table} FOR EACH ROW EXECUTE FUNCTION {function}();"
                 )
         elif connection.vendor == "sqlite":
-            for statement in _sqlite_statements(create=True):
+            for statement in _sqlite_statements(create=True, fixed=fixed):
                 cursor.execute(statement)
         else:
             raise NotImplementedError(connection.vendor)

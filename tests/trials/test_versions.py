@@ -316,3 +316,21 @@ def test_the_pages_for_a_monitor_and_a_trial_admin(
     assert client.get(impact).status_code == HTTPStatus.OK
     assert client.post(impact).status_code == HTTPStatus.FORBIDDEN
     assert client.get(activate).status_code == HTTPStatus.FORBIDDEN
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [("label", "'changed'"), ("default_lookback_hours", "48"), ("number", "9")],
+)
+def test_a_signed_version_keeps_its_fields_when_it_is_retired(
+    trial, draft, admin_of_trial, column, value
+):
+    """The only change to a signed version is its state; nothing rides along."""
+    active = version_active(trial=trial)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE trials_criteriaversion SET state = 'RETIRED', "  # noqa: S608
+                f"{column} = {value} WHERE id = %s",
+                [active.pk],
+            )

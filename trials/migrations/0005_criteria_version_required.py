@@ -5,7 +5,9 @@ from trials import db_triggers
 
 
 def install(apps, schema_editor):
-    db_triggers.install(schema_editor.connection)
+    # The columns a version has at this migration (0006 adds one and reinstalls).
+    fixed = [c for c in db_triggers._FIXED if c != "default_lookback_hours"]
+    db_triggers.install(schema_editor.connection, fixed=fixed)
 
 
 def remove(apps, schema_editor):
