@@ -309,9 +309,7 @@ class ScreeningForm(forms.Form):
             self.fields[key].required = INPUTS[key].required
         self.fields[CONFIRM_KEY] = forms.MultipleChoiceField(
             label=_("I have checked these unusual values and confirm them"),
-            choices=[
-                (k, _(i.label)) for k, i in INPUTS.items() if i.typical and k in shown
-            ],
+            choices=[(k, _(i.label)) for k, i in INPUTS.items() if i.typical],
             required=False,
             widget=forms.CheckboxSelectMultiple,
         )
