@@ -1,9 +1,15 @@
+from datetime import datetime, time
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from screening.reports.audit import AuditFilterForm
 from trials.models import Trial
 
 from .models import AccessEvent, Membership
@@ -75,6 +81,17 @@ def access_log(request):
             | Q(actor__in=ids)
             | Q(user__isnull=True, username__in=names)
         )
+    form = AuditFilterForm(request.GET or None)
+    period = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    zone = ZoneInfo(settings.TIME_ZONE)
+    if period.get("date_from"):
+        start = datetime.combine(period["date_from"], time.min, tzinfo=zone)
+        events = events.filter(at__gte=start)
+    if period.get("date_to"):
+        end = datetime.combine(period["date_to"], time.max, tzinfo=zone)
+        events = events.filter(at__lte=end)
+    if who := (period.get("user") or "").strip():
+        events = events.filter(username__icontains=who)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     for event in page:
         event.detail_label, event.detail_code = detail_label(event.detail)
@@ -84,7 +101,12 @@ def access_log(request):
             if event.user_id is None and event.detail.startswith("role ")
             else event.username
         )
-    return render(request, "accounts/access_log.html", {"page": page})
+    query = urlencode({k: v for k, v in request.GET.items() if k != "page"})
+    return render(
+        request,
+        "accounts/access_log.html",
+        {"page": page, "form": form, "query": query},
+    )
 
 
 def detail_label(detail: str) -> tuple[str, str]:

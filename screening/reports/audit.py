@@ -5,7 +5,9 @@ download is itself logged as an export.
 """
 
 from itertools import chain
+from urllib.parse import urlencode
 
+from django import forms
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
@@ -179,13 +181,23 @@ def audit_log(request, trial_slug, kind):
     scope = scope_for(request.user)
     if kind not in LOGS:
         raise Http404
-    title, header, rows = LOGS[kind]
+    title, header, all_rows = LOGS[kind]
+    form = AuditFilterForm(request.GET or None)
+    period = form.cleaned_data if form.is_bound and form.is_valid() else {}
+
+    def rows(trial, scope):
+        return _filtered(all_rows(trial, scope), period)
+
     if request.GET.get("format") == "csv":
         services.screening_log_export_record(
             trial=trial,
             user=request.user,
             export_format=f"audit-{kind}-csv",
-            filters={},
+            filters={
+                k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                for k, v in period.items()
+                if v
+            },
         )
         response = StreamingHttpResponse(
             csv_stream(
@@ -209,5 +221,46 @@ def audit_log(request, trial_slug, kind):
             "title": title,
             "header": header,
             "page": page,
+            "form": form,
+            "query": urlencode({k: v for k, v in request.GET.items() if k != "page"}),
         },
     )
+
+
+class AuditFilterForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(
+            attrs={"type": "date", "class": "form-control form-control-sm"}
+        ),
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(
+            attrs={"type": "date", "class": "form-control form-control-sm"}
+        ),
+    )
+    user = forms.CharField(
+        label=_("User"),
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+
+
+def _filtered(rows, period):
+    """Rows of a period (by their local date) and of a user whose name matches."""
+    start = period.get("date_from")
+    end = period.get("date_to")
+    who = (period.get("user") or "").strip().casefold()
+    for row in rows:
+        day = str(row[0])[:10]
+        if start and day < start.isoformat():
+            continue
+        if end and day > end.isoformat():
+            continue
+        if who and who not in str(row[1]).casefold():
+            continue
+        yield row
