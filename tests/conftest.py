@@ -28,6 +28,14 @@ def _append_only_triggers_present(django_db_blocker):
         _triggers_removed = False
 
 
+@pytest.fixture(autouse=True)
+def _criteria_cache_empty():
+    """Each test starts with no cached criteria (ids come back after a rollback)."""
+    from screening import criteria
+
+    criteria._CACHE.clear()
+
+
 @pytest.fixture
 def transactional_audit_db(transactional_db):
     """A transactional database whose append-only tables can be flushed afterwards.

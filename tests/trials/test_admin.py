@@ -10,6 +10,7 @@ from decimal import Decimal as D
 from http import HTTPStatus
 
 import pytest
+from django.forms import NullBooleanSelect
 from django.urls import reverse
 from django.utils import timezone
 
@@ -59,6 +60,8 @@ def _url(model, view, *args):
 
 def _value(bound_field):
     value = bound_field.value()
+    if isinstance(bound_field.field.widget, NullBooleanSelect):
+        return {True: "true", False: "false"}.get(value, "unknown")
     if value is None:
         return ""
     if isinstance(value, bool):
