@@ -235,15 +235,24 @@ def threshold_in_unit(name: str, value: Decimal, unit: object) -> Decimal:
     return shown
 
 
+def _uln_input(name: str):
+    """The one laboratory input whose value (and ULN) the variable is, if any.
+
+    A score computed from several values (MELD reads TBil, INR and creatinine)
+    is not a laboratory value and has no ULN, even when one of its inputs has.
+    """
+    keys = VARIABLES[name].inputs
+    if len(keys) == 1 and keys[0] in INPUTS and INPUTS[keys[0]].lab_uln:
+        return INPUTS[keys[0]]
+    return None
+
+
 def takes_lab_uln(name: str) -> bool:
     """True when the variable's value may come with a laboratory's own ULN."""
-    return any(key in INPUTS and INPUTS[key].lab_uln for key in VARIABLES[name].inputs)
+    return _uln_input(name) is not None
 
 
 def uln_inputs(name: str) -> tuple[str, ...]:
     """The form fields and CSV columns of the ULN that decides ``name`` ("crp_uln")."""
-    return tuple(
-        INPUTS[key].column(Part.ULN)
-        for key in VARIABLES[name].inputs
-        if key in INPUTS and INPUTS[key].lab_uln
-    )
+    item = _uln_input(name)
+    return () if item is None else (item.column(Part.ULN),)

@@ -311,3 +311,12 @@ def test_every_criterion_of_the_trial_has_a_tagged_test_here(request):
         for code in item_codes(item)
     }
     assert {c.code for c in trial_criteria("ACLF")} <= tagged
+
+
+def test_tbil_takes_a_laboratory_uln_and_a_score_computed_from_it_does_not():
+    from screening.domain.variables import takes_lab_uln, uln_inputs
+
+    assert takes_lab_uln("tbil_umol_l")
+    assert uln_inputs("tbil_umol_l") == ("tbil_uln",)
+    assert not takes_lab_uln("meld")
+    assert uln_inputs("meld") == ()
