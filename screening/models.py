@@ -409,3 +409,73 @@ class PrescreenPurge(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.file_sha256[:12]})"
+
+
+class Enrolment(models.Model):
+    """The enrolment of an eligible, signed candidate: date and randomisation number.
+
+    Append-only (database triggers, migration 0009) and sealed in the audit
+    ledger. Made by a coordinator or investigator of the trial, only from the
+    current (not superseded) record whose decision that counts is ELIGIBLE and
+    which an investigator signed (screening/decisions/enrolment.py).
+    """
+
+    decision = models.OneToOneField(
+        EligibilityDecision,
+        on_delete=models.PROTECT,
+        related_name="enrolment",
+        verbose_name=_("decision"),
+    )
+    # The decision's trial, site and screening number, so the database keeps a
+    # randomisation number and a candidate's enrolment unique per trial.
+    trial = models.ForeignKey(
+        Trial, on_delete=models.PROTECT, related_name="+", verbose_name=_("trial")
+    )
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
+    screening_number = models.CharField(_("screening number"), max_length=12)
+    enrolled_on = models.DateField(_("enrolment date"))
+    randomisation_number = models.CharField(
+        _("randomisation or subject number"), max_length=32
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at (UTC)"), editable=False)
+
+    unscoped = models.Manager()
+    objects = ScopedManager()
+
+    class Meta:
+        base_manager_name = "unscoped"
+        default_manager_name = "unscoped"
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        default_permissions = ("view",)
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "randomisation_number"],
+                name="enrolment_unique_randomisation_number",
+            ),
+            models.UniqueConstraint(
+                fields=["trial", "screening_number"],
+                name="enrolment_unique_candidate",
+            ),
+            models.CheckConstraint(
+                condition=~Q(randomisation_number=""),
+                name="enrolment_randomisation_number_given",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.screening_number} {self.randomisation_number}"

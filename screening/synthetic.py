@@ -96,6 +96,11 @@ def candidate(rng: random.Random, index: int, screening_date: date) -> dict:
             k=rng.randint(1, 3),
         ):
             data[key] = None
+    if data.get("written_informed_consent") is True:
+        # A signed consent is dated and names its form (no random draw: the
+        # rest of the synthetic stream stays as it was).
+        data["consent_date"] = screening_date.isoformat()
+        data["consent_form_version"] = "V2.0 2025-03-01"
     return data
 
 

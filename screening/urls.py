@@ -79,6 +79,8 @@ urlpatterns = [
         name="version_activate",
     ),
     path("decisions/<int:pk>/", views.decision, name="decision"),
+    path("decisions/<int:pk>/record.pdf", views.decision_pdf, name="decision_pdf"),
     path("decisions/<int:pk>/correct/", views.correct, name="correct"),
     path("decisions/<int:pk>/sign/", views.sign, name="sign"),
+    path("decisions/<int:pk>/enrol/", views.enrol, name="enrol"),
 ]

@@ -68,6 +68,7 @@ def eligible_candidate(**overrides) -> dict:
         "pct": {"value": "0.3", "unit": "ng/mL"},
         "able_to_communicate_and_complete": True,
         "written_informed_consent": True,
+        "consent_form_version": "V2.0 2025-03-01",
         "severe_active_bleeding": False,
         "dic": False,
         "allergy_blood_products_or_study_drugs": False,
@@ -77,6 +78,9 @@ def eligible_candidate(**overrides) -> dict:
         "investigator_excludes": False,
     }
     data.update(overrides)
+    # Signed on the screening day (whatever day a test screens on), unless the
+    # test gives its own consent date.
+    data.setdefault("consent_date", data.get("screening_date") or "2026-06-01")
     return data
 
 

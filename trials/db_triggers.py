@@ -101,6 +101,7 @@ def _pg(fixed) -> str:
         fixed_old=", ".join(f"OLD.{c}" for c in fixed),
     )
 
+
 _PG_TRIGGERS = (
     ("trials_criterion", "trials_criterion_guard"),
     ("trials_condition", "trials_condition_guard"),

@@ -18,12 +18,15 @@ ACCOUNTS_TABLES = ("accounts_accessevent",)
 LEDGER_TABLES = ("ledger_ledgerentry",)
 # Added by migration 0008_prescreen_purge: the tombstones of purged uploads.
 PURGE_TABLES = ("screening_prescreenpurge",)
+# Added by migration 0009_enrolment: enrolments of eligible, signed candidates.
+ENROLMENT_TABLES = ("screening_enrolment",)
 APPEND_ONLY_TABLES = (
     SCREENING_TABLES
     + PRESCREEN_RESULT_TABLES
     + ACCOUNTS_TABLES
     + LEDGER_TABLES
     + PURGE_TABLES
+    + ENROLMENT_TABLES
 )
 
 # A purge (screening/prescreen/services.py) is the one exception, allowed only

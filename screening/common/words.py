@@ -235,6 +235,14 @@ PROBLEM_TEXT = {
     "number_comma": _("%(text)s: use a dot for decimals, no commas"),
     "text_expected": _("expected text"),
     "required": _("this is required"),
+    "consent_detail_required": _(
+        "required when the written informed consent is signed"
+    ),
+    "consent_date_after_screening": _("the consent date is after the screening date"),
+    "consent_date_before_birth": _("the consent date is before the date of birth"),
+    "consent_form_version_format": _(
+        "expected the version as printed on the form, at most %(max)s characters"
+    ),
     "unknown_field": _("unknown field %(name)s"),
     "unknown_part": _("unknown part: %(parts)s"),
     "status_invalid": _("expected pending or not done"),

@@ -3,7 +3,7 @@
 from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext
 
-from accounts.scope import SCREEN, SIGN, scope_for
+from accounts.scope import SCREEN, SIGN, VIEW, scope_for
 from screening.common.words import (
     ANSWER_TEXT,
     STATUS_WORDS,
@@ -11,6 +11,7 @@ from screening.common.words import (
     condition_text,
     input_label,
 )
+from screening.decisions import enrolment as enrolments
 from screening.decisions import selectors
 from screening.domain.contract import parse_datetime
 from screening.domain.inputs import (
@@ -20,7 +21,7 @@ from screening.domain.inputs import (
     InputKind,
 )
 from screening.domain.variables import VARIABLES
-from screening.models import EligibilityDecision
+from screening.models import EligibilityDecision, Enrolment
 from trials.services import version_active
 
 OUTCOME_STYLE = {
@@ -147,7 +148,23 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
     signature = getattr(record, "signature", None)
     superseded_by = selectors.decision_superseded_by(decision=record)
     scope = scope_for(request.user)
+    # The candidate's enrolment, made from this record or an earlier one.
+    enrolment = (
+        Enrolment.objects.visible_to(scope, VIEW)
+        .filter(trial_id=record.trial_id, screening_number=record.screening_number)
+        .select_related("recorded_by", "decision")
+        .first()
+    )
     return {
+        "enrolment": enrolment,
+        "can_enrol": enrolments.can_enrol(
+            decision=record,
+            signature=signature,
+            superseded_by=superseded_by,
+            enrolment=enrolment,
+            scope=scope,
+        ),
+        "enrolment_form": enrolments.EnrolmentForm(),
         "decision": record,
         "trial": record.trial,
         "rows": rows,

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.scope import SCREEN, SIGN, VIEW, record_for, scope_for, trial_for
 from screening.assessment import NoActiveCriteria, active_criteria
-from screening.decisions import selectors, services
+from screening.decisions import enrolment, selectors, services
 from screening.decisions.context import decision_view_context
 from screening.decisions.drafts import draft_take
 from screening.decisions.forms import (
@@ -151,6 +151,18 @@ def decision(request, pk):
     )
 
 
+@require_http_methods(["GET"])
+def decision_pdf(request, pk):
+    """The record as a PDF/A-3b download (scoped like the record; logged)."""
+    from screening.decisions.pdf import record_pdf_response
+
+    try:
+        record = selectors.decision_detail(scope=scope_for(request.user), pk=pk)
+    except EligibilityDecision.DoesNotExist:
+        raise Http404 from None
+    return record_pdf_response(request, record)
+
+
 @require_http_methods(["GET", "POST"])
 def sign(request, pk):
     record = record_for(
@@ -188,7 +200,38 @@ def sign(request, pk):
         else:
             messages.success(request, _("Signed."))
             return redirect(record)
-    return render(request, "screening/sign.html", {"decision": record, "form": form})
+    return render(
+        request,
+        "screening/sign.html",
+        {"decision": record, "form": form, "trial": record.trial},
+    )
+
+
+@require_http_methods(["POST"])
+def enrol(request, pk):
+    """Enrol the candidate of a signed, eligible, current record (the record page's
+    form); a refusal is shown on the record page, next to its field."""
+    record = record_for(
+        request, EligibilityDecision.objects.select_related("trial"), SCREEN, pk=pk
+    )
+    form = enrolment.EnrolmentForm(request.POST)
+    if form.is_valid():
+        try:
+            enrolment.enrolment_record(
+                decision=record,
+                user=request.user,
+                enrolled_on=form.cleaned_data["enrolled_on"],
+                randomisation_number=form.cleaned_data["randomisation_number"],
+            )
+        except ValidationError as exc:
+            form.add_refusal(exc)
+        else:
+            messages.success(request, _("Enrolled."))
+            return redirect(record)
+    detail = selectors.decision_detail(scope=scope_for(request.user), pk=record.pk)
+    context = decision_view_context(request, detail)
+    context["enrolment_form"] = form
+    return render(request, "screening/decision.html", context)
 
 
 def candidate(request, pk):

@@ -388,6 +388,13 @@ class _Parser:
                     "screening_number_format",
                     "expected the site's format, for example 01-001",
                 )
+            if item.key == "consent_form_version":
+                raise Problem(
+                    "consent_form_version_format",
+                    "expected the version as printed on the form, at most {max} "
+                    "characters",
+                    max=_MAX_TEXT,
+                )
             raise Problem("initials_format", "expected 1 to 4 letters A-Z")
         return text
 
@@ -698,6 +705,7 @@ class _Parser:
                 self.add(key, exc)
                 values[key] = empty
         self._check_dates(values["date_of_birth"], values["screening_date"])
+        self._check_consent(values)
         values["tbil_series"] = self._check_series(
             values["tbil"], values["tbil_series"]
         )
@@ -753,6 +761,46 @@ class _Parser:
                         max=MAX_AGE_YEARS,
                     ),
                 )
+
+    def _check_consent(self, values: dict[str, Any]) -> None:
+        """A signed consent is dated and names its form's version.
+
+        With written_informed_consent "yes", a record needs the date and the
+        version (so no decision is ELIGIBLE without them); the date is never
+        after the screening date nor before the date of birth. "Pending" and
+        "no" need neither: pending stays pending (INCOMPLETE).
+        """
+        consent_date = values.get("consent_date")
+        if self.for_record and values.get("written_informed_consent") is True:
+            for key in ("consent_date", "consent_form_version"):
+                if values.get(key) is None and key not in self.errors:
+                    self.add(
+                        key,
+                        Problem(
+                            "consent_detail_required",
+                            "required when the written informed consent is signed",
+                        ),
+                    )
+        if consent_date is None:
+            return
+        screening_date = values.get("screening_date")
+        dob = values.get("date_of_birth")
+        if screening_date and consent_date > screening_date:
+            self.add(
+                "consent_date",
+                Problem(
+                    "consent_date_after_screening",
+                    "the consent date is after the screening date",
+                ),
+            )
+        if dob and consent_date < dob:
+            self.add(
+                "consent_date",
+                Problem(
+                    "consent_date_before_birth",
+                    "the consent date is before the date of birth",
+                ),
+            )
 
     def _check_series(self, tbil: Quantity | None, series: tuple[Quantity, ...]):
         """Order against the current TBil; conflicts at one instant are errors."""

@@ -273,6 +273,38 @@ _INPUTS = (
         required=True,
         example="2026-06-01",
     ),
+    # Consent (ICH E6 4.8.8: dated, and which version of the form was signed).
+    # Declared with the identification, which every trial's form shows: a
+    # criterion reads the checklist answer, never these. A record whose
+    # written_informed_consent is "yes" needs both (contract.py).
+    Input(
+        "consent_date",
+        InputKind.DATE,
+        Section.IDENTIFICATION,
+        N_("Date of written informed consent"),
+        "知情同意日期",
+        help=N_(
+            "The date the subject signed the consent form: required when the "
+            "written informed consent is signed; not after the screening date."
+        ),
+        collect_label=N_("date of written informed consent"),
+        example="2026-06-01",
+    ),
+    Input(
+        "consent_form_version",
+        InputKind.TEXT,
+        Section.IDENTIFICATION,
+        N_("Consent form version"),
+        "知情同意书版本号",
+        help=N_(
+            "As printed on the signed form, for example V2.0 2025-03-01; "
+            "required when the written informed consent is signed."
+        ),
+        collect_label=N_("consent form version"),
+        # Printable text as the form prints it (no control characters).
+        pattern=re.compile(r"^[^\x00-\x1f\x7f]{1,64}$"),
+        example="V2.0 2025-03-01",
+    ),
     Input(
         "tbil",
         InputKind.QUANTITY,

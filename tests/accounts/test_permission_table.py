@@ -89,8 +89,10 @@ TABLE = {
     "screening:prescreen_prefill": row(F, N, N, N, N, N, N),  # POST only
     "screening:prescreen_purge": row(F, N, N, N, N, N, N),  # POST only
     "screening:decision": row(F, NF, Y, Y, Y, NF, Y),
+    "screening:decision_pdf": row(F, NF, Y, Y, Y, NF, Y),
     "screening:correct": row(F, NF, Y, Y, X, NF, Y),
     "screening:sign": row(F, NF, X, Y, X, NF, Y),
+    "screening:enrol": row(F, N, N, N, N, N, N),  # POST only
     # The user's own API tokens: any signed-in user; revoking is a POST.
     "api_tokens": row(F, Y, Y, Y, Y, Y, Y),
     "api_token_revoke": row(F, N, N, N, N, N, N),
@@ -113,6 +115,7 @@ RECORD_ROUTES = {
     "screening:prescreen_results",
     "screening:prescreen_results_csv",
     "screening:decision",
+    "screening:decision_pdf",
     "screening:correct",
     "screening:sign",
 }
@@ -415,8 +418,10 @@ def url_for(route: str, world) -> str:
         "screening:prescreen_prefill": {"pk": world["upload"].pk, "row": 1},
         "screening:prescreen_purge": {"pk": world["upload"].pk},
         "screening:decision": {"pk": unsigned.pk},
+        "screening:decision_pdf": {"pk": unsigned.pk},
         "screening:correct": {"pk": unsigned.pk},
         "screening:sign": {"pk": unsigned.pk},
+        "screening:enrol": {"pk": unsigned.pk},
         "api_token_revoke": {"pk": world["api_token"].pk},
         "api:evaluate": {"slug": trial.slug},
         "api:decisions": {"slug": trial.slug},

@@ -148,6 +148,9 @@ def read_download(download) -> list[list[str]]:
 
 # Latin words a Chinese page may show: codes, abbreviations, units, user names.
 LATIN_ALLOWED = {
+    "api",
+    "aclf",
+    "pdf",
     "meld", "meld-na", "inr", "pta", "tbil", "il-6", "tnf-α", "crp", "pct", "cvvhd",
     "csv", "excel", "bom", "utf-8", "sha-256", "utc", "json", "english",
     "gb18030", "gbk",
