@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import roles
 from accounts.models import Membership
@@ -39,6 +39,13 @@ pytestmark = pytest.mark.django_db
 
 ZONE = ZoneInfo("Asia/Shanghai")
 NO_CONSENT_DETAILS = {"consent_date": None, "consent_form_version": None}
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_behind():
+    yield
+    # A page asked for in Chinese leaves the thread's language behind.
+    translation.deactivate()
 
 
 def problems(data, **kwargs) -> dict[str, list[str]]:

@@ -21,8 +21,9 @@ from screening.domain.facts import derive
 from screening.domain.variables import CHECKLIST_ITEMS
 from screening.models import CriterionOutcome, EligibilityDecision
 from screening.prescreen.files import CSV_COLUMNS, csv_template
-from tests.factories import eligible_candidate
+from tests.factories import amend, eligible_candidate
 from trials.models import Condition
+from trials.services import version_active
 
 pytestmark = pytest.mark.django_db
 
@@ -359,15 +360,24 @@ def test_prescreening_records_nothing(mixed_file, tmp_path):
 
 def crp_condition(trial) -> Condition:
     return Condition.objects.get(
-        criterion__trial=trial, criterion__code="I6", variable="crp_mg_l"
+        criterion__version=version_active(trial=trial),
+        criterion__code="I6",
+        variable="crp_mg_l",
     )
 
 
 def lower_crp_threshold(trial, value: Decimal) -> None:
-    condition = crp_condition(trial)
-    condition.value_low = value
-    condition.full_clean()
-    condition.save()
+    """An amendment that lowers the CRP threshold, signed into force."""
+
+    def lower(draft):
+        condition = Condition.objects.get(
+            criterion__version=draft, criterion__code="I6", variable="crp_mg_l"
+        )
+        condition.value_low = value
+        condition.full_clean()
+        condition.save()
+
+    amend(trial, lower)
 
 
 def i6_result(trial):

@@ -846,6 +846,8 @@ def test_a_factor_may_say_it_is_a_multiple(unit):
 
 def test_which_variables_take_a_lab_uln():
     assert {v for v in VARIABLES if takes_lab_uln(v)} == {
+        # The second trial compares TBil with k x the laboratory's ULN.
+        "tbil_umol_l",
         "il6_pg_ml",
         "tnf_alpha_pg_ml",
         "crp_mg_l",
@@ -954,7 +956,7 @@ def test_a_censored_value_against_the_replaced_or_kept_threshold(
         {"variable": "crp_mg_l", "operator": LT, "low": D(5)},
         {"variable": "crp_mg_l", "operator": BETWEEN, "low": D(1), "high": D(5)},
         {"variable": "pta_percent", "operator": GT, "low": D(5)},
-        {"variable": "tbil_umol_l", "operator": GTE, "low": D(171)},
+        {"variable": "meld", "operator": GTE, "low": D(30)},
     ],
 )
 def test_a_lab_uln_cannot_replace_other_thresholds(kwargs):
