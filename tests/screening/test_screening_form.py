@@ -144,6 +144,8 @@ class TestValidPath:
         screen(post(dialysis_twice_past_week="", **unanswered))
         entered = EligibilityDecision.unscoped.get().entered
         for item in CHECKLIST_ITEMS:
+            if item not in eligible_candidate():
+                continue  # the second trial's answers: not on this trial's form
             expected = None if item in unanswered else eligible_candidate()[item]
             assert entered[item] is expected, item
         assert entered["dialysis_twice_past_week"] is None
@@ -512,8 +514,8 @@ def test_every_other_entry_is_kept_after_an_error(screen):
     form, formset = response.context["form"], response.context["formset"]
     assert list(form.errors) == ["inr"]
     for name, value in data.items():
-        if name.startswith("series-"):
-            continue
+        if name.startswith("series-") or name not in form.fields:
+            continue  # the series, and inputs this trial's form does not show
         assert str(form[name].value()) == value, name
     assert formset.forms[0]["time"].value() == data["series-0-time"]
     assert formset.forms[0]["value"].value() == "158.6"

@@ -22,11 +22,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from screening.domain.inputs import INPUTS, MAX_SERIES
-from screening.domain.variables import CHECKLIST_ITEMS
+from screening.domain.variables import CHECKLIST_ITEMS, VARIABLES
 from screening.models import EligibilityDecision, PrescreenUpload
 from screening.prescreen.files import CSV_COLUMNS, csv_template
 from tests.factories import eligible_candidate
 from tests.screening.form_data import SCREEN_URL, screening_post
+from trials import trial_data
 
 SLUG = "nct06904755"
 PRESCREEN_URL = reverse("screening:prescreen", args=[SLUG])
@@ -93,7 +94,23 @@ hostile_text = st.one_of(
 # A field value as posted: one value, or the same field repeated.
 posted_value = st.one_of(hostile_text, st.lists(hostile_text, min_size=2, max_size=3))
 
-FORM_FIELDS = list(screening_post(eligible_candidate()))
+# The checklist answers NCT06904755's form shows (the registry also holds the
+# second trial's, which its form leaves out and ignores when posted).
+TRIAL_CHECKLIST = [
+    item
+    for item in CHECKLIST_ITEMS
+    if any(
+        item in VARIABLES[condition[0]].inputs
+        for *_head, conditions in trial_data.CRITERIA
+        for condition in conditions
+    )
+]
+FORM_FIELDS = [
+    name
+    for name in screening_post(eligible_candidate())
+    if name not in set(CHECKLIST_ITEMS) - set(TRIAL_CHECKLIST)
+    and not name.startswith("platelets")
+]
 FIELD_NAMES = st.one_of(
     st.sampled_from(FORM_FIELDS + ["supersede_reason", "csrfmiddlewaretoken"]),
     st.text(min_size=1, max_size=20),
@@ -142,7 +159,7 @@ DEFINITELY_INVALID = {
     "series-0-value": [*NOT_A_NUMBER, "1500.1"],
     "series-0-time": ["9999-12-31T23:59", "<script>"],
     "series-TOTAL_FORMS": [str(MAX_SERIES + 1), "1000000", "x"],
-    **{item: ["maybe", "true", "<script>"] for item in CHECKLIST_ITEMS},
+    **{item: ["maybe", "true", "<script>"] for item in TRIAL_CHECKLIST},
 }
 
 _numbers = itertools.count(1)
@@ -308,8 +325,12 @@ def valid_candidates(draw):
             _decimal(0, 1500) if unit == "umol/L" else _decimal(0, "87.71")
         )
         data[f"series-{index}-unit"] = unit
-    for item in CHECKLIST_ITEMS:
+    for item in TRIAL_CHECKLIST:
         data[item] = draw(st.sampled_from(["", "yes", "no"]))
+    if data.get("written_informed_consent") == "yes":
+        # Signed consent is recorded with its date and the form's version.
+        data["consent_date"] = data["screening_date"]
+        data["consent_form_version"] = "V2.0 2025-03-01"
     # Plausible values outside the typical range are recorded once confirmed.
     data["confirmed_unusual"] = [k for k, i in INPUTS.items() if i.typical]
     return data
@@ -335,7 +356,7 @@ def test_valid_screening_input_is_always_stored(coordinator_client, data):
     if data["creatinine_value"]:
         assert entered["creatinine"]["unit"] == data["creatinine_unit"]
     assert len(entered["tbil_series"]) == int(data["series-TOTAL_FORMS"])
-    for item in CHECKLIST_ITEMS:
+    for item in TRIAL_CHECKLIST:
         assert entered[item] == {"": None, "yes": True, "no": False}[data[item]]
 
 
