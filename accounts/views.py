@@ -31,6 +31,7 @@ _ACCOUNT_WORDS = {
     "False": _("no"),
 }
 _ROLE_WORD = _("role")
+_MEMBERSHIP_WORD = _("trial membership")
 
 
 def home(request):
@@ -118,6 +119,10 @@ def detail_label(detail: str) -> tuple[str, str]:
         return str(ROLE_LABELS[detail]), ""
     if detail in _ACCOUNT_WORDS:
         return str(_ACCOUNT_WORDS[detail]), ""
+    if detail.startswith("membership ") and ": " in detail:
+        # "membership ROLE: trial-slug[/site]": the trial and site as codes.
+        name, _sep, where = detail[len("membership ") :].partition(": ")
+        return f"{_MEMBERSHIP_WORD} {ROLE_LABELS.get(name, name)}:", where
     role = ""
     if detail.startswith("role ") and ": " in detail:
         name, _sep, detail = detail[5:].partition(": ")

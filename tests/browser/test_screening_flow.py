@@ -30,6 +30,9 @@ def fill_eligible(page, number: str) -> None:
     page.select_option("#id_liver_failure_stage", "early")
     for item in ("able_to_communicate_and_complete", "written_informed_consent"):
         page.check(f"input[name={item}][value=yes]")
+    # Signed consent is recorded with its date and the form's version.
+    page.fill("#id_consent_date", "2026-06-01")
+    page.fill("#id_consent_form_version", "V2.0 2025-03-01")
     for item in (
         "severe_active_bleeding",
         "dic",
