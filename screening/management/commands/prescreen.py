@@ -19,7 +19,6 @@ from collections import deque
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
 from django.utils import timezone
 
 from screening.assessment import NoActiveCriteria, active_criteria, assess_rows
@@ -171,8 +170,9 @@ class Command(BaseCommand):
         import multiprocessing
 
         # The workers are forked with the criteria and today's date; they never
-        # touch the database, and must not share its connections.
-        connections.close_all()
+        # touch the database. The parent's connections stay open (closing them
+        # would end a caller's transaction); a forked worker leaves through
+        # os._exit, so it never closes the inherited sockets either.
         context = multiprocessing.get_context("fork")
         with context.Pool(jobs) as pool:
             pending = deque()
