@@ -411,6 +411,127 @@ class PrescreenPurge(models.Model):
         return f"{self.file_name} ({self.file_sha256[:12]})"
 
 
+class BackgroundJob(models.Model):
+    """Work run by a worker beside the server: a large pre-screening upload, say.
+
+    Written only by the job mechanism (screening/common/jobs.py): its state and
+    progress change as a worker goes, and what it makes (an upload and its
+    result rows) is written once, at the end, in one transaction, by the kind's
+    handler. It holds the uploaded file until then (emptied when done), so it
+    is patient data: scoped querysets.
+    """
+
+    class Kind(models.TextChoices):
+        PRESCREEN = "PRESCREEN", _("pre-screening upload")
+
+    class State(models.TextChoices):
+        QUEUED = "QUEUED", _("queued")
+        RUNNING = "RUNNING", _("running")
+        DONE = "DONE", _("done")
+        FAILED = "FAILED", _("failed")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("submitted at (UTC)"), editable=False)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.QUEUED
+    )
+    total = models.PositiveIntegerField(_("rows"))
+    done = models.PositiveIntegerField(_("rows done"), default=0)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(_("last report of its worker (UTC)"))
+    finished_at = models.DateTimeField(_("finished at (UTC)"), null=True, blank=True)
+    # Which run owns the job: a run that finds another's token here stops.
+    run_token = models.CharField(_("run"), max_length=32, blank=True)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    error_code = models.CharField(_("error code"), max_length=40, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    file_name = models.CharField(_("file name"), max_length=200)
+    file_format = models.CharField(_("format"), max_length=4)
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64)
+    content = models.BinaryField(_("file as uploaded"), blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # The record the job made (for PRESCREEN, the PrescreenUpload's id).
+    output_id = models.PositiveBigIntegerField(_("made"), null=True, blank=True)
+
+    unscoped = models.Manager()
+    objects = ScopedManager()
+
+    class Meta:
+        base_manager_name = "unscoped"
+        default_manager_name = "unscoped"
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        default_permissions = ()
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")), name="job_done_le_total"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="DONE") | Q(output_id__isnull=False),
+                name="job_done_has_output",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "heartbeat_at"], name="job_state_idx"),
+            models.Index(fields=["trial", "user", "created_at"], name="job_user_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.file_name} {self.state} {self.done}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else self.done * 100 // self.total
+
+
+class PrescreenJobRow(models.Model):
+    """One evaluated row of a pre-screening job, kept until the job's upload is made.
+
+    The columns of ``PrescreenResult``; copied into it, and deleted, in the
+    transaction that writes the upload (screening/prescreen/tasks.py).
+    """
+
+    SCOPE_FIELDS = ("job__trial_id", "job__site_id")
+
+    job = models.ForeignKey(BackgroundJob, on_delete=models.CASCADE, related_name="+")
+    row = models.PositiveIntegerField(_("row"))
+    screening_number = models.CharField(_("screening number"), max_length=20)
+    decision = models.CharField(_("decision"), max_length=10)
+    result = models.JSONField(_("result"))
+    entered = models.JSONField(_("values as given"), null=True, blank=True)
+
+    unscoped = models.Manager()
+    objects = ScopedManager()
+
+    class Meta:
+        base_manager_name = "unscoped"
+        default_manager_name = "unscoped"
+        verbose_name = _("pre-screening job row")
+        verbose_name_plural = _("pre-screening job rows")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "row"], name="prescreen_job_row_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.job_id}:{self.row} {self.decision}"
+
+
 class Enrolment(models.Model):
     """The enrolment of an eligible, signed candidate: date and randomisation number.
 
