@@ -96,9 +96,10 @@ def _codes_by_input(criteria) -> dict[str, list[str]]:
     return codes
 
 
-# Shown for every trial: who is screened, and the liver panel the page computes
-# MELD, MELD-Na and MELD 3.0 from.
-_ALWAYS_SHOWN = (Section.IDENTIFICATION, Section.LIVER)
+# Shown for every trial: who is screened, the type and cause of their liver
+# failure (information), and the liver panel the page computes MELD, MELD-Na
+# and MELD 3.0 from.
+_ALWAYS_SHOWN = (Section.IDENTIFICATION, Section.DIAGNOSIS, Section.LIVER)
 
 
 def _inputs_shown(criteria) -> frozenset[str]:
@@ -285,6 +286,8 @@ class ScreeningForm(forms.Form):
     ):
         super().__init__(*args, **kwargs)
         self.series = series
+        # The criteria the form was built for are the ones its record is made under.
+        self.criteria = criteria
         self._sites = {str(site.pk): site for site in sites}
         self.unusual: list[contract.Unusual] = []
         codes = _codes_by_input(criteria)

@@ -47,6 +47,7 @@ class InputKind(StrEnum):
 
 class Section(StrEnum):
     IDENTIFICATION = "identification"
+    DIAGNOSIS = "diagnosis"
     LIVER = "liver"
     ENCEPHALOPATHY = "encephalopathy"
     INFLAMMATION = "inflammation"
@@ -58,6 +59,7 @@ class Section(StrEnum):
 SECTION_TITLES: Mapping[Section, str] = MappingProxyType(
     {
         Section.IDENTIFICATION: N_("Identification"),
+        Section.DIAGNOSIS: N_("Liver failure diagnosis"),
         Section.LIVER: N_("Liver function"),
         Section.ENCEPHALOPATHY: N_("Encephalopathy"),
         Section.INFLAMMATION: N_("Inflammation"),
@@ -304,6 +306,99 @@ _INPUTS = (
         # Printable text as the form prints it (no control characters).
         pattern=re.compile(r"^[^\x00-\x1f\x7f]{1,64}$"),
         example="V2.0 2025-03-01",
+    ),
+    # Information on the record (type and cause of liver failure, in the
+    # terms of the Chinese guideline for the diagnosis and treatment of liver
+    # failure): optional, and read by a criterion only if one names them.
+    Input(
+        "liver_failure_type",
+        InputKind.CHOICE,
+        Section.DIAGNOSIS,
+        N_("Type of liver failure"),
+        "肝衰竭类型",
+        collect_label=N_("type of liver failure"),
+        options=(
+            Option(
+                "ALF",
+                N_("Acute liver failure (ALF)"),
+                ("急性肝衰竭", "acute liver failure"),
+            ),
+            Option(
+                "SALF",
+                N_("Subacute liver failure (SALF)"),
+                ("亚急性肝衰竭", "subacute liver failure"),
+            ),
+            Option(
+                "ACLF",
+                N_("Acute-on-chronic liver failure (ACLF)"),
+                (
+                    "慢加急性肝衰竭",
+                    "慢加急性（亚急性）肝衰竭",
+                    "acute-on-chronic liver failure",
+                ),
+            ),
+            Option(
+                "CLF",
+                N_("Chronic liver failure (CLF)"),
+                ("慢性肝衰竭", "chronic liver failure"),
+            ),
+        ),
+        example="ACLF",
+    ),
+    Input(
+        "liver_failure_cause",
+        InputKind.CHOICE,
+        Section.DIAGNOSIS,
+        N_("Cause of liver failure"),
+        "肝衰竭病因",
+        collect_label=N_("cause of liver failure"),
+        options=(
+            Option(
+                "HBV",
+                N_("Hepatitis B virus (HBV)"),
+                ("乙型肝炎", "乙肝", "乙型病毒性肝炎", "hepatitis b"),
+            ),
+            Option(
+                "HCV",
+                N_("Hepatitis C virus (HCV)"),
+                ("丙型肝炎", "丙肝", "丙型病毒性肝炎", "hepatitis c"),
+            ),
+            Option(
+                "OTHER_VIRAL",
+                N_("Other viral hepatitis (hepatitis A, E, other viruses)"),
+                ("其他病毒性肝炎", "other viral hepatitis"),
+            ),
+            Option(
+                "DILI",
+                N_("Drug-induced liver injury (DILI)"),
+                ("药物性肝损伤", "药物", "drug-induced liver injury"),
+            ),
+            Option(
+                "ALCOHOL",
+                N_("Alcohol-related liver disease"),
+                ("酒精", "酒精性肝病", "alcoholic liver disease"),
+            ),
+            Option(
+                "AUTOIMMUNE",
+                N_("Autoimmune liver disease"),
+                ("自身免疫性肝病", "自身免疫", "autoimmune liver disease"),
+            ),
+            Option(
+                "WILSON",
+                N_("Wilson disease"),
+                ("肝豆状核变性", "wilson disease", "wilson's disease"),
+            ),
+            Option(
+                "AFLP",
+                N_("Acute fatty liver of pregnancy"),
+                ("妊娠急性脂肪肝", "acute fatty liver of pregnancy"),
+            ),
+            Option("OTHER", N_("Other cause"), ("其他", "other cause")),
+            Option(
+                "UNKNOWN", N_("Unknown cause"), ("原因不明", "不明", "unknown cause")
+            ),
+        ),
+        example="HBV",
     ),
     Input(
         "tbil",
@@ -686,6 +781,96 @@ LAB_STATUS_WORDS: Mapping[str, str] = MappingProxyType(
         "未查": NOT_DONE,
     }
 )
+
+
+# Laboratory systems name a test by its LOINC code (``Input.loinc``) or by a
+# name: the input's key, its Chinese header, or one of these spellings. A name
+# not listed is refused, never matched by likeness.
+# LOINC codes of the registry, checked against published test catalogues where
+# one could be read here: 3074-2 (TNF-alpha, serum or plasma), 5894-1 (PT
+# actual/normal, whose German synonym is the Quick value: PT activity in %),
+# 6301-6 (INR), 2160-0 (creatinine, mass/volume). Not checked here, from the
+# LOINC table as remembered: 1975-2 and 14631-6 (total bilirubin, mass and
+# moles per volume), 14682-9 (creatinine, moles/volume), 34714-6 (INR in
+# blood), 26881-3 (IL-6), 1988-5 (CRP), 33959-8 (PCT), 1751-7 (albumin),
+# 2951-2 (sodium), 777-3 and 26515-7 (platelets).
+LAB_TEST_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "TBIL": "tbil",
+        "T-BIL": "tbil",
+        "血清总胆红素": "tbil",
+        "PTA": "pta_percent",
+        "PT%": "pta_percent",
+        "凝血酶原活动度": "pta_percent",
+        "凝血酶原时间活动度": "pta_percent",
+        "INR": "inr",
+        "PT-INR": "inr",
+        "国际标准化比率": "inr",
+        "CREA": "creatinine",
+        "CR": "creatinine",
+        "肌酐": "creatinine",
+        "血肌酐": "creatinine",
+        "IL-6": "il6",
+        "IL6": "il6",
+        "白细胞介素-6": "il6",
+        "白介素-6": "il6",
+        "TNF-α": "tnf_alpha",
+        "TNF-A": "tnf_alpha",
+        "肿瘤坏死因子-α": "tnf_alpha",
+        "CRP": "crp",
+        "C-反应蛋白": "crp",
+        "PCT": "pct",
+        "ALB": "albumin",
+        "NA": "sodium_mmol_l",
+        "钠": "sodium_mmol_l",
+        "PLT": "platelets",
+    }
+)
+
+
+def _loinc_index() -> dict[str, tuple[str, str]]:
+    index: dict[str, tuple[str, str]] = {}
+    for item in INPUTS.values():
+        for unit, codes in item.loinc.items():
+            for code in codes:
+                if code in index:
+                    raise AssertionError(f"LOINC code {code} is declared twice")
+                index[code] = (item.key, unit)
+    return index
+
+
+_LOINC_INDEX = MappingProxyType(_loinc_index())
+
+
+def input_for_loinc(code: str) -> tuple[Input, str] | None:
+    """The input a LOINC code reports, and the unit that code implies ("" any)."""
+    found = _LOINC_INDEX.get(code)
+    return (INPUTS[found[0]], found[1]) if found else None
+
+
+def _test_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for item in INPUTS.values():
+        if item.is_lab:
+            names[item.key.casefold()] = item.key
+            names[item.zh_header.casefold()] = item.key
+    for name, key in LAB_TEST_NAMES.items():
+        if INPUTS[key].is_lab:
+            names[name.casefold()] = key
+    return names
+
+
+_TEST_NAMES = MappingProxyType(_test_names())
+
+
+def input_for_test(name: str) -> tuple[Input, str] | None:
+    """A laboratory's test code or name -> (input, implied unit), or None."""
+    text = name.strip()
+    return input_for_loinc(text) or (
+        (INPUTS[_TEST_NAMES[text.casefold()]], "")
+        if text.casefold() in _TEST_NAMES
+        else None
+    )
 
 
 def _columns() -> dict[str, tuple[Input, Part]]:

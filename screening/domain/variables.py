@@ -58,6 +58,17 @@ VARIABLES: dict[str, Variable] = {
             inputs=("liver_failure_stage",),
             categories=STAGES,
         ),
+        # Information on the record; a criterion may still name them.
+        *(
+            Variable(
+                key,
+                INPUTS[key].label,
+                Kind.CATEGORY,
+                inputs=(key,),
+                categories=INPUTS[key].option_values,
+            )
+            for key in ("liver_failure_type", "liver_failure_cause")
+        ),
         Variable("tbil_umol_l", N_("TBil"), Kind.NUMBER, "umol/L", ("tbil",)),
         Variable(
             "tbil_rise_per_day",
