@@ -1,8 +1,10 @@
-"""Read-only admin for the access log."""
+"""Admin of the access log (read-only), trial memberships and users' names."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
-from accounts.models import AccessEvent, Membership
+from accounts.models import AccessEvent, Membership, Profile
 from screening.common.admin import ReadOnlyAdmin
 
 
@@ -22,3 +24,20 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__last_name"]
     list_select_related = ["user", "trial", "site"]
     autocomplete_fields = ["user"]
+
+
+class ProfileInline(admin.StackedInline):
+    """The Chinese name shown on Chinese pages, edited with the account."""
+
+    model = Profile
+    can_delete = False
+    fields = ["display_name_zh"]
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ProfileUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, ProfileInline]

@@ -123,3 +123,32 @@ class Membership(models.Model):
         """Fixed words for the access log (shown translated by the page)."""
         where = f"/{self.site.code}" if self.site_id else ""
         return f"membership {self.role}: {self.trial.slug}{where}"
+
+
+class Profile(models.Model):
+    """How a person is named on the pages besides their user account's full name.
+
+    The full name (first and last name of the account) is shown on English pages
+    and signed with; the Chinese name, where set, on Chinese pages
+    (accounts/names.py).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="profile",
+        verbose_name=_("user"),
+    )
+    display_name_zh = models.CharField(
+        _("name in Chinese"),
+        max_length=150,
+        blank=True,
+        help_text=_("Shown instead of the full name on Chinese pages, e.g. 王芳."),
+    )
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self):
+        return self.display_name_zh or str(self.user)

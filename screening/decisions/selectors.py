@@ -22,10 +22,9 @@ def decision_detail(*, scope: Scope, pk: int) -> EligibilityDecision:
             "trial",
             "site",
             "criteria_version",
-            "recorded_by",
+            "recorded_by__profile",
             "supersedes",
-            "signature",
-            "signature__signer",
+            "signature__signer__profile",
         )
         .prefetch_related(
             Prefetch(
@@ -56,7 +55,7 @@ def candidate_chain(
     return list(
         visible(scope)
         .filter(trial=trial, screening_number=screening_number)
-        .select_related("recorded_by", "signature")
+        .select_related("recorded_by__profile", "signature__signer__profile")
         .defer("entered", "normalised", "criteria_snapshot")
         .order_by("recorded_at", "id")
     )

@@ -70,7 +70,12 @@ def decision_log(
     qs = (
         EligibilityDecision.objects.visible_to(scope, VIEW)
         .filter(trial=trial)
-        .select_related("recorded_by", "signature", "superseded_by", "criteria_version")
+        .select_related(
+            "recorded_by__profile",
+            "signature__signer__profile",
+            "superseded_by",
+            "criteria_version",
+        )
         .defer(
             "entered",
             "normalised",

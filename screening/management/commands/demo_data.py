@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import roles
-from accounts.models import Membership
+from accounts.models import Membership, Profile
 from screening import synthetic
 from screening.criteria import criteria_load
 from screening.decisions import services
@@ -19,34 +19,15 @@ from screening.models import EligibilityDecision, Signature
 from trials.models import Trial
 
 CREDENTIALS_FILE = ".demo-credentials"
-# (user name, first name, last name, role, staff, superuser)
+# (user name, first name, last name, Chinese name, role, staff, superuser): the
+# full name is shown on English pages and signed with, the Chinese one on Chinese
+# pages.
 DEMO_USERS = [
-    ("demo-admin", "Demo", "Administrator", None, True, True),
-    (
-        "demo-coordinator",
-        "Li",
-        "Na (demo coordinator)",
-        roles.COORDINATOR,
-        False,
-        False,
-    ),
-    (
-        "demo-investigator",
-        "Wang",
-        "Jun (demo investigator)",
-        roles.INVESTIGATOR,
-        False,
-        False,
-    ),
-    ("demo-monitor", "Chen", "Mei (demo monitor)", roles.MONITOR, False, False),
-    (
-        "demo-trialadmin",
-        "Zhao",
-        "Lei (demo trial admin)",
-        roles.TRIAL_ADMIN,
-        True,
-        False,
-    ),
+    ("demo-admin", "Wei", "Zhang", "张伟", None, True, True),
+    ("demo-coordinator", "Fang", "Wang", "王芳", roles.COORDINATOR, False, False),
+    ("demo-investigator", "Jianguo", "Li", "李建国", roles.INVESTIGATOR, False, False),
+    ("demo-monitor", "Jing", "Chen", "陈静", roles.MONITOR, False, False),
+    ("demo-trialadmin", "Lei", "Zhao", "赵磊", roles.TRIAL_ADMIN, True, False),
 ]
 BATCH = 500
 
@@ -87,7 +68,7 @@ class Command(BaseCommand):
         trial = Trial.objects.filter(slug=options["trial"]).first()
         if trial is None:
             raise CommandError("load the trial first: python manage.py load_trial")
-        users = self._users(trial)
+        users = self._users()
         count = options["screenings"]
         if count < 0:
             raise CommandError("--screenings must be 0 or more")
@@ -99,11 +80,13 @@ class Command(BaseCommand):
             created = self._screenings(trial, users, count, options["seed"], existing)
             self.stdout.write(f"Recorded {created} demo screenings.")
 
-    def _users(self, trial):
+    def _users(self):
         User = get_user_model()
         password, source = demo_password()
+        # Every loaded trial, so the demo users can open each one's pages.
+        trials = list(Trial.objects.all())
         users = {}
-        for username, first, last, role, staff, superuser in DEMO_USERS:
+        for username, first, last, chinese, role, staff, superuser in DEMO_USERS:
             user = User.objects.filter(username=username).first()
             if user is None:
                 user = User(
@@ -119,12 +102,21 @@ class Command(BaseCommand):
                     user.groups.add(Group.objects.get(name=role))
                 self.stdout.write(f"Created demo user {username}")
             else:
-                self.stdout.write(f"Demo user {username} exists (unchanged)")
+                # Names of an earlier demo set-up are brought up to date; the
+                # password and roles are left as they are.
+                if (user.first_name, user.last_name) != (first, last):
+                    user.first_name, user.last_name = first, last
+                    user.save(update_fields=["first_name", "last_name"])
+                self.stdout.write(f"Demo user {username} exists (password unchanged)")
+            Profile.objects.update_or_create(
+                user=user, defaults={"display_name_zh": chinese}
+            )
             if role:
-                # The role is held in this trial, for all its sites.
-                Membership.objects.get_or_create(
-                    user=user, trial=trial, site=None, role=role
-                )
+                # The role is held in every trial, for all its sites.
+                for each in trials:
+                    Membership.objects.get_or_create(
+                        user=user, trial=each, site=None, role=role
+                    )
             users[username] = user
         self.stdout.write(f"Demo users' password comes from {source}.")
         self._password = password
