@@ -16,6 +16,11 @@ urlpatterns = [
     path(
         "trials/<slug:trial_slug>/log/export/", report_views.export_log, name="export"
     ),
+    path(
+        "trials/<slug:trial_slug>/log/screening-log/",
+        report_views.export_screening_log,
+        name="export_screening_log",
+    ),
     path("trials/<slug:trial_slug>/funnel/", report_views.funnel, name="funnel"),
     path(
         # An opaque record id: screening numbers stay out of URLs and proxy logs.

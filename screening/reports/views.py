@@ -1,14 +1,14 @@
 """The screening log, its exports and the screening funnel."""
 
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from accounts.scope import EXPORT, VIEW, scope_for, trial_for
-from screening.common.csv import csv_stream
-from screening.reports import exports, selectors, services
+from screening.reports import exports, screening_log, selectors, services
 from screening.reports.charts import bar_chart
 from screening.reports.forms import FunnelForm, log_filter_form
 from trials.selectors import criteria_shown
@@ -21,6 +21,7 @@ SORT_COLUMNS = [
     ("age", gettext_lazy("Age")),
     ("meld", gettext_lazy("MELD")),
 ]
+EXPORT_FORMATS = ("csv", "xlsx")
 
 
 def log(request, trial_slug):
@@ -49,31 +50,57 @@ def log(request, trial_slug):
 
 
 def export_log(request, trial_slug):
+    """Every record of the log, filtered and sorted as the page: CSV or .xlsx."""
+    return _export(request, trial_slug, screening_log.RECORDS_LOG)
+
+
+def export_screening_log(request, trial_slug):
+    """The subject screening log (受试者筛选入选表): CSV or .xlsx."""
+    return _export(request, trial_slug, screening_log.SCREENING_LOG)
+
+
+def _export(request, trial_slug, kind):
     trial = trial_for(request, trial_slug, EXPORT)
-    _form, filters = log_filter_form(request.GET, trial=trial)
-    excel = request.GET.get("variant") == "excel"
+    file_format = request.GET.get("format") or "csv"
+    if file_format not in EXPORT_FORMATS:
+        return HttpResponseBadRequest(
+            _("format: expected csv or xlsx, not %(value)s")
+            % {"value": file_format[:20]}
+        )
+    _form, page_filters = log_filter_form(request.GET, trial=trial)
+    filters = screening_log.filters_for(kind, page_filters)
+    # A records CSV asked for Excel carries a byte order mark (and says so in
+    # its logged format and name); the screening log's CSV, a sheet to hand
+    # over, always does.
+    for_excel = file_format == "csv" and request.GET.get("variant") == "excel"
+    logged_format = "excel-csv" if for_excel and not kind.latest_only else file_format
+    language = get_language()
     services.screening_log_export_record(
         trial=trial,
         user=request.user,
-        export_format="excel-csv" if excel else "csv",
-        filters=filters.as_dict(),
+        export_format=kind.format_prefix + logged_format,
+        filters={**filters.as_dict(), "language": language},
     )
-    criteria_text = {c.code: c.localized_text[:80] for c in criteria_shown(trial=trial)}
-    rows = exports.export_rows(
-        selectors.decision_log(
-            scope=scope_for(request.user), trial=trial, filters=filters
+    rows = screening_log.log_rows(
+        screening_log.log_decisions(
+            scope=scope_for(request.user), trial=trial, filters=filters, kind=kind
         ),
-        criteria_text,
+        kind,
+        language=language,
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    suffix = "-excel" if excel else ""
-    response = StreamingHttpResponse(
-        csv_stream(rows, excel=excel), content_type="text/csv; charset=utf-8"
+    stem = f"{kind.file_stem}-{trial.slug}-{language}-{stamp}"
+    if file_format == "xlsx":
+        return exports.xlsx_response(
+            rows,
+            filename=f"{stem}.xlsx",
+            sheet_name=str(kind.title),
+            print_title=f"{kind.title} · {trial.registry_id}",
+        )
+    suffix = "-excel" if logged_format == "excel-csv" else ""
+    return exports.csv_response(
+        rows, filename=f"{stem}{suffix}.csv", excel=for_excel or kind.latest_only
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="screening-log-{trial.slug}-{stamp}{suffix}.csv"'
-    )
-    return response
 
 
 def funnel(request, trial_slug):

@@ -41,19 +41,20 @@ def export(page, selector: str) -> list[list[str]]:
     return read_download(info.value)
 
 
-def check_export(rows: list[list[str]]) -> None:
+def check_export(rows: list[list[str]], words=str) -> None:
+    """The export in the page's language: ``words`` translates (``zh``) or not."""
     header, body = rows[0], rows[1:]
     assert header[:6] == [
-        "screening_number",
-        "initials",
-        "sex",
-        "age_years",
-        "screening_date",
-        "decision",
+        words("Screening number"),
+        words("Initials"),
+        words("Sex"),
+        words("Age"),
+        words("Screening date"),
+        words("Decision that counts"),
     ]
     assert [row[0] for row in body] == E4_LAST_MONTH
-    assert {row[5] for row in body} == {"INELIGIBLE"}
-    blocking = header.index("blocking_criteria")
+    assert {row[5] for row in body} == {words("Ineligible")}
+    blocking = header.index(words("Blocking criteria"))
     assert all(row[blocking].startswith("E4 ") for row in body)
 
 
@@ -135,7 +136,7 @@ def test_monitor_reports_e4_exclusions_in_both_languages(
         assert "年" in chinese.inner_text("#log tbody tr >> nth=0")
         assert_fits(chinese)
         screenshot(chinese, "report-log-e4-zh")
-        check_export(export(chinese, "#export-csv"))
+        check_export(export(chinese, "#export-csv"), zh)
         open_nav_link(chinese, zh("Funnel"))
         assert zh("Screening funnel") in chinese.inner_text("h1")
         check_funnel(chinese, show_label=zh("Show"))

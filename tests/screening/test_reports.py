@@ -71,7 +71,9 @@ def test_funnel_counts_latest_records_and_every_blocking_reason(record, trial):
 
 
 @pytest.mark.criterion("E1")
-def test_export_streams_the_filtered_log_and_is_logged(client, monitor, record, trial):
+def test_export_streams_the_filtered_log_and_is_logged(
+    client, monitor, coordinator, record, trial
+):
     record(eligible_candidate(screening_number="01-001"))
     record(eligible_candidate(screening_number="01-002", severe_active_bleeding=True))
     client.force_login(monitor)
@@ -84,14 +86,18 @@ def test_export_streams_the_filtered_log_and_is_logged(client, monitor, record, 
     body = b"".join(response.streaming_content).decode("utf-8")
     assert body.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff"))))
-    assert [r["screening_number"] for r in rows] == ["01-002"]
-    assert rows[0]["blocking_criteria"].startswith("E1 ")
-    assert rows[0]["screened_by"] == "coordinator"
+    # Headers in the page's language (English here); the decision that counts
+    # with the engine's beside it.
+    assert [r["Screening number"] for r in rows] == ["01-002"]
+    assert rows[0]["Blocking criteria"].startswith("E1 ")
+    assert rows[0]["Decision that counts"] == rows[0]["Engine's decision"]
+    assert rows[0]["Decision that counts"] == "Ineligible"
+    assert rows[0]["Screened by"] == coordinator.get_full_name()
     logged = ScreeningLogExport.objects.get()
     assert (logged.user, logged.export_format, logged.filters) == (
         monitor,
         "excel-csv",
-        {"outcome": "INELIGIBLE", "sort": "-recorded"},
+        {"outcome": "INELIGIBLE", "sort": "-recorded", "language": "en"},
     )
 
 
