@@ -1,6 +1,7 @@
 """Read-only admin for the screening records."""
 
 from django.contrib import admin
+from django_tasks_db.models import DBTaskResult
 
 from accounts.scope import VIEW, scope_for
 from screening.common.admin import ReadOnlyAdmin
@@ -67,3 +68,7 @@ class PrescreenUploadAdmin(ReadOnlyAdmin):
         )
 
     list_display = ["trial", "user", "file_name", "row_count", "uploaded_at"]
+
+
+# The queue's own rows name a job by id only; people follow jobs on their pages.
+admin.site.unregister(DBTaskResult)

@@ -54,6 +54,21 @@ urlpatterns = [
         name="prescreen_prefill",
     ),
     path(
+        "prescreen/jobs/<int:pk>/",
+        prescreen_views.job,
+        name="prescreen_job",
+    ),
+    path(
+        "prescreen/jobs/<int:pk>/status.json",
+        prescreen_views.job_status,
+        name="prescreen_job_status",
+    ),
+    path(
+        "prescreen/jobs/<int:pk>/retry/",
+        prescreen_views.job_retry,
+        name="prescreen_job_retry",
+    ),
+    path(
         "prescreen/<int:pk>/purge/",
         prescreen_views.purge,
         name="prescreen_purge",

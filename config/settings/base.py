@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -28,6 +29,9 @@ INSTALLED_APPS = [
     "bootstrap",
     "simple_history",
     "axes",
+    # Before the project's apps: screening/admin.py takes the task table's admin off.
+    "django_tasks",
+    "django_tasks_db",
     "trials",
     "screening",
     "accounts",
@@ -173,9 +177,36 @@ CONTENT_SECURITY_POLICY = {
 # Bulk pre-screening uploads are parsed in memory up to this size.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-PRESCREEN_MAX_UPLOAD_BYTES = env.int("PRESCREEN_MAX_UPLOAD_BYTES", default=20 * 2**20)
+# A 100,000-row export with several TBil results per row is about 22 MiB.
+PRESCREEN_MAX_UPLOAD_BYTES = env.int("PRESCREEN_MAX_UPLOAD_BYTES", default=40 * 2**20)
 # Rows of one pre-screening upload; a larger file is refused with this number.
 PRESCREEN_MAX_ROWS = env.int("PRESCREEN_MAX_ROWS", default=100_000)
+# A file with more rows than this is evaluated as a background job (README,
+# "Background jobs"); smaller ones while the page waits.
+PRESCREEN_JOB_ROWS = env.int("PRESCREEN_JOB_ROWS", default=2000)
+
+# Background jobs (django-tasks). "database": the jobs table of the app's own
+# database and `manage.py db_worker`, no other service (the default, SQLite or
+# PostgreSQL); "rq": RQ on Redis at REDIS_URL and `manage.py rqworker`.
+TASKS_BACKEND = env("DJANGO_TASKS_BACKEND", default="database")
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+    RQ_QUEUES = {
+        "default": {
+            "URL": env("REDIS_URL", default="redis://127.0.0.1:6379/0"),
+            # A 100,000-row upload takes minutes on a busy machine.
+            "DEFAULT_TIMEOUT": env.int("RQ_JOB_TIMEOUT", default=3600),
+        }
+    }
+elif TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+else:
+    raise ImproperlyConfigured("DJANGO_TASKS_BACKEND must be 'database' or 'rq'")
+# Rows evaluated and committed together by a job; a job whose worker has not
+# reported for this many seconds is taken over by the next (jobs_recover).
+JOBS_CHUNK_ROWS = env.int("JOBS_CHUNK_ROWS", default=2000)
+JOBS_STALE_SECONDS = env.int("JOBS_STALE_SECONDS", default=120)
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,7 @@
 """The pre-screening upload form: the file is read and checked here."""
 
+import io
+
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -40,23 +42,41 @@ class UploadForm(forms.Form):
         fmt = "json" if upload.name.lower().endswith(".json") else "csv"
         content = upload.read()
         try:
-            records = list(bulk.uploaded_candidates(content, fmt=fmt))
+            rows = _row_count(content, fmt)
+            # A larger file is read by its background job, not while the page waits.
+            records = (
+                list(bulk.uploaded_candidates(content, fmt=fmt))
+                if rows <= settings.PRESCREEN_JOB_ROWS
+                else None
+            )
         except bulk.UnreadableFile as exc:
             raise forms.ValidationError(
                 UNREADABLE.get(exc.code, _("The file cannot be read.")),
                 code=exc.code,
                 params={"names": ", ".join(exc.names)},
             ) from None
-        if not records:
+        if not rows:
             raise forms.ValidationError(_("The file has no candidates."), code="empty")
-        if len(records) > settings.PRESCREEN_MAX_ROWS:
+        if rows > settings.PRESCREEN_MAX_ROWS:
             raise forms.ValidationError(
                 _("The file has more than %(limit)s rows; split it."),
                 code="too_many_rows",
                 params={"limit": settings.PRESCREEN_MAX_ROWS},
             )
+        self.rows = rows
+        # records is None for a file evaluated as a background job.
         self.parsed = (fmt, content, records)
         return upload
+
+
+def _row_count(content: bytes, fmt: str) -> int:
+    """The file's candidates, counted: the whole file is read and checked
+    (encoding, header, CSV syntax), but no row is turned into a candidate."""
+    text = bulk.decode(content)
+    if fmt == "json":
+        return len(bulk.json_records(text))
+    _columns, rows = bulk.csv_rows(io.StringIO(text, newline=""))
+    return sum(1 for _cells in rows)
 
 
 class PurgeForm(forms.Form):

@@ -1,4 +1,8 @@
-"""Writes of pre-screening: an upload evaluated once and stored with its results."""
+"""Writes of pre-screening: an upload evaluated once and stored with its results.
+
+A file of more than ``PRESCREEN_JOB_ROWS`` rows is evaluated by a background job
+(``prescreen_job_submit``), which ends in the same upload and result rows.
+"""
 
 import hashlib
 from collections import Counter
@@ -11,11 +15,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import PRESCREEN, scope_for
 from screening.assessment import (
+    RowAssessment,
     active_criteria,
     assess_rows,
 )
+from screening.common.jobs import job_submit
 from screening.decisions.services import screening_sites
 from screening.models import (
+    BackgroundJob,
     PrescreenPurge,
     PrescreenResult,
     PrescreenUpload,
@@ -84,20 +91,64 @@ def prescreen_upload_record(
         upload.save(force_insert=True)
         PrescreenResult.objects.bulk_create(
             (
-                PrescreenResult(
-                    upload=upload,
-                    row=entry["row"],
-                    screening_number=_storable(entry.get("screening_number") or ""),
-                    decision=entry["decision"] or PrescreenResult.ERROR,
-                    result=_storable(entry),
-                    # Only a valid row can open the screening form.
-                    entered=_storable(row.data) if row.assessment is not None else None,
-                )
+                PrescreenResult(upload=upload, **result_fields(row, entry))
                 for row, entry in zip(rows, entries, strict=True)
             ),
             batch_size=1000,
         )
     return upload
+
+
+def result_fields(row: RowAssessment, entry: dict) -> dict:
+    """The stored columns of one evaluated row (a result, or a job's staged row)."""
+    return {
+        "row": entry["row"],
+        "screening_number": _storable(entry.get("screening_number") or ""),
+        "decision": entry["decision"] or PrescreenResult.ERROR,
+        "result": _storable(entry),
+        # Only a valid row can open the screening form.
+        "entered": _storable(row.data) if row.assessment is not None else None,
+    }
+
+
+def prescreen_job_submit(
+    *,
+    trial: Trial,
+    user: AbstractBaseUser,
+    file_name: str,
+    file_format: str,
+    content: bytes,
+    rows: int,
+    backend: str | None = None,
+) -> BackgroundJob:
+    """Queue a large file's evaluation as a job (screening/prescreen/tasks.py).
+
+    The file is kept with its SHA-256, the criteria now active and today's date,
+    so the job evaluates exactly what ``prescreen_upload_record`` would have; its
+    upload and result rows are written, and sealed, in one transaction when the
+    last row is done. Raises NoActiveCriteria for a trial without active criteria.
+    """
+    sites = screening_sites(user=user, trial=trial)
+    if not scope_for(user).can(PRESCREEN, trial.pk):
+        raise PermissionDenied("not a member who may pre-screen in this trial")
+    criteria = active_criteria(trial=trial)
+    job = BackgroundJob(
+        kind=BackgroundJob.Kind.PRESCREEN,
+        trial=trial,
+        site=sites[0] if len(sites) == 1 else None,
+        user=user,
+        total=rows,
+        file_name=file_name[:200],
+        file_format=file_format,
+        content=content,
+        file_sha256=hashlib.sha256(content).hexdigest(),
+        params={
+            "today": timezone.localdate().isoformat(),
+            "criteria_version_id": criteria.version.pk if criteria.version else None,
+            "criteria_snapshot": criteria.snapshot,
+        },
+    )
+    return job_submit(job, backend=backend)
 
 
 # Monitors and trial admins of the upload's trial (accounts/roles.py).

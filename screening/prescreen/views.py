@@ -3,10 +3,12 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.scope import (
@@ -18,6 +20,7 @@ from accounts.scope import (
     trial_for,
 )
 from screening.assessment import NoActiveCriteria
+from screening.common import jobs
 from screening.common.csv import csv_stream
 from screening.common.words import (
     UNIT_LABELS,
@@ -28,6 +31,7 @@ from screening.common.words import (
 )
 from screening.domain.inputs import INPUTS, PART_LABELS, Part
 from screening.models import (
+    BackgroundJob,
     EligibilityDecision,
     PrescreenPurge,
     PrescreenResult,
@@ -40,6 +44,16 @@ from screening.prescreen.services import PURGE
 from screening.reports.services import screening_log_export_record as export_record
 
 RESULTS_PER_PAGE = 100
+
+# Why a job failed, by its error code (screening/common/jobs.py, prescreen/tasks.py).
+JOB_ERRORS = {
+    "file_changed": _("The stored file no longer matches its SHA-256."),
+    "criteria_changed": _("The criteria of the upload can no longer be read."),
+    "not_permitted": _("The uploader may no longer pre-screen in this trial."),
+    "incomplete": _("Not every row of the file was evaluated."),
+    "queue_unavailable": _("The job queue could not be reached."),
+    "unexpected": _("The job stopped on an unexpected error."),
+}
 
 
 SHOWN = ("ELIGIBLE", "INELIGIBLE", "INCOMPLETE", PrescreenResult.ERROR)
@@ -91,6 +105,16 @@ def upload(request, trial_slug):
     if request.method == "POST" and form.is_valid():
         fmt, content, records = form.parsed
         try:
+            if records is None:
+                job = services.prescreen_job_submit(
+                    trial=trial,
+                    user=request.user,
+                    file_name=form.cleaned_data["file"].name,
+                    file_format=fmt,
+                    content=content,
+                    rows=form.rows,
+                )
+                return redirect("screening:prescreen_job", pk=job.pk)
             record = services.prescreen_upload_record(
                 trial=trial,
                 user=request.user,
@@ -103,16 +127,98 @@ def upload(request, trial_slug):
             form.add_error(None, exc)
         else:
             return redirect("screening:prescreen_results", pk=record.pk)
+    scope = scope_for(request.user)
     recent = (
-        PrescreenUpload.objects.visible_to(scope_for(request.user), PRESCREEN)
+        PrescreenUpload.objects.visible_to(scope, PRESCREEN)
         .filter(trial=trial, user=request.user)
         .defer("content")[:10]
+    )
+    # Jobs still running or failed; a done job is one of the uploads above.
+    jobs = (
+        _jobs()
+        .visible_to(scope, PRESCREEN)
+        .filter(trial=trial, user=request.user)
+        .exclude(state=BackgroundJob.State.DONE)[:10]
     )
     return render(
         request,
         "screening/prescreen_upload.html",
-        {"trial": trial, "form": form, "recent": recent, "columns": _columns()},
+        {
+            "trial": trial,
+            "form": form,
+            "recent": recent,
+            "jobs": jobs,
+            "columns": _columns(),
+        },
     )
+
+
+def _jobs():
+    return BackgroundJob.objects.filter(kind=BackgroundJob.Kind.PRESCREEN).defer(
+        "content", "params"
+    )
+
+
+def _job_for(request, pk) -> BackgroundJob:
+    """A pre-screening job of the user's trials and sites (else 404)."""
+    return record_for(request, _jobs().select_related("trial"), PRESCREEN, pk=pk)
+
+
+def _job_status(request, job) -> dict:
+    if jobs.job_stale(job):
+        # Its worker stopped (killed, restarted): the next one goes on with it.
+        jobs.job_recover(pk=job.pk)
+        job.refresh_from_db(fields=["state", "done", "heartbeat_at"])
+    status = {
+        "state": job.state,
+        "done": job.done,
+        "total": job.total,
+        "percent": job.percent,
+        "label": gettext("%(done)s of %(total)s rows")
+        % {
+            "done": number_format(job.done, force_grouping=True),
+            "total": number_format(job.total, force_grouping=True),
+        },
+    }
+    if job.state == BackgroundJob.State.DONE:
+        status["url"] = reverse("screening:prescreen_results", args=[job.output_id])
+    return status
+
+
+def job(request, pk):
+    """A pre-screening job's progress; its results once it is done."""
+    job = _job_for(request, pk)
+    if job.state == BackgroundJob.State.DONE:
+        return redirect("screening:prescreen_results", pk=job.output_id)
+    return render(
+        request,
+        "screening/prescreen_job.html",
+        {
+            "trial": job.trial,
+            "job": job,
+            "status": _job_status(request, job),
+            "error": JOB_ERRORS.get(job.error_code, JOB_ERRORS["unexpected"]),
+        },
+    )
+
+
+def job_status(request, pk):
+    """The job's state and progress as JSON, polled by static/js/prescreen-job.js."""
+    return JsonResponse(_job_status(request, _job_for(request, pk)))
+
+
+@require_POST
+def job_retry(request, pk):
+    """Queue a failed job again, from its last committed chunk."""
+    job = _job_for(request, pk)
+    try:
+        jobs.job_retry(job=job, user=request.user)
+    except ValidationError as error:
+        if error.code != "state":
+            raise
+    else:
+        messages.success(request, gettext("The job was queued again."))
+    return redirect("screening:prescreen_job", pk=job.pk)
 
 
 def template_csv(request, trial_slug):
@@ -153,7 +259,9 @@ def results(request, pk):
     show = request.GET.get("show", "")
     if show in SHOWN:
         rows = rows.filter(decision=show)
-    page = Paginator(rows.only("row", "result"), RESULTS_PER_PAGE).get_page(
+    # With the upload's id: the related manager reads it on every row (a query
+    # per row when it is deferred).
+    page = Paginator(rows.only("upload", "row", "result"), RESULTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     entries = []

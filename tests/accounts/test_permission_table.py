@@ -12,12 +12,18 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts import roles
 from accounts.models import AccessEvent, Membership
 from screening.api.tokens import api_token_create
 from screening.decisions.services import signature_record
-from screening.models import PrescreenUpload, ScreeningLogExport, Signature
+from screening.models import (
+    BackgroundJob,
+    PrescreenUpload,
+    ScreeningLogExport,
+    Signature,
+)
 from tests.factories import TEST_PASSWORD, UserFactory, eligible_candidate
 
 OK = HTTPStatus.OK
@@ -89,6 +95,10 @@ TABLE = {
     "screening:prescreen_results_csv": row(F, NF, Y, Y, X, NF, Y),
     "screening:prescreen_prefill": row(F, N, N, N, N, N, N),  # POST only
     "screening:prescreen_purge": row(F, N, N, N, N, N, N),  # POST only
+    # A large upload's background job: who may upload sees and retries it.
+    "screening:prescreen_job": row(F, NF, Y, Y, X, NF, Y),
+    "screening:prescreen_job_status": row(F, NF, Y, Y, X, NF, Y),
+    "screening:prescreen_job_retry": row(F, N, N, N, N, N, N),  # POST only
     "screening:decision": row(F, NF, Y, Y, Y, NF, Y),
     "screening:decision_pdf": row(F, NF, Y, Y, Y, NF, Y),
     "screening:correct": row(F, NF, Y, Y, X, NF, Y),
@@ -115,6 +125,8 @@ RECORD_ROUTES = {
     "screening:candidate",
     "screening:prescreen_results",
     "screening:prescreen_results_csv",
+    "screening:prescreen_job",
+    "screening:prescreen_job_status",
     "screening:decision",
     "screening:decision_pdf",
     "screening:correct",
@@ -331,6 +343,18 @@ def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
         row_count=1,
         error_count=0,
     )
+    job = BackgroundJob.unscoped.create(
+        kind=BackgroundJob.Kind.PRESCREEN,
+        trial=trial,
+        site=signed.site,
+        user=coordinator,
+        created_at=signed.recorded_at,
+        heartbeat_at=timezone.now(),
+        total=3000,
+        file_name="x.csv",
+        file_format="csv",
+        file_sha256="0" * 64,
+    )
     export = ScreeningLogExport.objects.create(
         trial=trial, user=monitor, exported_at=signed.recorded_at, export_format="csv"
     )
@@ -394,6 +418,7 @@ def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
         "unsigned": unsigned,
         "api_token": api_token_create(user=coordinator, name="table")[0],
         "upload": upload,
+        "job": job,
     }
 
 
@@ -419,6 +444,9 @@ def url_for(route: str, world) -> str:
         "screening:prescreen_results_csv": {"pk": world["upload"].pk},
         "screening:prescreen_prefill": {"pk": world["upload"].pk, "row": 1},
         "screening:prescreen_purge": {"pk": world["upload"].pk},
+        "screening:prescreen_job": {"pk": world["job"].pk},
+        "screening:prescreen_job_status": {"pk": world["job"].pk},
+        "screening:prescreen_job_retry": {"pk": world["job"].pk},
         "screening:decision": {"pk": unsigned.pk},
         "screening:decision_pdf": {"pk": unsigned.pk},
         "screening:correct": {"pk": unsigned.pk},

@@ -1,0 +1,144 @@
+"""A large pre-screening upload as a background job (screening/common/jobs.py).
+
+The worker reads the job's file (its SHA-256 checked first), evaluates it from
+the row after the last committed chunk under the criteria and date of the
+upload, and stages each chunk's rows (``PrescreenJobRow``). When the last row is
+staged, one transaction writes the ``PrescreenUpload`` (sealed in the ledger
+with its row count, as an upload evaluated while the page waited), copies the
+staged rows into its ``PrescreenResult`` rows by one INSERT ... SELECT, and
+deletes them: the upload exists with all its rows or not at all.
+"""
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+from itertools import islice
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count
+
+from accounts.scope import PRESCREEN, scope_for
+from screening.assessment import assess_rows
+from screening.common.jobs import JobError
+from screening.criteria import criteria_load
+from screening.models import (
+    BackgroundJob,
+    PrescreenJobRow,
+    PrescreenResult,
+    PrescreenUpload,
+)
+from screening.prescreen import files as bulk
+from screening.prescreen.services import result_fields
+from trials.models import CriteriaVersion
+
+COPIED = ("row", "screening_number", "decision", "result", "entered")
+
+
+class PrescreenJob:
+    """The handler of ``BackgroundJob.Kind.PRESCREEN`` jobs."""
+
+    permission = PRESCREEN
+
+    def criteria(self, job: BackgroundJob):
+        """The criteria the file was submitted under; JobError if they changed."""
+        version_id = job.params.get("criteria_version_id")
+        version = (
+            CriteriaVersion.objects.get(pk=version_id)
+            if version_id is not None
+            else None
+        )
+        criteria = criteria_load(trial=job.trial, version=version)
+        if not criteria.specs or criteria.snapshot != job.params["criteria_snapshot"]:
+            raise JobError(
+                "criteria_changed", "the criteria of the upload cannot be read back"
+            )
+        return criteria
+
+    def chunks(self, job: BackgroundJob) -> Iterator[tuple[int, list]]:
+        content = bytes(job.content)
+        if hashlib.sha256(content).hexdigest() != job.file_sha256:
+            raise JobError("file_changed", "the stored file's SHA-256 does not match")
+        criteria = self.criteria(job)
+        today = date.fromisoformat(job.params["today"])
+        start = job.done
+        records = islice(
+            bulk.uploaded_candidates(content, fmt=job.file_format), start, None
+        )
+        size = settings.JOBS_CHUNK_ROWS
+        done, chunk = start, []
+        for row in assess_rows(records, criteria=criteria, today=today):
+            row = replace(row, row=row.row + start)
+            entry = bulk.result_entry(row, details=True)
+            chunk.append(PrescreenJobRow(job_id=job.pk, **result_fields(row, entry)))
+            done += 1
+            if len(chunk) == size:
+                yield done, chunk
+                chunk = []
+        if chunk:
+            yield done, chunk
+
+    def write_chunk(self, job: BackgroundJob, items: list) -> None:
+        PrescreenJobRow.objects.bulk_create(items, batch_size=1000)
+
+    def publish(self, job: BackgroundJob) -> int:
+        if not scope_for(job.user).can(PRESCREEN, job.trial_id, job.site_id):
+            raise JobError(
+                "not_permitted", "the uploader may no longer pre-screen in this trial"
+            )
+        staged = PrescreenJobRow.objects.system().filter(job_id=job.pk)
+        summary = dict(
+            staged.order_by()
+            .values("decision")
+            .annotate(n=Count("pk"))
+            .values_list("decision", "n")
+        )
+        if sum(summary.values()) != job.total:
+            raise JobError(
+                "incomplete",
+                f"{sum(summary.values())} rows evaluated, the file has {job.total}",
+            )
+        content = bytes(
+            BackgroundJob.objects.system()
+            .filter(pk=job.pk)
+            .values_list("content", flat=True)
+            .get()
+        )
+        upload = PrescreenUpload(
+            trial_id=job.trial_id,
+            site_id=job.site_id,
+            user_id=job.user_id,
+            uploaded_at=job.created_at,
+            file_name=job.file_name,
+            file_format=job.file_format,
+            content=content,
+            file_sha256=job.file_sha256,
+            row_count=job.total,
+            error_count=summary.get(PrescreenResult.ERROR, 0),
+            summary=summary,
+            criteria_snapshot=job.params["criteria_snapshot"],
+            criteria_version_id=job.params.get("criteria_version_id"),
+        )
+        upload.full_clean()
+        # Sealed with the rows copied next (screening/ledger/content.py).
+        upload._ledger_result_rows = job.total
+        upload.save(force_insert=True)
+        _copy_staged(job_id=job.pk, upload_id=upload.pk)
+        staged.delete()
+        return upload.pk
+
+
+def _copy_staged(*, job_id: int, upload_id: int) -> None:
+    """The job's staged rows become the upload's result rows, in the database."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in COPIED)
+    result_table = quote(PrescreenResult._meta.db_table)
+    staged_table = quote(PrescreenJobRow._meta.db_table)
+    sql = (
+        f"INSERT INTO {result_table} ({quote('upload_id')}, {columns}) "  # noqa: S608
+        f"SELECT %s, {columns} FROM {staged_table} "
+        f"WHERE {quote('job_id')} = %s ORDER BY {quote('row')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [upload_id, job_id])
