@@ -3,6 +3,9 @@
 Issue 6's "done when", in English and then in a Chinese browser.
 """
 
+import io
+
+import openpyxl
 import pytest
 
 from screening.models import ScreeningLogExport
@@ -58,6 +61,18 @@ def check_export(rows: list[list[str]], words=str) -> None:
     assert all(row[blocking].startswith("E4 ") for row in body)
 
 
+def check_screening_log(content: bytes, words) -> None:
+    """The subject screening log's workbook: headers in the page's language, the
+    filtered candidates in screening order, the reason in the criterion's words."""
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    assert header[:2] == [words("Subject number"), words("Initials")]
+    assert [row[0] for row in rows[1:]] == sorted(E4_LAST_MONTH)
+    reason = header.index(words("Reason for screen failure"))
+    assert all(row[reason].startswith("E4 ") for row in rows[1:])
+
+
 def check_funnel(page, *, show_label: str) -> None:
     first, last = last_month()
     page.fill("#id_date_from", first.isoformat())
@@ -105,6 +120,7 @@ def test_monitor_reports_e4_exclusions_in_both_languages(
     check_export(export(page, "#export-csv"))
     excel = info_bytes(page, "#export-excel")
     assert excel.startswith(b"\xef\xbb\xbf")
+    check_screening_log(info_bytes(page, "#export-screening-log-xlsx"), str)
     open_nav_link(page, "Funnel")
     check_funnel(page, show_label="Show")
     assert_fits(page)
@@ -137,6 +153,7 @@ def test_monitor_reports_e4_exclusions_in_both_languages(
         assert_fits(chinese)
         screenshot(chinese, "report-log-e4-zh")
         check_export(export(chinese, "#export-csv"), zh)
+        check_screening_log(info_bytes(chinese, "#export-screening-log-xlsx"), zh)
         open_nav_link(chinese, zh("Funnel"))
         assert zh("Screening funnel") in chinese.inner_text("h1")
         check_funnel(chinese, show_label=zh("Show"))
@@ -148,7 +165,13 @@ def test_monitor_reports_e4_exclusions_in_both_languages(
         context.close()
 
     exports = ScreeningLogExport.objects.order_by("pk")
-    assert [e.export_format for e in exports] == ["csv", "excel-csv", "csv"]
+    assert [e.export_format for e in exports] == [
+        "csv",
+        "excel-csv",
+        "screening-log-xlsx",
+        "csv",
+        "screening-log-xlsx",
+    ]
     assert all(e.user == monitor for e in exports)
     assert exports[0].filters["blocking"] == "E4"
     assert exports[0].filters["outcome"] == "INELIGIBLE"
