@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from accounts.names import display_name
 from screening.models import EligibilityDecision
 from screening.reports import selectors
 from trials.selectors import criterion_codes
@@ -73,10 +74,11 @@ class LogFilterForm(forms.Form):
                 memberships__role__in=[roles.COORDINATOR, roles.INVESTIGATOR],
             )
             .distinct()
+            .select_related("profile")
             .order_by("username")
         )
         self.fields["recorded_by"].choices = [("", _("Anyone"))] + [
-            (u.pk, u.get_full_name() or u.get_username()) for u in users
+            (u.pk, display_name(u)) for u in users
         ]
         add_bootstrap_classes(self)
 

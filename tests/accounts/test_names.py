@@ -77,12 +77,13 @@ def test_the_log_shows_chinese_names_without_a_query_per_row(
     client.force_login(investigator)
     client.cookies["django_language"] = "zh-hans"
     url = f"/trials/{trial.slug}/log/"
+    client.get(url)  # the session's first request does more
     with CaptureQueriesContext(connection) as three:
         response = client.get(url)
     assert response.status_code == HTTPStatus.OK
     page = response.content.decode()
     assert page.count("王芳") >= 3
-    assert '<span class="signer">李建国</span>' in page
+    assert '<span class="signer text-nowrap">李建国</span>' in page
     assert "coordinator</td>" not in page
     for n in (4, 5, 6):
         record(eligible_candidate(screening_number=f"01-00{n}"))
@@ -92,7 +93,7 @@ def test_the_log_shows_chinese_names_without_a_query_per_row(
     client.cookies["django_language"] = "en"
     english = client.get(url).content.decode()
     assert "王芳" not in english
-    assert '<span class="signer">Wang Jun</span>' in english
+    assert '<span class="signer text-nowrap">Wang Jun</span>' in english
 
 
 def test_the_chinese_name_is_edited_with_the_user_in_the_admin(client, superuser, fang):
