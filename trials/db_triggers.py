@@ -28,6 +28,7 @@ _FIXED = (
     "created_by_id",
     "created_at",
     "default_lookback_hours",
+    "near_miss_margin_percent",
 )
 
 _PG_TEMPLATE = """
@@ -181,8 +182,19 @@ def _sqlite_statements(create: bool, fixed=_FIXED) -> list[str]:
 
 def install(connection, fixed=_FIXED) -> None:
     """Install the triggers; ``fixed``: the version's columns as a migration
-    knows them (a trigger naming a column not yet added breaks SQLite)."""
+    knows them (a trigger naming a column not yet added breaks SQLite).
+
+    Only the columns the table has at the time are named, so a migration
+    before the one that adds a column installs the triggers it can.
+    """
     with connection.cursor() as cursor:
+        present = {
+            column.name
+            for column in connection.introspection.get_table_description(
+                cursor, "trials_criteriaversion"
+            )
+        }
+        fixed = [c for c in fixed if c in present]
         if connection.vendor == "postgresql":
             cursor.execute(_pg(fixed))
             for table, function in _PG_TRIGGERS:

@@ -1,7 +1,10 @@
 """A trial and its eligibility criteria, as rows that admins edit (with history)."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Left
@@ -146,6 +149,17 @@ class CriteriaVersion(models.Model):
             "the screening, unless a condition says otherwise; empty: no window."
         ),
     )
+    near_miss_margin_percent = models.DecimalField(
+        _("near-miss margin (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(10),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_(
+            "A value this close to a threshold (as a percentage of it) is shown "
+            "as a near miss; for information, it never changes an outcome."
+        ),
+    )
     based_on = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -181,6 +195,13 @@ class CriteriaVersion(models.Model):
             models.CheckConstraint(
                 condition=Q(state__in=["DRAFT", "ACTIVE", "RETIRED"]),
                 name="version_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    near_miss_margin_percent__gte=0, near_miss_margin_percent__lte=100
+                ),
+                name="version_near_miss_margin_range",
+                violation_error_code="version_near_miss_margin_range",
             ),
         ]
 

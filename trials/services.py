@@ -92,6 +92,7 @@ def _plan(
             ethics_approved_on=raw["ethics_approved_on"],
             effective_from=raw["effective_from"],
             default_lookback_hours=raw["default_lookback_hours"],
+            near_miss_margin_percent=raw["near_miss_margin_percent"],
         )
         _checked(version, path, problems, exclude=["trial", "based_on", "created_by"])
         criteria = []

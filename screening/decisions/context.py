@@ -1,27 +1,42 @@
 """What the record page shows: its rows, styles and the values as entered."""
 
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext
 
 from accounts.scope import SCREEN, SIGN, VIEW, scope_for
+from screening.assessment import assess, site_zone
 from screening.common.words import (
     ANSWER_TEXT,
     STATUS_WORDS,
     UNIT_LABELS,
+    WORDS,
     condition_text,
     input_label,
 )
+from screening.criteria import CriteriaSet
 from screening.decisions import enrolment as enrolments
 from screening.decisions import selectors
 from screening.domain.contract import parse_datetime
+from screening.domain.engine import (
+    ConditionSpec,
+    CriterionKind,
+    CriterionSpec,
+    Operator,
+    format_number,
+)
 from screening.domain.inputs import (
     CONFIRM_KEY,
     INPUTS,
     SECTION_TITLES,
     InputKind,
 )
+from screening.domain.margins import ConditionMargin, entered_units, margins
 from screening.domain.variables import VARIABLES
 from screening.models import EligibilityDecision, Enrolment
+from trials.models import CriteriaVersion
 from trials.services import version_active
 
 OUTCOME_STYLE = {
@@ -122,6 +137,174 @@ def entered_rows(entered: dict, unusual=(), normalised=None) -> list[dict]:
     return rows
 
 
+# --- How close: each value's distance to its threshold (information only) ---------
+
+# The margin of a record without a version: the versions' default.
+DEFAULT_MARGIN = CriteriaVersion._meta.get_field("near_miss_margin_percent").default
+_TENTH = Decimal("0.1")
+
+
+def _specs_from_snapshot(snapshot: list) -> tuple[CriterionSpec, ...]:
+    """The criteria as the record evaluated them, from its own snapshot.
+
+    Raises ValueError, KeyError or TypeError for a snapshot the engine cannot
+    read (a spec error is a ValueError).
+    """
+    return tuple(
+        CriterionSpec(
+            code=entry["code"],
+            kind=CriterionKind(entry["kind"]),
+            conditions=tuple(
+                ConditionSpec(
+                    variable=c["variable"],
+                    operator=Operator(c["operator"]),
+                    low=None if c.get("value_low") is None else Decimal(c["value_low"]),
+                    high=(
+                        None
+                        if c.get("value_high") is None
+                        else Decimal(c["value_high"])
+                    ),
+                    values=tuple(
+                        v.strip()
+                        for v in (c.get("values") or "").split(",")
+                        if v.strip()
+                    ),
+                    unit=c.get("unit") or "",
+                    supporting=bool(c.get("supporting")),
+                    lookback_hours=c.get("lookback_hours"),
+                    relative_to_uln=bool(c.get("relative_to_uln")),
+                    lab_uln_replaces=c.get("lab_uln_replaces"),
+                )
+                for c in entry.get("conditions", ())
+            ),
+            text=entry.get("text", ""),
+        )
+        for entry in snapshot
+    )
+
+
+def record_margins(
+    record: EligibilityDecision, *, now: datetime
+) -> tuple[ConditionMargin, ...]:
+    """How close each of the record's numeric values is to its threshold.
+
+    The record's entered values go through the one pipeline against the
+    criteria of its snapshot, as of its recording time; nothing is saved and
+    the record's outcome is what it is. Nothing is shown when that evaluation
+    no longer gives the record's own decision (a record the parser or engine
+    now reads differently), or when the record cannot be read again.
+    Needs ``entered``, ``criteria_snapshot``, ``recorded_at``, ``outcome``,
+    ``blocking_codes``, ``unknown_codes`` and the criteria version's margin.
+    """
+    zone = site_zone()
+    try:
+        specs = _specs_from_snapshot(record.criteria_snapshot or [])
+        assessment = assess(
+            data=record.entered,
+            criteria=CriteriaSet(specs, {}, {}, record.criteria_snapshot),
+            today=timezone.localdate(record.recorded_at, zone),
+            now=record.recorded_at,
+        )
+    except (ValueError, KeyError, TypeError):
+        return ()
+    evaluation = assessment.evaluation
+    if (
+        evaluation.decision.value != record.outcome
+        or list(evaluation.blocking) != list(record.blocking_codes)
+        or list(evaluation.unknown) != list(record.unknown_codes)
+    ):
+        return ()
+    version = record.criteria_version
+    margin = version.near_miss_margin_percent if version else DEFAULT_MARGIN
+    return margins(
+        evaluation,
+        assessment.derived.facts,
+        margin_percent=margin,
+        now=now,
+        shown_units=entered_units(assessment.candidate),
+    )
+
+
+def _unit_text(unit: str) -> str:
+    return str(UNIT_LABELS.get(unit) or WORDS.get(unit) or unit)
+
+
+def _with_unit(value: Decimal, unit: str) -> str:
+    shown = format_number(value)
+    return f"{shown} {_unit_text(unit)}" if unit else shown
+
+
+def margin_text(margin: ConditionMargin) -> str:
+    """One margin in the page's language: "CRP 9.2 mg/L: 0.8 below 10 (8 %)"."""
+    params = {
+        "label": gettext(VARIABLES[margin.variable].label),
+        "value": _with_unit(margin.value, margin.unit),
+        "distance": format_number(abs(margin.distance)),
+        "threshold": format_number(margin.threshold),
+    }
+    if margin.distance == 0:
+        return gettext("%(label)s %(value)s: at %(threshold)s") % params
+    if margin.distance < 0:
+        text = gettext("%(label)s %(value)s: %(distance)s below %(threshold)s")
+    else:
+        text = gettext("%(label)s %(value)s: %(distance)s above %(threshold)s")
+    text %= params
+    if margin.percent is not None:
+        percent = abs(margin.percent).quantize(_TENTH, rounding=ROUND_HALF_UP)
+        text += " (" + format_number(percent) + " %)"
+    return text
+
+
+def projection_text(margin: ConditionMargin) -> str:
+    """A TBil projection in the page's language, the moment in the site's zone.
+
+    "+17.1/day: reaches 171 in about 14 h; re-screen after 06-03 10:00".
+    """
+    projection = margin.projection
+    if projection is None:
+        return ""
+    params = {
+        "rise": format_number(projection.rise_per_day),
+        "threshold": format_number(projection.threshold),
+        "moment": projection.at.astimezone(site_zone()).strftime("%m-%d %H:%M"),
+    }
+    if projection.hours_from_now <= 0:
+        return (
+            gettext(
+                "+%(rise)s/day: would have reached %(threshold)s by %(moment)s; "
+                "re-screen now"
+            )
+            % params
+        )
+    hours = projection.hours_from_now.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    params["hours"] = format_number(max(hours, Decimal(1)))
+    return (
+        gettext(
+            "+%(rise)s/day: reaches %(threshold)s in about %(hours)s h; "
+            "re-screen after %(moment)s"
+        )
+        % params
+    )
+
+
+def how_close_rows(found: tuple[ConditionMargin, ...], *, only_notable=False) -> list:
+    """Rows to show: criterion code, distance text, near miss, projection text.
+
+    ``only_notable``: near misses and projections only (the worklist's line).
+    """
+    return [
+        {
+            "code": m.code,
+            "variable": m.variable,
+            "text": margin_text(m),
+            "near_miss": m.near_miss,
+            "projection": projection_text(m),
+        }
+        for m in found
+        if not only_notable or m.near_miss or m.projection is not None
+    ]
+
+
 def _newer_version(record: EligibilityDecision):
     """The version in force, when the record was decided under an older one."""
     active = version_active(trial=record.trial)
@@ -188,6 +371,13 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
         and scope.can(SIGN, record.trial_id, record.site_id),
         "can_correct": scope.can(SCREEN, record.trial_id, record.site_id),
         "variables": VARIABLES,
+        "how_close": how_close_rows(record_margins(record, now=timezone.now())),
+        "near_miss_margin": format_number(
+            record.criteria_version.near_miss_margin_percent
+            if record.criteria_version
+            else DEFAULT_MARGIN
+        )
+        + " %",
         "entered_rows": entered_rows(
             record.entered,
             record.entered.get(CONFIRM_KEY) or (),

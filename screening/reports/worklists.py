@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.scope import SCREEN, SIGN, scope_for, trial_for
 from screening.common.words import input_label
+from screening.decisions.context import how_close_rows, record_margins
 from screening.models import EligibilityDecision
 
 LIMIT = 200
@@ -28,16 +29,23 @@ def worklist(request, trial_slug):
         EligibilityDecision.objects.visible_to(scope, SCREEN)
         .filter(trial=trial, superseded_by__isnull=True, outcome="INCOMPLETE")
         .annotate(first_screened=Subquery(first))
-        .select_related("recorded_by")
+        .select_related("recorded_by", "recorded_by__profile", "criteria_version")
         .only(
             "pk",
             "screening_number",
+            "outcome",
             "to_collect",
             "unknown_codes",
             "recorded_at",
             "recorded_by__first_name",
             "recorded_by__last_name",
             "recorded_by__username",
+            "recorded_by__profile__display_name_zh",
+            # How close: read again from the record itself, no query per row.
+            "entered",
+            "criteria_snapshot",
+            "blocking_codes",
+            "criteria_version__near_miss_margin_percent",
         )
         .order_by("first_screened", "pk")[:LIMIT]
     )
@@ -45,6 +53,7 @@ def worklist(request, trial_slug):
     for row in rows:
         row.to_collect_labels = [input_label(key) for key in row.to_collect]
         row.waiting_hours = int((now - row.first_screened).total_seconds() // 3600)
+        row.how_close = how_close_rows(record_margins(row, now=now), only_notable=True)
     return render(
         request,
         "screening/worklist.html",
@@ -59,7 +68,7 @@ def sign_queue(request, trial_slug):
         EligibilityDecision.objects.visible_to(scope_for(request.user), SIGN)
         .filter(trial=trial, signature__isnull=True, superseded_by__isnull=True)
         .exclude(recorded_by=request.user)
-        .select_related("recorded_by", "criteria_version")
+        .select_related("recorded_by__profile", "criteria_version")
         .defer("entered", "normalised", "computed", "criteria_snapshot")
         .order_by("recorded_at", "pk")[:LIMIT]
     )

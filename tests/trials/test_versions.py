@@ -320,7 +320,12 @@ def test_the_pages_for_a_monitor_and_a_trial_admin(
 
 @pytest.mark.parametrize(
     "column, value",
-    [("label", "'changed'"), ("default_lookback_hours", "48"), ("number", "9")],
+    [
+        ("label", "'changed'"),
+        ("default_lookback_hours", "48"),
+        ("near_miss_margin_percent", "5"),
+        ("number", "9"),
+    ],
 )
 def test_a_signed_version_keeps_its_fields_when_it_is_retired(
     trial, draft, admin_of_trial, column, value
