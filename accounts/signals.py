@@ -56,6 +56,8 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     _record_event(
         action=AccessEvent.Action.LOGIN_FAILED,
         username=username,
+        # A signer's re-authentication names what and where (accounts/reauth.py).
+        detail=getattr(request, "reauthentication", "")[:200],
         ip_address=_ip(request),
     )
 

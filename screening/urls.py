@@ -1,8 +1,9 @@
 from django.urls import path
 
 from screening.decisions import views
+from screening.labs import views as lab_views
 from screening.prescreen import views as prescreen_views
-from screening.reports import audit, worklists
+from screening.reports import audit, audit_review, worklists
 from screening.reports import views as report_views
 from screening.versions import views as version_views
 
@@ -74,6 +75,11 @@ urlpatterns = [
         name="prescreen_purge",
     ),
     path(
+        "trials/<slug:trial_slug>/audit-review/",
+        audit_review.audit_review,
+        name="audit_review",
+    ),
+    path(
         "trials/<slug:trial_slug>/audit/<str:kind>/",
         audit.audit_log,
         name="audit_log",
@@ -98,6 +104,15 @@ urlpatterns = [
         version_views.activate,
         name="version_activate",
     ),
+    path("trials/<slug:trial_slug>/labs/", lab_views.inbox, name="labs_inbox"),
+    path("trials/<slug:trial_slug>/labs/import/", lab_views.upload, name="labs_import"),
+    path(
+        "trials/<slug:trial_slug>/labs/prefill/",
+        lab_views.prefill,
+        name="labs_prefill",
+    ),
+    path("labs/<int:pk>/approve/", lab_views.approve, name="labs_approve"),
+    path("labs/<int:pk>/reject/", lab_views.reject, name="labs_reject"),
     path("decisions/<int:pk>/", views.decision, name="decision"),
     path("decisions/<int:pk>/record.pdf", views.decision_pdf, name="decision_pdf"),
     path("decisions/<int:pk>/correct/", views.correct, name="correct"),

@@ -20,6 +20,12 @@ LEDGER_TABLES = ("ledger_ledgerentry",)
 PURGE_TABLES = ("screening_prescreenpurge",)
 # Added by migration 0009_enrolment: enrolments of eligible, signed candidates.
 ENROLMENT_TABLES = ("screening_enrolment",)
+# Added by ledger migration 0004_audit_review: monitors' signed audit-trail
+# reviews and refused self-signings.
+REVIEW_TABLES = ("ledger_auditreview", "ledger_signaturerefusal")
+# Added by labs migration 0001: the lab inbox (imports, values, reviews, and
+# the sources of a decision's lab values).
+LAB_TABLES = ("labs_labimport", "labs_labvalue", "labs_labreview", "labs_labsource")
 APPEND_ONLY_TABLES = (
     SCREENING_TABLES
     + PRESCREEN_RESULT_TABLES
@@ -27,6 +33,8 @@ APPEND_ONLY_TABLES = (
     + LEDGER_TABLES
     + PURGE_TABLES
     + ENROLMENT_TABLES
+    + REVIEW_TABLES
+    + LAB_TABLES
 )
 
 # A purge (screening/prescreen/services.py) is the one exception, allowed only

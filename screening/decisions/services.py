@@ -1,7 +1,6 @@
 """Writes of decisions and signatures: each one transaction, keyword-only and typed."""
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -9,6 +8,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import reauth
+from accounts.reauth import reauthenticate
 from accounts.scope import SCREEN, SIGN, scope_for
 from screening import audit
 from screening.assessment import (
@@ -19,6 +20,7 @@ from screening.assessment import (
 )
 from screening.criteria import CriteriaSet
 from screening.domain import contract
+from screening.ledger.models import SignatureRefusal
 from screening.models import (
     CriterionOutcome,
     EligibilityDecision,
@@ -81,25 +83,40 @@ def decision_record(
     )
     number = assessment.candidate.screening_number
     _check_supersedes(trial, number, supersedes, supersede_reason)
+    # Everything that does not need the chain's head is built before its lock.
+    decision, outcomes = _unlinked(
+        trial=trial,
+        data=data,
+        user=user,
+        assessment=assessment,
+        supersedes=supersedes,
+        supersede_reason=supersede_reason.strip(),
+        now=now,
+        site=site,
+    )
     for _attempt in range(_CHAIN_ATTEMPTS):
         try:
             with transaction.atomic():
-                return _append(
-                    trial=trial,
-                    data=data,
-                    user=user,
-                    assessment=assessment,
-                    supersedes=supersedes,
-                    supersede_reason=supersede_reason.strip(),
-                    now=now,
-                    site=site,
-                )
+                recorded = _append(decision=decision, outcomes=outcomes)
+                # Where each lab value came from (the lab inbox, or typed),
+                # hashed with the decision's hash, in the same transaction.
+                from screening.labs.services import lab_sources_record
+
+                lab_sources_record(decision=recorded)
+                return recorded
         except IntegrityError:
-            # A concurrent submission took the number, the correction, or the
-            # chain position; the first two are the user's to resolve.
+            # The unique constraints decide: the number was taken (before or by a
+            # concurrent submission), the correction was made, or the chain moved
+            # on; the first two are the user's to resolve.
+            decision.pk = None
+            for outcome in outcomes:
+                outcome.pk = None
             if supersedes is None and _number_taken(trial, number):
                 raise ScreeningNumberTaken(
-                    _("Screening number %(number)s is already recorded."),
+                    _(
+                        "Screening number %(number)s is already recorded; "
+                        "open its record to correct or re-screen it."
+                    ),
                     code="screening_number_taken",
                     params={"number": number},
                 ) from None
@@ -157,15 +174,7 @@ def _check_supersedes(trial, number, supersedes, reason) -> None:
             }
         )
     if supersedes is None:
-        if _number_taken(trial, number):
-            raise ScreeningNumberTaken(
-                _(
-                    "Screening number %(number)s is already recorded; "
-                    "open its record to correct or re-screen it."
-                ),
-                code="screening_number_taken",
-                params={"number": number},
-            )
+        # A number already recorded is refused by the unique constraint at insert.
         return
     if supersedes.trial_id != trial.pk or supersedes.screening_number != number:
         raise ValidationError(
@@ -187,17 +196,10 @@ def _check_supersedes(trial, number, supersedes, reason) -> None:
         )
 
 
-def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now, site):
-    # Lock the trial row: one writer at a time extends a trial's chain (PostgreSQL);
-    # the unique (trial, sequence) constraint guards every database.
-    Trial.objects.select_for_update().filter(pk=trial.pk).first()
-    last = (
-        EligibilityDecision.objects.system()
-        .filter(trial=trial)
-        .order_by("-sequence")
-        .only("sequence", "content_hash")
-        .first()
-    )
+def _unlinked(
+    *, trial, data, user, assessment, supersedes, supersede_reason, now, site
+):
+    """The decision and its outcome rows, complete but for their chain position."""
     c, derived, evaluation = (
         assessment.candidate,
         assessment.derived,
@@ -206,7 +208,7 @@ def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now,
     decision = EligibilityDecision(
         trial=trial,
         site=site,
-        sequence=(last.sequence + 1) if last else 1,
+        sequence=1,
         screening_number=c.screening_number,
         initials=c.initials or "",
         sex=c.sex or "",
@@ -228,7 +230,8 @@ def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now,
         recorded_by=user,
         recorded_at=now,
         app_version=settings.APP_VERSION,
-        previous_hash=last.content_hash if last else audit.GENESIS_HASH,
+        previous_hash=audit.GENESIS_HASH,
+        content_hash="0" * 64,
     )
     outcomes = [
         CriterionOutcome(
@@ -247,13 +250,34 @@ def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now,
         )
         for position, result in enumerate(evaluation.criteria, start=1)
     ]
-    decision.content_hash = audit.sha256(audit.decision_content(decision, outcomes))
     decision.full_clean(
-        # The site was checked against the user's memberships above.
-        exclude=["content_hash", "site", "criteria_version"],
+        # The objects behind these keys are in hand (the site was checked against
+        # the user's memberships): no SELECT to prove they exist.
+        exclude=["trial", "site", "criteria_version", "supersedes", "recorded_by"],
         validate_unique=False,
         validate_constraints=False,
     )
+    return decision, outcomes
+
+
+def _append(*, decision, outcomes):
+    """Link ``decision`` to the end of its trial's chain and insert it.
+
+    Only this runs under the trial's lock: read the head, hash, insert.
+    """
+    # Lock the trial row: one writer at a time extends a trial's chain (PostgreSQL);
+    # the unique (trial, sequence) constraint guards every database.
+    Trial.objects.select_for_update().filter(pk=decision.trial_id).values("pk").first()
+    last = (
+        EligibilityDecision.objects.system()
+        .filter(trial_id=decision.trial_id)
+        .order_by("-sequence")
+        .values("sequence", "content_hash")
+        .first()
+    )
+    decision.sequence = (last["sequence"] + 1) if last else 1
+    decision.previous_hash = last["content_hash"] if last else audit.GENESIS_HASH
+    decision.content_hash = audit.sha256(audit.decision_content(decision, outcomes))
     decision.save(force_insert=True)
     for outcome in outcomes:
         outcome.decision = decision
@@ -264,12 +288,22 @@ def _append(*, trial, data, user, assessment, supersedes, supersede_reason, now,
 def signature_refusal(*, decision: EligibilityDecision, signer: AbstractBaseUser):
     """Raise ValidationError when ``signer`` may not sign ``decision``.
 
+    An attempt to sign one's own record is recorded (``SignatureRefusal``).
+
     ``PermissionDenied`` when the signer's membership does not allow signing
     in the decision's trial and site.
     """
     if not scope_for(signer).can(SIGN, decision.trial_id, decision.site_id):
         raise PermissionDenied("not an investigator of this trial or site")
     if decision.recorded_by_id == signer.pk:
+        # Refused self-signings are part of the audit trail a monitor reviews.
+        with transaction.atomic():
+            SignatureRefusal.objects.create(
+                trial_id=decision.trial_id,
+                decision=decision,
+                user=signer,
+                refused_at=timezone.now(),
+            )
         raise ValidationError(
             _("You recorded this screening: another investigator must sign it."),
             code="own_record",
@@ -293,27 +327,19 @@ def signature_record(
 ) -> Signature:
     """Sign a decision after re-authentication; one signature per decision.
 
-    The password goes through Django's ``authenticate()`` with the request, as
-    a login does: a wrong one is a failed login (access event, django-axes
-    lockout), never a private answer. Nobody signs a record they recorded, nor
+    The password goes through ``accounts.reauth.reauthenticate``, as a login
+    does: a wrong one is a failed login (access event, django-axes lockout),
+    never a private answer. Nobody signs a record they recorded, nor
     one that was superseded.
     """
     signature_refusal(decision=decision, signer=signer)
-    if request is None:
-        # Signed outside a web request (a management command): from this host.
-        request = HttpRequest()
-        request.META["REMOTE_ADDR"] = "127.0.0.1"
-    authenticated = authenticate(
-        request, username=signer.get_username(), password=password
+    reauthenticate(
+        request,
+        signer,
+        password,
+        trial_slug=decision.trial.slug,
+        purpose=reauth.SIGNATURE,
     )
-    if authenticated is None or authenticated.pk != signer.pk:
-        raise ValidationError(
-            {
-                "password": ValidationError(
-                    _("The password is not correct."), code="bad_password"
-                )
-            }
-        )
     full_name = signer.get_full_name().strip()
     if not full_name:
         raise ValidationError(

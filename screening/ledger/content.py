@@ -332,6 +332,11 @@ def audited(apps) -> list[Audited]:
         Enrolment = None
     AccessEvent = apps.get_model("accounts", "AccessEvent")
     User = apps.get_model(settings.AUTH_USER_MODEL)
+    try:
+        Review = apps.get_model("ledger", "AuditReview")
+        Refusal = apps.get_model("ledger", "SignatureRefusal")
+    except LookupError:  # a migration's state before audit-trail reviews
+        Review = Refusal = None
 
     def by_trial(obj):
         return trial_chain(obj.trial_id)
@@ -373,6 +378,10 @@ def audited(apps) -> list[Audited]:
         # decision kind (the entry's table tells them apart): a kind of its own
         # would need the ledger's kind constraint changed by a migration.
         specs.append(Audited(Kind.DECISION, Enrolment, by_trial, "recorded_at"))
+    if Review is not None:
+        specs.append(Audited(Kind.REVIEW, Review, by_trial, "signed_at"))
+        # An attempt at a signature, refused: sealed with the signatures.
+        specs.append(Audited(Kind.SIGNATURE, Refusal, by_trial, "refused_at"))
     specs += [
         Audited(Kind.HISTORY, model, by_history, "history_date")
         for model in history_models(apps)

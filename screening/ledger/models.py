@@ -6,8 +6,9 @@ entries, but cannot make a new entry verify. Truncation of a chain's end is
 caught by anchors kept outside the database (``audit_anchor``).
 """
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,6 +22,7 @@ class LedgerEntry(models.Model):
         IDENTITY = "IDENTITY", _("User identity")
         HISTORY = "HISTORY", _("Trial or criteria history")
         PURGE = "PURGE", _("Pre-screening upload purged")
+        REVIEW = "REVIEW", _("Audit-trail review")
 
     chain = models.CharField(
         _("chain"), max_length=64, help_text=_("trial:<id> or site.")
@@ -64,6 +66,7 @@ class LedgerEntry(models.Model):
                         "IDENTITY",
                         "HISTORY",
                         "PURGE",
+                        "REVIEW",
                     ]
                 ),
                 name="ledger_kind_valid",
@@ -93,3 +96,82 @@ class LedgerHead(models.Model):
 
     def __str__(self):
         return f"{self.chain} #{self.sequence}"
+
+
+class AuditReview(models.Model):
+    """A monitor's signed review of a trial's audit trail over a period (append-only).
+
+    The signature covers the report as the monitor read it: its content hash
+    (screening/reports/audit_review.py). Sealed in the trial's ledger chain.
+    """
+
+    trial = models.ForeignKey(
+        "trials.Trial",
+        on_delete=models.PROTECT,
+        related_name="audit_reviews",
+        verbose_name=_("trial"),
+    )
+    period_start = models.DateField(_("period from (site's date)"))
+    period_end = models.DateField(_("period to (site's date, inclusive)"))
+    content_hash = models.CharField(_("report SHA-256"), max_length=64)
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("signer"),
+    )
+    signer_full_name = models.CharField(_("signer's full name"), max_length=300)
+    meaning = models.CharField(_("meaning of the signature"), max_length=200)
+    signed_at = models.DateTimeField(_("signed at (UTC)"), editable=False)
+
+    class Meta:
+        verbose_name = _("audit-trail review")
+        verbose_name_plural = _("audit-trail reviews")
+        ordering = ["-signed_at", "-id"]
+        default_permissions = ("view",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="audit_review_period_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.trial_id} {self.period_start}..{self.period_end}"
+
+
+class SignatureRefusal(models.Model):
+    """An attempt to sign one's own screening record, refused (append-only).
+
+    Sealed in the trial's chain under the signature kind (the entry's table
+    tells them apart).
+    """
+
+    trial = models.ForeignKey(
+        "trials.Trial",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("trial"),
+    )
+    decision = models.ForeignKey(
+        "screening.EligibilityDecision",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decision"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    refused_at = models.DateTimeField(_("refused at (UTC)"), editable=False)
+
+    class Meta:
+        verbose_name = _("refused self-signing")
+        verbose_name_plural = _("refused self-signings")
+        ordering = ["-refused_at", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"{self.decision_id} {self.user_id}"

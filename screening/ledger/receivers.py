@@ -1,10 +1,10 @@
 """Seal each audited row as it is written, in the same transaction.
 
-Decisions, signatures, exports, uploads, purges of uploads, enrolments and
-access events when created; every historical row of the trials app (criteria
-history, and any history model added later) when simple_history creates it; a
-user's identity when the user is created and whenever their user name or name
-changes.
+Decisions, signatures, exports, uploads, purges of uploads, enrolments,
+access events, audit-trail reviews and refused self-signings when created;
+every historical row of the trials app (criteria history, and any history
+model added later) when simple_history creates it; a user's identity when
+the user is created and whenever their user name or name changes.
 """
 
 import json
@@ -29,6 +29,8 @@ SEALED_ON_CREATE = (
     "screening.PrescreenPurge",
     "screening.Enrolment",
     "accounts.AccessEvent",
+    "ledger.AuditReview",
+    "ledger.SignatureRefusal",
 )
 
 

@@ -3,7 +3,6 @@
 from collections import Counter
 from datetime import datetime
 
-from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -11,6 +10,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import reauth
+from accounts.reauth import reauthenticate
 from accounts.scope import ADMINISTER, scope_for
 from screening.assessment import assess, site_zone
 from screening.audit import sha256
@@ -161,7 +162,7 @@ def version_activate(
 ) -> VersionActivation:
     """Sign the version into force, as the investigator's sign-off re-authenticates.
 
-    The password goes through ``authenticate()`` with the request: a wrong one
+    The password goes through ``accounts.reauth.reauthenticate``: a wrong one
     is a failed login (access event, lockout). The signer must be a trial admin
     of the trial, the report the version's current one; effective now or at a
     later ``effective_from``. The previous active version is retired then.
@@ -181,20 +182,13 @@ def version_activate(
         raise ValidationError(
             _("This version has no active criteria."), code="no_criteria"
         )
-    if request is None:
-        request = HttpRequest()
-        request.META["REMOTE_ADDR"] = "127.0.0.1"
-    authenticated = authenticate(
-        request, username=user.get_username(), password=password
+    reauthenticate(
+        request,
+        user,
+        password,
+        trial_slug=trial.slug,
+        purpose=reauth.VERSION_ACTIVATION,
     )
-    if authenticated is None or authenticated.pk != user.pk:
-        raise ValidationError(
-            {
-                "password": ValidationError(
-                    _("The password is not correct."), code="bad_password"
-                )
-            }
-        )
     full_name = user.get_full_name().strip()
     if not full_name:
         raise ValidationError(

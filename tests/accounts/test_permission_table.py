@@ -84,6 +84,7 @@ TABLE = {
     "screening:prescreen": row(F, NF, Y, Y, X, X, Y),
     "screening:prescreen_template": row(F, NF, Y, Y, X, X, Y),
     "screening:audit_log": row(F, NF, X, X, Y, X, Y),
+    "screening:audit_review": row(F, NF, X, X, Y, X, Y),
     # Criteria versions: monitors read, trial admins also act.
     "screening:versions": row(F, NF, X, X, Y, Y, Y),
     "screening:version_impact": row(F, NF, X, X, Y, Y, Y),
@@ -104,6 +105,12 @@ TABLE = {
     "screening:correct": row(F, NF, Y, Y, X, NF, Y),
     "screening:sign": row(F, NF, X, Y, X, NF, Y),
     "screening:enrol": row(F, N, N, N, N, N, N),  # POST only
+    # The lab inbox: who may screen imports, reviews and pre-fills from it.
+    "screening:labs_inbox": row(F, NF, Y, Y, X, X, Y),
+    "screening:labs_import": row(F, NF, Y, Y, X, X, Y),
+    "screening:labs_prefill": row(F, N, N, N, N, N, N),  # POST only
+    "screening:labs_approve": row(F, N, N, N, N, N, N),  # POST only
+    "screening:labs_reject": row(F, N, N, N, N, N, N),  # POST only
     # The user's own API tokens: any signed-in user; revoking is a POST.
     "api_tokens": row(F, Y, Y, Y, Y, Y, Y),
     "api_token_revoke": row(F, N, N, N, N, N, N),
@@ -118,6 +125,7 @@ TABLE = {
     "api:decisions": row(U, U, U, U, U, U, U),
     "api:decision": row(U, U, U, U, U, U, U),
     "api:criteria": row(U, U, U, U, U, U, U),
+    "api:labs": row(N, N, N, N, N, N, N),  # POST only
 }
 # Routes of one trial, and those of one record of it (at site 01).
 TRIAL_ROUTES = {route for route in TABLE if route.startswith("screening:")}
@@ -435,6 +443,7 @@ def url_for(route: str, world) -> str:
         "screening:prescreen": {"trial_slug": trial.slug},
         "screening:prescreen_template": {"trial_slug": trial.slug},
         "screening:audit_log": {"trial_slug": trial.slug, "kind": "criteria"},
+        "screening:audit_review": {"trial_slug": trial.slug},
         "screening:versions": {"trial_slug": trial.slug},
         "screening:version_draft": {"trial_slug": trial.slug},
         "screening:version_impact": {"trial_slug": trial.slug, "number": 2},
@@ -452,6 +461,12 @@ def url_for(route: str, world) -> str:
         "screening:correct": {"pk": unsigned.pk},
         "screening:sign": {"pk": unsigned.pk},
         "screening:enrol": {"pk": unsigned.pk},
+        "screening:labs_inbox": {"trial_slug": trial.slug},
+        "screening:labs_import": {"trial_slug": trial.slug},
+        "screening:labs_prefill": {"trial_slug": trial.slug},
+        "screening:labs_approve": {"pk": 1},
+        "screening:labs_reject": {"pk": 1},
+        "api:labs": {"slug": trial.slug},
         "api_token_revoke": {"pk": world["api_token"].pk},
         "api:evaluate": {"slug": trial.slug},
         "api:decisions": {"slug": trial.slug},
