@@ -322,6 +322,8 @@ def python_floor(src: str, dst: str) -> int:
             )
             he = cells[he_i]
             i5 = (int(he) <= HE_MAX) if he else None
+            # PCT supports: it can make I6 met, but its being unknown never
+            # keeps I6 undecided.
             i6 = _any(
                 _elevated(cells[il6_i], cells[il6_uln_i], IL6_ULN),
                 _elevated(cells[tnf_i], cells[tnf_uln_i], TNF_ULN),
@@ -331,7 +333,7 @@ def python_floor(src: str, dst: str) -> int:
                     CRP_ULN,
                     _CRP_MG_DL if cells[crp_unit_i] == "mg/dL" else None,
                 ),
-                _elevated(cells[pct_i], cells[pct_uln_i], PCT_ULN),
+                _elevated(cells[pct_i], cells[pct_uln_i], PCT_ULN) is True,
             )
             (
                 able,
@@ -567,7 +569,7 @@ def polars_floor(src: str, dst: str) -> int:
         elevated("il6", IL6_ULN)
         | elevated("tnf_alpha", TNF_ULN)
         | elevated("crp", CRP_ULN, D(10))
-        | elevated("pct", PCT_ULN),
+        | elevated("pct", PCT_ULN).fill_null(False),  # supporting
         yes("able_to_communicate_and_complete"),
         yes("written_informed_consent"),
         yes("severe_active_bleeding") | yes("dic"),

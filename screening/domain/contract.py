@@ -439,6 +439,10 @@ class _Parser:
     def lab(self, item: Input, raw: Any, path: str | None = None):
         """A NUMBER or QUANTITY: a scalar, or {value, unit, uln, time, status}."""
         path = path or item.key
+        if type(raw) is dict:
+            quantity = self._plain_lab(item, raw, path)
+            if quantity is not _NOT_PLAIN:
+                return quantity
         if isinstance(raw, str) and (status := _lab_status(raw)):
             self.statuses[item.key] = status
             return None
@@ -535,6 +539,63 @@ class _Parser:
             )
         if self.problem_count > errors_before or value is None:
             return None
+        canonical = self._canonical(item, value, unit)
+        if not self._plausible(item, value_path, canonical, unit):
+            return None
+        self._typical(item, value_path, comparator, value, canonical, unit)
+        uln_canonical = self._canonical(item, uln, unit) if uln is not None else None
+        return Quantity(value, unit, canonical, uln, uln_canonical, moment, comparator)
+
+    def _plain_lab(self, item: Input, raw: dict, path: str):
+        """A lab value as files mostly give it, read without the general path.
+
+        Plain ASCII numbers (a censorable one may start with a comparator), an
+        accepted unit as spelt in the registry, a positive ULN, a time that is
+        not in the future: what ``lab`` makes of them, with the same checks of
+        range. Anything else (and anything ``lab`` would refuse before those
+        checks) is ``_NOT_PLAIN``, for the general path to read and refuse.
+        """
+        if not raw.keys() <= _PLAIN_PARTS:
+            return _NOT_PLAIN
+        get = raw.get
+        given, unit, uln_raw = get("value"), get("unit"), get("uln")
+        if type(given) is not str:
+            return _NOT_PLAIN
+        match = _PLAIN_LAB_RE.fullmatch(given) if len(given) <= 32 else None
+        if match is None or (match[1] and not item.censorable):
+            return _NOT_PLAIN
+        comparator, value = match[1] or "", Decimal(match[2]) + 0
+        if unit is None or unit == "":
+            accepted = _UNITS[item.key]
+            if len(accepted) > 1:
+                return _NOT_PLAIN
+            unit = accepted[0] if accepted else ""
+        elif type(unit) is not str or unit not in _PLAIN_UNITS[item.key]:
+            return _NOT_PLAIN
+        uln = None
+        if uln_raw is not None and uln_raw != "":
+            if (
+                not item.lab_uln
+                or type(uln_raw) is not str
+                or len(uln_raw) > 32
+                or not _PLAIN_NUMBER_RE.fullmatch(uln_raw)
+            ):
+                return _NOT_PLAIN
+            uln = Decimal(uln_raw) + 0
+            if uln <= 0:
+                return _NOT_PLAIN
+        moment = None
+        time_raw = get("time")
+        if time_raw is not None and time_raw != "":
+            if type(time_raw) is not str:
+                return _NOT_PLAIN
+            try:
+                moment = parse_datetime(time_raw, self.tz)
+            except Problem:
+                return _NOT_PLAIN
+            if self._future(moment):
+                return _NOT_PLAIN
+        value_path = f"{path}.value"
         canonical = self._canonical(item, value, unit)
         if not self._plausible(item, value_path, canonical, unit):
             return None
@@ -713,15 +774,13 @@ class _Parser:
             raise CandidateError(self.errors)
         return Candidate(values, self.statuses, self.unusual)
 
-    def _not_future(self, path: str, moment: datetime) -> None:
+    def _future(self, moment: datetime) -> bool:
         if self.now is not None:
-            future = moment > self.now
-        else:
-            future = (
-                self.today is not None
-                and moment.astimezone(self.tz).date() > self.today
-            )
-        if future:
+            return moment > self.now
+        return self.today is not None and moment.astimezone(self.tz).date() > self.today
+
+    def _not_future(self, path: str, moment: datetime) -> None:
+        if self._future(moment):
             self.add(
                 path,
                 Problem("measurement_future", "the measurement time is in the future"),
@@ -868,6 +927,15 @@ def _status_word(text: str) -> str | None:
 # Accepted units by input, canonical first (``Input.units``, worked out once).
 _UNITS: dict[str, tuple[str, ...]] = {key: item.units for key, item in INPUTS.items()}
 _LAB_PARTS = frozenset({"value", "unit", "uln", "time", "status"})
+# What ``_Parser._plain_lab`` reads: no status; a plain ASCII number, after a
+# comparator for a censorable value; a unit spelt as accepted (not an alias).
+_PLAIN_PARTS = frozenset({"value", "unit", "uln", "time"})
+_PLAIN_LAB_RE = re.compile(r"(<=|>=|<|>)?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_PLAIN_UNITS: dict[str, frozenset[str]] = {
+    key: frozenset(u for u in accepted if units.UNIT_ALIASES.get(u, u) == u)
+    for key, accepted in _UNITS.items()
+}
+_NOT_PLAIN = object()
 
 
 def _plain(value: Decimal) -> str:

@@ -14,9 +14,7 @@ from decimal import Decimal
 from . import clinical, units
 from .contract import Candidate
 from .engine import Fact
-from .inputs import (
-    INPUTS,
-)
+from .inputs import INPUTS, LAB_STATUSES
 from .variables import VARIABLES
 
 
@@ -34,26 +32,61 @@ class Derived:
 
 
 def _rise_note(rise: clinical.DailyRise, tz: tzinfo) -> str:
-    start = rise.start.time.astimezone(tz).strftime("%m-%d %H:%M")
-    end = rise.end.time.astimezone(tz).strftime("%m-%d %H:%M")
-    return f"{start} → {end}"
+    start, end = rise.start.time.astimezone(tz), rise.end.time.astimezone(tz)
+    # As strftime("%m-%d %H:%M") writes them, without its per-call overhead.
+    return (
+        f"{start.month:02}-{start.day:02} {start.hour:02}:{start.minute:02} → "
+        f"{end.month:02}-{end.day:02} {end.hour:02}:{end.minute:02}"
+    )
 
 
-def _lab_fact(c: Candidate, key: str) -> Fact:
-    q = c.values.get(key)
-    if q is None:
-        return Fact(None, status=c.statuses.get(key, ""))
-    return Fact(q.canonical, uln=q.uln_canonical, comparator=q.comparator, time=q.time)
+# Each variable's fact, planned once from the registries: (variable, input
+# key, how the fact is built): computed by ``derive``, from a lab value
+# (``Quantity``), or from the input's value (a grade as a Decimal).
+_COMPUTED, _LAB, _VALUE = "computed", "lab", "value"
+_COMPUTED_NAMES = frozenset({"age_years", "tbil_umol_l", "tbil_rise_per_day", "meld"})
+_FACT_PLAN = tuple(
+    (
+        name,
+        variable.inputs[0] if variable.inputs else "",
+        _COMPUTED
+        if name in _COMPUTED_NAMES
+        else _LAB
+        if INPUTS[variable.inputs[0]].is_lab
+        else _VALUE,
+    )
+    for name, variable in VARIABLES.items()
+)
 
 
-def _input_fact(c: Candidate, key: str) -> Fact:
-    item = INPUTS[key]
-    if item.is_lab:
-        return _lab_fact(c, key)
-    value = c.values.get(key)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = Decimal(value)
-    return Fact(value, status=c.statuses.get(key, ""))
+# Facts are immutable: the common ones are built once and shared.
+_ANSWERED = {True: Fact(True), False: Fact(False)}
+_NOT_GIVEN = {status: Fact(None, status=status) for status in ("", *LAB_STATUSES)}
+
+
+def _input_facts(c: Candidate, computed: dict[str, Fact]) -> dict[str, Fact]:
+    """One fact per variable, in the variables' order."""
+    values, statuses = c.values, c.statuses
+    facts: dict[str, Fact] = {}
+    for name, key, how in _FACT_PLAN:
+        if how is _COMPUTED:
+            facts[name] = computed[name]
+            continue
+        value = values.get(key)
+        status = statuses.get(key, "")
+        if value is None:
+            fact = _NOT_GIVEN.get(status) or Fact(None, status=status)
+        elif how is _LAB:
+            q = value
+            fact = Fact(q.canonical, q.uln_canonical, "", (), q.comparator, "", q.time)
+        elif (value is True or value is False) and not status:
+            fact = _ANSWERED[value]
+        else:
+            if type(value) is int:
+                value = Decimal(value)
+            fact = Fact(value, status=status)
+        facts[name] = fact
+    return facts
 
 
 def _number(c: Candidate, key: str) -> Decimal | None:
@@ -93,17 +126,22 @@ def derive(c: Candidate, *, tz: tzinfo, now: datetime | None = None) -> Derived:
     A computed fact carries the oldest collection time it is computed from
     (the current TBil's own, the start of the daily rise, MELD's labs).
     """
+    # The inputs read here, once (attribute access on a Candidate is a lookup).
+    get = c.values.get
+    date_of_birth, screening_date = get("date_of_birth"), get("screening_date")
+    tbil, creatinine, albumin = get("tbil"), get("creatinine"), get("albumin")
+    dialysis, sex = get("dialysis_twice_past_week"), get("sex")
     age = None
-    if c.date_of_birth and c.screening_date:
-        age = clinical.age_in_completed_years(c.date_of_birth, c.screening_date)
+    if date_of_birth and screening_date:
+        age = clinical.age_in_completed_years(date_of_birth, screening_date)
 
     timed = [
         clinical.TimedValue(q.time, q.canonical)
-        for q in (*c.tbil_series, c.tbil)
+        for q in (*get("tbil_series", ()), tbil)
         if q is not None and q.time is not None
     ]
     rise = clinical.tbil_max_daily_rise(timed)
-    given = c.tbil.canonical if c.tbil is not None else None
+    given = tbil.canonical if tbil is not None else None
     tbil_umol_l = clinical.current_tbil(given, sorted(timed, key=lambda t: t.time))
     inr = _number(c, "inr")
     sodium = _number(c, "sodium_mmol_l")
@@ -112,33 +150,33 @@ def derive(c: Candidate, *, tz: tzinfo, now: datetime | None = None) -> Derived:
     if (
         tbil_umol_l is not None
         and inr is not None
-        and c.creatinine is not None
-        and c.dialysis_twice_past_week is not None
+        and creatinine is not None
+        and dialysis is not None
     ):
         bili_mg_dl = _floor_positive(
             units.convert("bilirubin", tbil_umol_l, "umol/L", "mg/dL")
         )
         creat_mg_dl = units.convert(
-            "creatinine", c.creatinine.canonical, "umol/L", "mg/dL"
+            "creatinine", creatinine.canonical, "umol/L", "mg/dL"
         )
         meld = clinical.meld(
             bilirubin_mg_dl=bili_mg_dl,
             inr=inr,
             creatinine_mg_dl=creat_mg_dl,
-            dialysis_twice_past_week=c.dialysis_twice_past_week,
+            dialysis_twice_past_week=dialysis,
         )
         if sodium is not None:
             meld_na = clinical.meld_na(meld_score=meld, sodium_mmol_l=sodium)
-            if c.sex is not None and c.albumin is not None:
+            if sex is not None and albumin is not None:
                 meld_3 = clinical.meld_3(
-                    female=c.sex == "F",
+                    female=sex == "F",
                     bilirubin_mg_dl=bili_mg_dl,
                     inr=inr,
                     creatinine_mg_dl=creat_mg_dl,
-                    dialysis_twice_past_week=c.dialysis_twice_past_week,
+                    dialysis_twice_past_week=dialysis,
                     sodium_mmol_l=sodium,
                     albumin_g_dl=units.convert(
-                        "albumin", c.albumin.canonical, "g/L", "g/dL"
+                        "albumin", albumin.canonical, "g/L", "g/dL"
                     ),
                 )
 
@@ -148,25 +186,23 @@ def derive(c: Candidate, *, tz: tzinfo, now: datetime | None = None) -> Derived:
     meld_missing = missing(
         ("tbil", tbil_umol_l is not None),
         ("inr", inr is not None),
-        ("creatinine", c.creatinine is not None),
-        ("dialysis_twice_past_week", c.dialysis_twice_past_week is not None),
+        ("creatinine", creatinine is not None),
+        ("dialysis_twice_past_week", dialysis is not None),
     )
     age_missing = missing(
-        ("date_of_birth", c.date_of_birth is not None),
-        ("screening_date", c.screening_date is not None),
+        ("date_of_birth", date_of_birth is not None),
+        ("screening_date", screening_date is not None),
     )
     rise_missing = ("tbil_series",) if not timed else ("tbil_series (12 h apart)",)
 
-    if c.tbil is not None:
-        tbil_time, tbil_uln = c.tbil.time, c.tbil.uln_canonical
+    if tbil is not None:
+        tbil_time, tbil_uln = tbil.time, tbil.uln_canonical
     else:
         latest = max(timed, key=lambda t: t.time, default=None)
         tbil_time, tbil_uln = (latest.time if latest else None), None
     meld_time = None
     if meld is not None:
-        meld_time = _oldest(
-            tbil_time, *(q.time for q in (c.values.get("inr"), c.creatinine) if q)
-        )
+        meld_time = _oldest(tbil_time, *(q.time for q in (get("inr"), creatinine) if q))
     computed: dict[str, Fact] = {
         "age_years": Fact(
             Decimal(age) if age is not None else None, missing=age_missing
@@ -188,10 +224,7 @@ def derive(c: Candidate, *, tz: tzinfo, now: datetime | None = None) -> Derived:
             time=meld_time,
         ),
     }
-    facts = {
-        name: computed[name] if name in computed else _input_fact(c, variable.inputs[0])
-        for name, variable in VARIABLES.items()
-    }
+    facts = _input_facts(c, computed)
     return Derived(
         age,
         tbil_umol_l,
@@ -200,7 +233,7 @@ def derive(c: Candidate, *, tz: tzinfo, now: datetime | None = None) -> Derived:
         meld_na,
         meld_3,
         facts,
-        screening_time(c.screening_date, tz=tz, now=now),
+        screening_time(screening_date, tz=tz, now=now),
     )
 
 

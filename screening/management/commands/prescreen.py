@@ -79,6 +79,9 @@ class Command(BaseCommand):
         "Evaluate candidates from a JSON list or CSV file against a trial's criteria "
         "and print the results. Records nothing."
     )
+    # Reads files and records nothing: the project's system checks (URL
+    # configuration, admin, templates) are for the server and cost 0.2 s a run.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="JSON list of candidates, or CSV (README)")
