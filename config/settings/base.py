@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "screening.ledger",
     "ninja",
     "screening.api",
+    "screening.labs",
 ]
 
 MIDDLEWARE = [

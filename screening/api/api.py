@@ -6,6 +6,7 @@ that does not allow the operation: 403), then calls what the pages call:
 record, the decision selectors to read. Refusals are problem details.
 """
 
+from datetime import datetime
 from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,13 +14,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from ninja import NinjaAPI, Path, Query, Status, Swagger
+from ninja import NinjaAPI, Path, Query, Schema, Status, Swagger
 from ninja.openapi.schema import OpenAPISchema
 
 from accounts.scope import PRESCREEN, SCREEN, VIEW, scope_for
 from screening.api import schemas
 from screening.api.auth import TokenAuth, TokenThrottle
-from screening.api.problems import PROBLEM_TYPE, problem_for, problem_response
+from screening.api.problems import (
+    PROBLEM_TYPE,
+    problem_body,
+    problem_for,
+    problem_response,
+)
 from screening.assessment import active_criteria, assess, computed_values, site_zone
 from screening.decisions import selectors, services
 from screening.domain import contract
@@ -305,3 +311,135 @@ def criteria_read(request, slug: str):
     version (history id) of each criterion and condition."""
     trial = _trial(request, slug, VIEW)
     return {"trial": trial.slug, "criteria": active_criteria(trial=trial).snapshot}
+
+
+class LabValueOut(Schema):
+    id: int
+    screening_number: str
+    input: str
+    test: str
+    value: str
+    unit: str
+    collected_at: datetime
+    state: str
+
+
+class LabImportOut(Schema):
+    id: int
+    trial: str
+    format: str
+    sha256: str
+    encoding: str
+    value_count: int
+    values: list[LabValueOut]
+
+
+_LAB_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "description": "A FHIR R4 Bundle of Observations "
+                "(application/fhir+json is read the same way)",
+            }
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+    },
+}
+
+
+def _lab_problem(exc) -> HttpResponse:
+    from screening.labs.reading import problem_words
+
+    errors = [
+        {
+            "path": " ".join(p for p in (e["where"], e["part"]) if p),
+            "code": e["code"],
+            "message": problem_words(e),
+            "params": e["params"],
+        }
+        for e in exc.problems
+    ]
+    taken = any(e["code"] == "already_imported" for e in errors)
+    status = 409 if taken else 422
+    kind = "conflict" if taken else "invalid_request"
+    response = problem_response(
+        status, problem_body(status, kind, errors[0]["message"], errors)
+    )
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+@api.post(
+    "/trials/{slug}/labs",
+    response={201: LabImportOut, **_errors(*BODY_REFUSALS)},
+    url_name="labs",
+    summary="Import lab results into the inbox",
+    openapi_extra={"requestBody": _LAB_BODY},
+)
+def labs_import(request, slug: str, site: str | None = Query(None, max_length=10)):
+    """A FHIR R4 Bundle of Observations (JSON body) or a laboratory-system CSV
+    export (``text/csv`` body, or a multipart ``file``; UTF-8 or GB18030).
+    Each value waits in its candidate's inbox until a coordinator approves or
+    rejects it. A message with any unknown test, unit or patient, or a value
+    the contract refuses, is refused whole (422), each problem named;
+    the same message twice is a 409. ``site`` (its code) places candidates
+    not yet screened when the user screens at several sites."""
+    from screening.labs.models import LabImport
+    from screening.labs.reading import LabFileError
+    from screening.labs.selectors import state
+    from screening.labs.services import lab_import
+
+    trial = _trial(request, slug, SCREEN)
+    at = None
+    if site is not None:
+        at = Site.objects.filter(trial=trial, code=site).first()
+        if at is None:
+            raise ValidationError(
+                {"site": ValidationError("no such site in this trial", "site_unknown")}
+            )
+    upload = request.FILES.get("file") if request.FILES else None
+    content = upload.read() if upload is not None else request.body
+    try:
+        record = lab_import(
+            trial=trial,
+            user=_user(request),
+            content=content,
+            file_name=upload.name if upload is not None else "",
+            channel=LabImport.Channel.API,
+            site=at,
+        )
+    except LabFileError as exc:
+        return _lab_problem(exc)
+    values = record.values.order_by("position").select_related("review")
+    return Status(
+        HTTPStatus.CREATED,
+        {
+            "id": record.pk,
+            "trial": trial.slug,
+            "format": record.file_format,
+            "sha256": record.sha256,
+            "encoding": record.encoding,
+            "value_count": record.value_count,
+            "values": [
+                {
+                    "id": v.pk,
+                    "screening_number": v.screening_number,
+                    "input": v.input_key,
+                    "test": v.test,
+                    "value": v.value_text,
+                    "unit": v.entry.get("unit", ""),
+                    "collected_at": v.collected_at,
+                    "state": state(v),
+                }
+                for v in values
+            ],
+        },
+    )

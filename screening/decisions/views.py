@@ -112,6 +112,8 @@ def correct(request, pk):
         messages.info(request, _("This record was superseded; correct the latest one."))
         return redirect("screening:correct", pk=latest.pk)
     initial, series = initial_from_contract(original.entered)
+    if request.method == "GET":
+        initial.update(_lab_prefill(request, original))
     form, formset = _screening_forms(
         request,
         trial=original.trial,
@@ -141,13 +143,32 @@ def correct(request, pk):
     )
 
 
+def _lab_prefill(request, original) -> dict:
+    """The lab inbox's approved values for this record's correction, once."""
+    prefill = request.session.get("lab_prefill")
+    if not isinstance(prefill, dict) or prefill.get("decision") != original.pk:
+        return {}
+    del request.session["lab_prefill"]
+    initial, _series = initial_from_contract(prefill.get("values") or {})
+    return initial
+
+
+def _with_lab_sources(context, record):
+    from screening.labs.selectors import decision_sources
+
+    context["lab_sources"] = decision_sources(decision=record)
+    return context
+
+
 def decision(request, pk):
     try:
         record = selectors.decision_detail(scope=scope_for(request.user), pk=pk)
     except EligibilityDecision.DoesNotExist:
         raise Http404 from None
     return render(
-        request, "screening/decision.html", decision_view_context(request, record)
+        request,
+        "screening/decision.html",
+        _with_lab_sources(decision_view_context(request, record), record),
     )
 
 
@@ -229,7 +250,7 @@ def enrol(request, pk):
             messages.success(request, _("Enrolled."))
             return redirect(record)
     detail = selectors.decision_detail(scope=scope_for(request.user), pk=record.pk)
-    context = decision_view_context(request, detail)
+    context = _with_lab_sources(decision_view_context(request, detail), detail)
     context["enrolment_form"] = form
     return render(request, "screening/decision.html", context)
 

@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 __all__ = [
     "ANALYTES",
+    "UCUM_UNITS",
     "UNIT_ALIASES",
     "Analyte",
     "UnitError",
@@ -74,6 +75,29 @@ ANALYTES: Mapping[str, Analyte] = MappingProxyType(
 # letter mu (U+03BC); both mean exactly "umol/L".
 UNIT_ALIASES: Mapping[str, str] = MappingProxyType(
     {"\u00b5mol/L": "umol/L", "\u03bcmol/L": "umol/L"}
+)
+
+# UCUM unit codes (a FHIR Quantity's ``code`` with system
+# http://unitsofmeasure.org) -> the unit the registry accepts: the one mapping
+# of laboratory messages onto this module's units. "" is a dimensionless
+# result (the INR, whose registry entry has no unit). A code not listed is
+# refused, never read as the nearest spelling.
+UCUM_UNITS: Mapping[str, str] = MappingProxyType(
+    {
+        "umol/L": "umol/L",
+        "mg/dL": "mg/dL",
+        "g/L": "g/L",
+        "g/dL": "g/dL",
+        "mg/L": "mg/L",
+        "ng/mL": "ng/mL",
+        "pg/mL": "pg/mL",
+        "mmol/L": "mmol/L",
+        "%": "%",
+        "10*9/L": "10^9/L",
+        "{INR}": "",
+        "{ratio}": "",
+        "1": "",
+    }
 )
 
 
