@@ -24,7 +24,12 @@ setup: messages
 	$(MANAGE) load_trial
 	$(MANAGE) demo_data --screenings 12 --if-empty
 
+# The jobs' worker (README, "Background jobs") runs beside the server and stops
+# with it; jobs a killed worker left running are queued again first.
 run: setup
+	$(MANAGE) jobs_recover --all
+	$(MANAGE) db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 lint: install
