@@ -251,7 +251,8 @@ def margin_text(margin: ConditionMargin) -> str:
     text %= params
     if margin.percent is not None:
         percent = abs(margin.percent).quantize(_TENTH, rounding=ROUND_HALF_UP)
-        text += " (" + format_number(percent) + " %)"
+        # No line break between the number and its sign.
+        text += " (" + format_number(percent) + "\u00a0%)"
     return text
 
 
@@ -377,7 +378,7 @@ def decision_view_context(request, record: EligibilityDecision) -> dict:
             if record.criteria_version
             else DEFAULT_MARGIN
         )
-        + " %",
+        + "\u00a0%",
         "entered_rows": entered_rows(
             record.entered,
             record.entered.get(CONFIRM_KEY) or (),
