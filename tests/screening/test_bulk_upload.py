@@ -7,12 +7,16 @@ from http import HTTPStatus
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import override_settings
 
 from screening import synthetic
 from screening.models import EligibilityDecision, PrescreenUpload
 from screening.prescreen.files import CSV_COLUMNS, csv_row_from_contract
 
 
+# Evaluated while the page waits (above PRESCREEN_JOB_ROWS a job does it, with
+# the same stored rows: tests/screening/test_prescreen_jobs.py).
+@override_settings(PRESCREEN_JOB_ROWS=10_000)
 def test_ten_thousand_rows_match_the_prescreen_command(
     client, coordinator, trial, tmp_path
 ):
