@@ -324,6 +324,8 @@ def version_draft_create(*, trial: Trial, user, label: str) -> CriteriaVersion:
         based_on=source,
         created_by=user,
     )
+    if source is not None:
+        draft.near_miss_margin_percent = source.near_miss_margin_percent
     reason = COPY_REASON % {"number": source.number if source else "-"}
     draft._change_reason = reason
     draft.full_clean()

@@ -22,7 +22,7 @@ from screening.decisions.context import (
 from tests.factories import amend, eligible_candidate
 from trials import files
 from trials.models import CriteriaVersion
-from trials.services import trial_file_load, version_active
+from trials.services import trial_file_load, version_active, version_draft_create
 
 SITE = ZoneInfo("Asia/Shanghai")
 TAKEN = datetime(2026, 6, 1, 8, 0, tzinfo=SITE)
@@ -113,10 +113,14 @@ def test_the_margin_is_the_versions(trial, record):
         draft.near_miss_margin_percent = D(5)
         draft.save()
 
-    amend(trial, narrower)
+    amended = amend(trial, narrower)
     decision = record(close_call())
     crp = by_variable(record_margins(decision, now=TAKEN))["crp_mg_l"]
     assert crp.near_miss is False  # 8 % from 10, outside a 5 % margin
+    # A new draft starts from the margin of the version it copies.
+    draft = version_draft_create(trial=trial, user=None, label="next")
+    assert draft.based_on == amended
+    assert draft.near_miss_margin_percent == 5
 
 
 def test_a_record_read_differently_now_shows_nothing(record):
