@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 
 from .client import client_address
+from .middleware import IdleSessionMiddleware
 from .models import AccessEvent, Membership
 
 
@@ -35,6 +36,9 @@ def _logged_in(sender, request, user, **kwargs):
         username=user.get_username(),
         ip_address=_ip(request),
     )
+    if request is not None and hasattr(request, "session"):
+        # The login writes the session: activity is counted from here.
+        IdleSessionMiddleware.touch(request.session)
 
 
 @receiver(user_logged_out)

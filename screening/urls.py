@@ -113,17 +113,6 @@ urlpatterns = [
     ),
     path("labs/<int:pk>/approve/", lab_views.approve, name="labs_approve"),
     path("labs/<int:pk>/reject/", lab_views.reject, name="labs_reject"),
-    path("trials/<slug:trial_slug>/labs/", lab_views.inbox, name="labs_inbox"),
-    path(
-        "trials/<slug:trial_slug>/labs/import/", lab_views.upload, name="labs_import"
-    ),
-    path(
-        "trials/<slug:trial_slug>/labs/prefill/",
-        lab_views.prefill,
-        name="labs_prefill",
-    ),
-    path("labs/<int:pk>/approve/", lab_views.approve, name="labs_approve"),
-    path("labs/<int:pk>/reject/", lab_views.reject, name="labs_reject"),
     path("decisions/<int:pk>/", views.decision, name="decision"),
     path("decisions/<int:pk>/record.pdf", views.decision_pdf, name="decision_pdf"),
     path("decisions/<int:pk>/correct/", views.correct, name="correct"),

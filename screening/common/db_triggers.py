@@ -20,9 +20,6 @@ LEDGER_TABLES = ("ledger_ledgerentry",)
 PURGE_TABLES = ("screening_prescreenpurge",)
 # Added by migration 0009_enrolment: enrolments of eligible, signed candidates.
 ENROLMENT_TABLES = ("screening_enrolment",)
-# Added by labs migration 0001: the lab inbox (imports, values, reviews, and
-# the sources of a decision's lab values).
-LAB_TABLES = ("labs_labimport", "labs_labvalue", "labs_labreview", "labs_labsource")
 # Added by ledger migration 0004_audit_review: monitors' signed audit-trail
 # reviews and refused self-signings.
 REVIEW_TABLES = ("ledger_auditreview", "ledger_signaturerefusal")
@@ -36,7 +33,6 @@ APPEND_ONLY_TABLES = (
     + LEDGER_TABLES
     + PURGE_TABLES
     + ENROLMENT_TABLES
-    + LAB_TABLES
     + REVIEW_TABLES
     + LAB_TABLES
 )

@@ -61,7 +61,11 @@ def _record(request, form, **kwargs):
     """Call the service; put any refusal back on the form. Returns the decision."""
     try:
         return services.decision_record(
-            data=form.to_contract(), user=request.user, site=form.site, **kwargs
+            data=form.to_contract(),
+            user=request.user,
+            site=form.site,
+            criteria=form.criteria,
+            **kwargs,
         )
     except CandidateError as exc:
         form.add_problems(exc)
