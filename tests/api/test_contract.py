@@ -336,6 +336,7 @@ def test_the_openapi_schema_is_3_1_and_its_candidate_comes_from_the_registry(cli
         "/api/v1/trials/{slug}/decisions",
         "/api/v1/decisions/{id}",
         "/api/v1/trials/{slug}/criteria",
+        "/api/v1/trials/{slug}/labs",
     }
     components = schema["components"]["schemas"]
     assert list(components["CandidateIn"]["properties"]) == [*INPUTS, CONFIRM_KEY]
