@@ -22,6 +22,7 @@ from screening.decisions.services import screening_site_for
 from screening.labs import fhir, lis
 from screening.labs.models import LabImport, LabReview, LabSource, LabValue
 from screening.labs.reading import LabFileError, LabProblem, ReadValue, read_results
+from screening.ledger.receivers import seal_written
 from screening.models import EligibilityDecision
 from trials.models import Site, Trial
 
@@ -221,6 +222,8 @@ def _store(*, trial, user, content, fmt, encoding, results, channel, file_name, 
                 )
                 for v in values
             )
+            # Sealed with its values, in their transaction.
+            seal_written(record)
     except IntegrityError:
         # The same message, imported at the same moment by someone else.
         raise LabFileError(
@@ -390,5 +393,7 @@ def lab_sources_record(*, decision: EligibilityDecision) -> list[LabSource]:
         source.content = json.loads(audit.canonical_json(source.content))
         source.content_hash = audit.sha256(lab_source_content(source))
         sources.append(source)
-    LabSource.objects.bulk_create(sources)
+    for source in sources:
+        # One by one: each is sealed in the ledger as it is saved.
+        source.save(force_insert=True)
     return sources

@@ -1,7 +1,9 @@
 """Seal each audited row as it is written, in the same transaction.
 
 Decisions, signatures, exports, uploads, purges of uploads, enrolments,
-access events, audit-trail reviews and refused self-signings when created;
+access events, audit-trail reviews, refused self-signings, reviews of lab
+values and decisions' lab sources when created; a lab import by its service
+once its values are written (``seal_written``);
 every historical row of the trials app (criteria history, and any history
 model added later) when simple_history creates it; a user's identity when
 the user is created and whenever their user name or name changes.
@@ -31,12 +33,19 @@ SEALED_ON_CREATE = (
     "accounts.AccessEvent",
     "ledger.AuditReview",
     "ledger.SignatureRefusal",
+    "labs.LabReview",
+    "labs.LabSource",
 )
 
 
 @cache
 def live_specs() -> dict[type, Audited]:
     return {spec.model: spec for spec in audited(apps)}
+
+
+def seal_written(obj) -> None:
+    """Seal a row that its service wrote with others it covers (a lab import)."""
+    ledger_seal(spec=live_specs()[type(obj)], obj=obj)
 
 
 def _created(sender, instance, created, raw=False, **kwargs):
