@@ -1,15 +1,70 @@
 """The coordinator's worklist and the investigator's sign-off queue."""
 
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import Min, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.scope import SCREEN, SIGN, scope_for, trial_for
 from screening.common.words import input_label
 from screening.decisions.context import how_close_rows, record_margins
-from screening.models import EligibilityDecision
+from screening.models import CriterionOutcome, EligibilityDecision
 
 LIMIT = 200
+
+
+def collect_groups(outcomes) -> list[dict]:
+    """What each undecided criterion still needs, as the criterion reads.
+
+    A criterion is met by any one of its conditions: where several of its
+    inputs are missing, any one of them (found above its limit) can decide it.
+    Inputs the record marks as awaited ("pending") are listed as such.
+    """
+    groups = []
+    for outcome in sorted(outcomes, key=lambda o: o.position):
+        if not outcome.missing:
+            continue
+        pending = {
+            key
+            for detail in outcome.details
+            if detail.get("relation") == "pending"
+            for key in detail.get("missing", ())
+        }
+        labels = [input_label(key) for key in outcome.missing]
+        groups.append(
+            {
+                "code": outcome.code,
+                "inputs": labels,
+                "any_one": len(labels) > 1,
+                "pending": [input_label(k) for k in outcome.missing if k in pending],
+            }
+        )
+    return groups
+
+
+def _undecided_outcomes() -> Prefetch:
+    return Prefetch(
+        "outcomes",
+        queryset=CriterionOutcome.objects.filter(outcome="UNKNOWN").only(
+            "decision_id", "code", "position", "missing", "details"
+        ),
+        to_attr="undecided",
+    )
+
+
+def _awaiting_signature(*, scope, trial, user) -> QuerySet[EligibilityDecision]:
+    return (
+        EligibilityDecision.objects.visible_to(scope, SIGN)
+        .filter(trial=trial, signature__isnull=True, superseded_by__isnull=True)
+        .exclude(recorded_by=user)
+    )
+
+
+def sign_queue_count(*, user, trial) -> int:
+    """How many decisions wait for this investigator's signature (the menu)."""
+    scope = scope_for(user)
+    if not scope.can(SIGN, trial.pk):
+        return 0
+    return _awaiting_signature(scope=scope, trial=trial, user=user).count()
 
 
 def worklist(request, trial_slug):
@@ -30,6 +85,7 @@ def worklist(request, trial_slug):
         .filter(trial=trial, superseded_by__isnull=True, outcome="INCOMPLETE")
         .annotate(first_screened=Subquery(first))
         .select_related("recorded_by", "recorded_by__profile", "criteria_version")
+        .prefetch_related(_undecided_outcomes())
         .only(
             "pk",
             "screening_number",
@@ -52,6 +108,7 @@ def worklist(request, trial_slug):
     now = timezone.now()
     for row in rows:
         row.to_collect_labels = [input_label(key) for key in row.to_collect]
+        row.collect_groups = collect_groups(row.undecided)
         row.waiting_hours = int((now - row.first_screened).total_seconds() // 3600)
         row.how_close = how_close_rows(record_margins(row, now=now), only_notable=True)
     return render(
@@ -65,9 +122,9 @@ def sign_queue(request, trial_slug):
     """Decisions this investigator may sign: unsigned, current, not their own."""
     trial = trial_for(request, trial_slug, SIGN)
     rows = (
-        EligibilityDecision.objects.visible_to(scope_for(request.user), SIGN)
-        .filter(trial=trial, signature__isnull=True, superseded_by__isnull=True)
-        .exclude(recorded_by=request.user)
+        _awaiting_signature(
+            scope=scope_for(request.user), trial=trial, user=request.user
+        )
         .select_related("recorded_by__profile", "criteria_version")
         .defer("entered", "normalised", "computed", "criteria_snapshot")
         .order_by("recorded_at", "pk")[:LIMIT]

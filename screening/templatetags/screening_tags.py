@@ -39,3 +39,14 @@ def trial_can(context, trial, action: str) -> bool:
     if request is None or trial is None or not hasattr(trial, "pk"):
         return False
     return scope_for(request.user).can(_ACTIONS[action], trial.pk)
+
+
+@register.simple_tag(takes_context=True)
+def sign_queue_size(context, trial) -> int:
+    """Decisions waiting for the page's user to sign them in ``trial``."""
+    from screening.reports.worklists import sign_queue_count
+
+    request = context.get("request")
+    if request is None or trial is None or not hasattr(trial, "pk"):
+        return 0
+    return sign_queue_count(user=request.user, trial=trial)

@@ -73,3 +73,71 @@ def test_home_is_the_work_of_the_role(
         client.force_login(user)
         response = client.get(reverse("home"))
         assert response["Location"] == reverse(name, args=[trial.slug]), user
+
+
+# I6 is met by any one marker above its limit: TNF-alpha and PCT measured, not.
+QUIET_TNF_PCT = {
+    "tnf_alpha": {"value": "6", "unit": "pg/mL"},
+    "pct": {"value": "0.04", "unit": "ng/mL"},
+}
+
+
+def test_the_worklist_groups_what_to_collect_as_the_criterion_reads(
+    client, trial, coordinator, record
+):
+    record(
+        eligible_candidate(
+            screening_number="32-001",
+            il6={"status": "pending"},
+            crp=None,
+            **QUIET_TNF_PCT,
+        )
+    )
+    record(
+        eligible_candidate(
+            screening_number="32-002",
+            il6={"status": "pending"},
+            crp={"value": "4", "unit": "mg/L"},
+            **QUIET_TNF_PCT,
+        )
+    )
+    client.force_login(coordinator)
+    page = client.get(reverse("screening:worklist", args=[trial.slug]))
+    groups = {r.screening_number: r.collect_groups for r in page.context["rows"]}
+    (both,) = groups["32-001"]
+    assert (both["code"], both["any_one"]) == ("I6", True)
+    assert len(both["inputs"]) == 2
+    # IL-6 is awaited from the laboratory; CRP was not entered at all.
+    assert len(both["pending"]) == 1 and both["pending"][0] in both["inputs"]
+    (one,) = groups["32-002"]
+    assert (one["code"], one["any_one"], one["pending"]) == (
+        "I6",
+        False,
+        one["inputs"],
+    )
+    html = page.content.decode()
+    assert 'data-code="I6"' in html and "any one of" in html and "pending:" in html
+
+
+def test_the_menu_counts_the_decisions_waiting_for_this_investigator(
+    client, trial, coordinator, investigator, record
+):
+    first = record(eligible_candidate(screening_number="33-001"))
+    record(eligible_candidate(screening_number="33-002"))
+    client.force_login(investigator)
+    url = reverse("screening:log", args=[trial.slug])
+    page = client.get(url).content.decode()
+    assert 'id="sign-queue-count" aria-hidden="true">2<' in page
+    signature_record(
+        decision=first,
+        signer=investigator,
+        password=TEST_PASSWORD,
+        meaning=Signature.Meaning.CONFIRM,
+    )
+    assert (
+        'id="sign-queue-count" aria-hidden="true">1<'
+        in client.get(url).content.decode()
+    )
+    # A coordinator signs nothing: no count.
+    client.force_login(coordinator)
+    assert 'id="sign-queue-count"' not in client.get(url).content.decode()
