@@ -152,7 +152,10 @@ LATIN_ALLOWED = {
     "aclf",
     "pdf",
     "meld", "meld-na", "inr", "pta", "tbil", "il-6", "tnf-α", "crp", "pct", "cvvhd",
-    "csv", "excel", "bom", "utf-8", "sha-256", "utc", "json", "english",
+    "csv", "excel", "xlsx", "bom", "utf-8", "sha-256", "utc", "json", "english",
+    # Types and causes of liver failure, as Chinese hepatology writes them
+    # beside their Chinese names: 急性肝衰竭（ALF）, 肝豆状核变性（Wilson病）.
+    "alf", "salf", "clf", "hbv", "hcv", "dili", "wilson",
     "gb18030", "gbk",
     "west", "haven", "μmol", "mmol", "pg", "ml", "ng",
     "coordinator", "investigator", "monitor", "wang", "jun", "test", "user",
