@@ -194,7 +194,13 @@ ADMIN_MODELS = {
     "screening_signature": AUDIT_MODEL,
     "screening_screeninglogexport": AUDIT_MODEL,
     "screening_prescreenupload": {**AUDIT_MODEL, "history": (F, Y)},
+    "labs_labimport": {**AUDIT_MODEL, "history": (F, Y)},
+    "labs_labvalue": {**AUDIT_MODEL, "history": (F, Y)},
+    "labs_labreview": {**AUDIT_MODEL, "history": (F, Y)},
+    "labs_labsource": {**AUDIT_MODEL, "history": (F, Y)},
     "accounts_accessevent": AUDIT_MODEL,
+    "ledger_auditreview": AUDIT_MODEL,
+    "ledger_signaturerefusal": {**AUDIT_MODEL, "history": (F, Y)},
     "accounts_membership": {
         "changelist": (X, Y),
         "add": (X, Y),
@@ -385,8 +391,24 @@ def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
         effective_from=third.created_at + timedelta(days=30),
         statement="I approve criteria version 3 for screening from later",
     )
+    from screening.ledger.models import AuditReview, SignatureRefusal
+
+    review = AuditReview.objects.create(
+        trial=trial,
+        period_start=signed.screening_date,
+        period_end=signed.screening_date,
+        content_hash="0" * 64,
+        signer=monitor,
+        signer_full_name="Monitor",
+        meaning="I reviewed the audit trail for the day",
+        signed_at=signed.recorded_at,
+    )
+    refusal = SignatureRefusal.objects.create(
+        trial=trial, decision=unsigned, user=coordinator, refused_at=timezone.now()
+    )
     criterion = trial.criteria.get(code="I6", version__number=1)
     condition = criterion.conditions.first()
+    lab_import, lab_review, lab_source = _lab_rows(trial, coordinator, signed)
     users = {
         "norole": norole,
         "coordinator": coordinator,
@@ -408,7 +430,13 @@ def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
         "screening_signature": signed.signature,
         "screening_screeninglogexport": export,
         "screening_prescreenupload": upload,
+        "labs_labimport": lab_import,
+        "labs_labvalue": lab_review.value,
+        "labs_labreview": lab_review,
+        "labs_labsource": lab_source,
         "accounts_accessevent": AccessEvent.objects.first(),
+        "ledger_auditreview": review,
+        "ledger_signaturerefusal": refusal,
         "accounts_membership": Membership.objects.first(),
         "trials_site": trial.sites.first(),
         "auth_user": coordinator,
@@ -428,6 +456,30 @@ def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
         "upload": upload,
         "job": job,
     }
+
+
+def _lab_rows(trial, coordinator, decision):
+    """A lab import of the fixture bundle, one value approved, a decision's source."""
+    from screening.labs.models import LabImport, LabSource
+    from screening.labs.services import lab_import, lab_value_approve
+    from tests.labs.conftest import fixture_bytes
+
+    imported = lab_import(
+        trial=trial,
+        user=coordinator,
+        content=fixture_bytes("bundle.json"),
+        channel=LabImport.Channel.PAGE,
+    )
+    review = lab_value_approve(value=imported.values.first(), user=coordinator)
+    source = LabSource.objects.create(
+        decision=decision,
+        input_key="tbil",
+        source=LabSource.Source.TYPED,
+        content={"not_used": [review.value_id]},
+        decision_hash=decision.content_hash,
+        content_hash="0" * 64,
+    )
+    return imported, review, source
 
 
 def url_for(route: str, world) -> str:
