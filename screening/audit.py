@@ -97,22 +97,25 @@ class ChainProblem:
     problem: str
 
 
-def verify_chains(batch_size: int = 2000) -> tuple[int, int, ChainProblem | None]:
+def verify_chains(
+    batch_size: int = 2000, *, trial_id: int | None = None
+) -> tuple[int, int, ChainProblem | None]:
     """Walk every trial's chain in order; return (decisions, signatures, first problem).
 
+    With ``trial_id``, only that trial's chain and its decisions' signatures.
     Reads in batches so that a long chain does not load into memory at once.
     """
     checked = 0
-    trial_ids = (
-        EligibilityDecision.objects.system()
-        .order_by()
-        .values_list("trial_id", flat=True)
-        .distinct()
-    )
-    for trial_id in sorted(set(trial_ids)):
+    decisions = EligibilityDecision.objects.system()
+    signatures_of = Signature.objects.all()
+    if trial_id is not None:
+        decisions = decisions.filter(trial_id=trial_id)
+        signatures_of = signatures_of.filter(decision__trial_id=trial_id)
+    trial_ids = decisions.order_by().values_list("trial_id", flat=True).distinct()
+    for chain_trial_id in sorted(set(trial_ids)):
         expected_previous = GENESIS_HASH
         expected_sequence = 1
-        for decision, outcomes in _iter_chain(trial_id, batch_size):
+        for decision, outcomes in _iter_chain(chain_trial_id, batch_size):
             checked += 1
             problem = None
             if decision.sequence != expected_sequence:
@@ -125,12 +128,14 @@ def verify_chains(batch_size: int = 2000) -> tuple[int, int, ChainProblem | None
                 return (
                     checked,
                     0,
-                    ChainProblem(trial_id, decision.pk, decision.sequence, problem),
+                    ChainProblem(
+                        chain_trial_id, decision.pk, decision.sequence, problem
+                    ),
                 )
             expected_previous = decision.content_hash
             expected_sequence += 1
     signatures = 0
-    for signature in Signature.objects.select_related("decision").order_by("pk"):
+    for signature in signatures_of.select_related("decision").order_by("pk"):
         signatures += 1
         problem = None
         if signature.decision_hash != signature.decision.content_hash:

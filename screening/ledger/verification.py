@@ -4,6 +4,10 @@ In order: each chain (contiguous sequence, links, HMACs, each entry's content
 against the row as it is now, the users it names, the chain's head); the anchors,
 when given; every audited row has an entry; every user's identity is the one
 their latest identity entry sealed.
+
+``verify_ledger_chain`` checks one chain alone (a trial's, for its audit-trail
+review): its walk and head, not the whole-database checks (anchors, presence,
+identities), whose problems may name other trials' rows.
 """
 
 import hmac
@@ -63,6 +67,15 @@ def verify_ledger(
     *, anchors: Path | None = None, batch_size: int = 2000
 ) -> LedgerReport:
     """Walk every chain, then the anchors, presence and identities."""
+    return _verified(lambda v: v.run(anchors), batch_size)
+
+
+def verify_ledger_chain(chain: str, *, batch_size: int = 2000) -> LedgerReport:
+    """Walk one chain and check its head; ``chains`` is 1 if it has any entry."""
+    return _verified(lambda v: v.run_chain(chain), batch_size)
+
+
+def _verified(walk, batch_size: int) -> LedgerReport:
     report = LedgerReport()
     try:
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
@@ -72,9 +85,9 @@ def verify_ledger(
                     cursor.execute(
                         "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
                     )
-                _Verification(report, batch_size).run(anchors)
+                walk(_Verification(report, batch_size))
         else:
-            _Verification(report, batch_size).run(anchors)
+            walk(_Verification(report, batch_size))
     except _Broken as broken:
         report.problem = broken.problem
     return report
@@ -116,6 +129,16 @@ class _Verification:
         for spec in self.specs.values():
             self._check_presence(spec)
         self._check_identities()
+
+    def run_chain(self, chain: str) -> None:
+        head = LedgerHead.objects.filter(chain=chain).first()
+        if head is not None:
+            self.head_sequences[chain] = head.sequence
+        elif not LedgerEntry.objects.filter(chain=chain).exists():
+            return
+        self.ends[chain] = self._walk(chain)
+        self._check_head(chain, head)
+        self.report.chains += 1
 
     # --- chains ------------------------------------------------------------
 

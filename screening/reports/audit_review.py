@@ -4,9 +4,9 @@ For one trial and one period (dates in the site's zone, both inclusive), the
 report gathers what a monitor looks for in the audit trail: corrections made
 after a decision, decisions per criteria version, investigators' overrides,
 refused self-signings, entries out of hours, failed re-authentications,
-exports, role and membership changes, and the result of ``verify_audit``.
-Everything but the verification (which covers the whole database) is scoped to
-the trial, and the records to the sites the reader may audit.
+exports, role and membership changes, and the result of ``verify_audit`` over
+the trial's own chains. Everything is scoped to the trial, and the records to
+the sites the reader may audit.
 
 The report's content is codes, numbers and times, never words of a language:
 its SHA-256 is what the monitor's signature (``AuditReview``) covers, and the
@@ -42,8 +42,9 @@ from accounts.roles import ROLE_PERMISSIONS
 from accounts.scope import AUDIT, scope_for, trial_for
 from screening.assessment import site_zone
 from screening.audit import sha256, verify_chains
+from screening.ledger.content import trial_chain
 from screening.ledger.models import AuditReview, SignatureRefusal
-from screening.ledger.verification import verify_ledger
+from screening.ledger.verification import verify_ledger_chain
 from screening.models import EligibilityDecision, ScreeningLogExport, Signature
 from trials.models import Trial
 
@@ -456,18 +457,23 @@ def _access_changes(trial, bounds, tz) -> Section:
     )
 
 
-def audit_verification() -> Verification:
-    """What ``manage.py verify_audit`` says: the hash chains, then the ledger."""
-    decisions, signatures, problem = verify_chains()
+def audit_verification(trial: Trial) -> Verification:
+    """``verify_audit`` restricted to the trial's own chains.
+
+    The trial's hash chain of decisions (and their signatures), then its ledger
+    chain. The whole-database checks of ``manage.py verify_audit`` (other
+    trials' chains, anchors, rows without an entry, identities) are left out:
+    their problems would name other trials' rows.
+    """
+    decisions, signatures, problem = verify_chains(trial_id=trial.pk)
     if problem is not None:
         return Verification(
             False,
             f"audit chain broken at decision id {problem.decision_id} "
-            f"(trial id {problem.trial_id}, sequence {problem.sequence}): "
-            f"{problem.problem}",
+            f"(sequence {problem.sequence}): {problem.problem}",
             decisions,
         )
-    ledger = verify_ledger()
+    ledger = verify_ledger_chain(trial_chain(trial.pk))
     return Verification(
         ledger.problem is None,
         str(ledger.problem) if ledger.problem is not None else "",
@@ -504,7 +510,9 @@ def audit_review_report(
         _exports(trial, bounds, tz),
         _access_changes(trial, bounds, tz),
     ]
-    return Report(trial, start, end, sections, verification or audit_verification())
+    return Report(
+        trial, start, end, sections, verification or audit_verification(trial)
+    )
 
 
 def audit_reviews(*, trial: Trial):

@@ -372,3 +372,65 @@ def test_a_tampered_refusal_is_detected(trial, record, investigator):
     _set(SignatureRefusal, refusal.pk, refused_at=at(1, 12))
     with pytest.raises(CommandError, match="ledger_signaturerefusal"):
         call_command("verify_audit", stdout=io.StringIO())
+
+
+# --- Verification of the trial's own chains -------------------------------------------
+
+
+def _other_trial_export(monitor):
+    other = Trial.objects.create(
+        slug="other-trial", title="Other", registry_id="NCT2", sponsor="S", site="S"
+    )
+    return other, ScreeningLogExport.objects.create(
+        trial=other, user=monitor, exported_at=timezone.now(), export_format="csv"
+    )
+
+
+def test_per_chain_verification_checks_one_chain_only(trial, record, reviewer):
+    from screening.audit import verify_chains
+    from screening.ledger.content import trial_chain
+    from screening.ledger.verification import verify_ledger, verify_ledger_chain
+
+    decision = record()
+    other, export = _other_trial_export(reviewer)
+    _set(ScreeningLogExport, export.pk, export_format="xlsx")
+    assert verify_ledger().problem is not None
+    mine = verify_ledger_chain(trial_chain(trial.pk))
+    assert mine.problem is None and mine.chains == 1 and mine.entries >= 1
+    theirs = verify_ledger_chain(trial_chain(other.pk))
+    assert theirs.problem.chain == trial_chain(other.pk)
+    assert theirs.problem.object_pk == export.pk
+    assert verify_ledger_chain("trial:0").chains == 0
+    # The decisions' hash chain, per trial.
+    _set(EligibilityDecision, decision.pk, initials="XX")
+    assert verify_chains(trial_id=other.pk)[2] is None
+    problem = verify_chains(trial_id=trial.pk)[2]
+    assert problem.decision_id == decision.pk
+    assert problem.problem == "content does not match its hash"
+
+
+def test_the_review_verifies_its_trials_chains_and_names_no_other_trial(
+    client, trial, record, reviewer
+):
+    record()
+    other, export = _other_trial_export(reviewer)
+    _set(ScreeningLogExport, export.pk, export_format="xlsx")
+    client.force_login(reviewer)
+    url = reverse("screening:audit_review", args=[trial.slug])
+    page = client.get(url)
+    verification = page.context["report"].verification
+    assert verification.intact and verification.problem == ""
+    assert verification.chains == 1
+    body = page.content.decode()
+    assert f"trial:{other.pk}" not in body
+    assert "alert-danger" not in body
+    # A problem in this trial's chain is shown, naming this trial's chain only.
+    mine = ScreeningLogExport.objects.create(
+        trial=trial, user=reviewer, exported_at=timezone.now(), export_format="csv"
+    )
+    _set(ScreeningLogExport, mine.pk, export_format="xlsx")
+    verification = client.get(url).context["report"].verification
+    assert not verification.intact
+    assert f"chain trial:{trial.pk}," in verification.problem
+    assert f"id {mine.pk}:" in verification.problem
+    assert f"trial:{other.pk}" not in verification.problem
