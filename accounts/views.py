@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from screening.reports.audit import AuditFilterForm
 from trials.models import Trial
 
+from . import reauth
 from .models import AccessEvent, Membership
 from .roles import ROLE_LABELS
 from .scope import SCREEN, SIGN, VIEW, VIEW_ACCESS, scope_for
@@ -32,6 +33,18 @@ _ACCOUNT_WORDS = {
 }
 _ROLE_WORD = _("role")
 _MEMBERSHIP_WORD = _("trial membership")
+# API token events ("api token created: <name>", screening/api/tokens.py): the
+# token's name is shown as it was given.
+_TOKEN_WORDS = {
+    "api token created": _("API token created:"),
+    "api token revoked": _("API token revoked:"),
+}
+# A failed re-authentication names what was being signed (accounts/reauth.py).
+_REAUTH_PURPOSES = {
+    reauth.SIGNATURE: _("signing a decision"),
+    reauth.VERSION_ACTIVATION: _("activating a criteria version"),
+    reauth.AUDIT_REVIEW: _("signing an audit-trail review"),
+}
 
 
 def home(request):
@@ -117,6 +130,13 @@ def detail_label(detail: str) -> tuple[str, str]:
     """
     if detail in ROLE_LABELS:
         return str(ROLE_LABELS[detail]), ""
+    if parts := reauth.reauth_parts(detail):
+        # "re-authentication <trial>: <purpose>": the trial as a code.
+        slug, purpose = parts
+        label = _("Re-authentication while %(purpose)s, trial:") % {
+            "purpose": _REAUTH_PURPOSES[purpose]
+        }
+        return str(label), slug
     if detail in _ACCOUNT_WORDS:
         return str(_ACCOUNT_WORDS[detail]), ""
     if detail.startswith("membership ") and ": " in detail:
@@ -128,6 +148,8 @@ def detail_label(detail: str) -> tuple[str, str]:
         name, _sep, detail = detail[5:].partition(": ")
         role = f"{_ROLE_WORD} {ROLE_LABELS.get(name, name)}: "
     field, sep, change = detail.partition(": ")
+    if sep and not role and field in _TOKEN_WORDS:
+        return str(_TOKEN_WORDS[field]), change
     if sep and field in ("permission added", "permission removed"):
         return f"{role}{_ACCOUNT_WORDS[field]}:", change
     if sep and field in _ACCOUNT_WORDS:
