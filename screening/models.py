@@ -7,6 +7,7 @@ and database triggers (migration 0002) refuse UPDATE and DELETE.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -600,3 +601,96 @@ class Enrolment(models.Model):
 
     def __str__(self):
         return f"{self.screening_number} {self.randomisation_number}"
+
+
+class FunnelCount(models.Model):
+    """Current candidates per trial, site, screening date and decision that counts.
+
+    Derived data, not an audit record: kept in each decision's and signature's
+    transaction (screening/reports/summary.py), updated in place and rebuilt
+    from the records by ``funnel_rebuild``; so no append-only trigger and no
+    ledger entry.
+    """
+
+    trial = models.ForeignKey(
+        Trial, on_delete=models.CASCADE, related_name="+", verbose_name=_("trial")
+    )
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
+    screening_date = models.DateField(_("screening date"))
+    outcome = models.CharField(
+        _("decision"), max_length=10, choices=EligibilityDecision.Result.choices
+    )
+    candidates = models.IntegerField(_("candidates"), default=0)
+
+    class Meta:
+        verbose_name = _("funnel count")
+        verbose_name_plural = _("funnel counts")
+        default_permissions = ("view",)
+        constraints = [
+            # A record without a site has one row per key too (NULLs would be
+            # distinct in a plain unique constraint).
+            models.UniqueConstraint(
+                "trial",
+                Coalesce("site", 0, output_field=models.IntegerField()),
+                "screening_date",
+                "outcome",
+                name="funnel_count_unique_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(candidates__gte=0), name="funnel_count_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.trial_id}/{self.site_id} {self.screening_date} {self.outcome}"
+
+
+class FunnelBlocking(models.Model):
+    """Current ineligible candidates a criterion excludes, per trial, site and
+    screening date (derived data, as ``FunnelCount``)."""
+
+    trial = models.ForeignKey(
+        Trial, on_delete=models.CASCADE, related_name="+", verbose_name=_("trial")
+    )
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
+    screening_date = models.DateField(_("screening date"))
+    code = models.CharField(_("code"), max_length=8)
+    kind = models.CharField(_("kind"), max_length=10, choices=Criterion.Kind.choices)
+    position = models.PositiveSmallIntegerField(_("position"))
+    candidates = models.IntegerField(_("candidates"), default=0)
+
+    class Meta:
+        verbose_name = _("funnel blocking count")
+        verbose_name_plural = _("funnel blocking counts")
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(
+                "trial",
+                Coalesce("site", 0, output_field=models.IntegerField()),
+                "screening_date",
+                "code",
+                "kind",
+                "position",
+                name="funnel_blocking_unique_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(candidates__gte=0), name="funnel_blocking_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.trial_id}/{self.site_id} {self.screening_date} {self.code}"

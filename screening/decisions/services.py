@@ -26,6 +26,7 @@ from screening.models import (
     EligibilityDecision,
     Signature,
 )
+from screening.reports import summary
 from trials.models import Site, Trial
 
 SIGN_STATEMENTS = {
@@ -282,6 +283,8 @@ def _append(*, decision, outcomes):
     for outcome in outcomes:
         outcome.decision = decision
     CriterionOutcome.objects.bulk_create(outcomes)
+    # The funnel's summary moves with the record, in its transaction.
+    summary.funnel_recorded(decision=decision, outcomes=outcomes)
     return decision
 
 
@@ -371,6 +374,7 @@ def signature_record(
     signature.full_clean(exclude=["content_hash", "decision"])
     try:
         with transaction.atomic():
+            summary.funnel_signed(signature=signature)
             signature.save(force_insert=True)
     except IntegrityError:
         raise ValidationError(

@@ -3,10 +3,16 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Sum, When
 
 from accounts.scope import VIEW, Scope
-from screening.models import CriterionOutcome, EligibilityDecision, Signature
+from screening.models import (
+    CriterionOutcome,
+    EligibilityDecision,
+    FunnelBlocking,
+    FunnelCount,
+    Signature,
+)
 from trials.models import Trial
 
 
@@ -134,47 +140,30 @@ class Funnel:
 def screening_funnel(
     *, scope: Scope, trial: Trial, date_from: date | None, date_to: date | None
 ) -> Funnel:
-    """Counts over each candidate's latest record (corrections replace originals).
+    """Counts over each candidate's latest record (corrections replace originals),
+    read from the summary (screening/reports/summary.py), by the sites the user
+    may see.
 
     A candidate excluded by several criteria counts under each of them.
     """
-    current = EligibilityDecision.objects.visible_to(scope, VIEW).filter(
-        trial=trial, superseded_by__isnull=True
-    )
-    if date_from:
-        current = current.filter(screening_date__gte=date_from)
-    if date_to:
-        current = current.filter(screening_date__lte=date_to)
-    counts = dict(
-        current.annotate(effective=effective_outcome())
-        .order_by()
-        .values_list("effective")
-        .annotate(n=Count("id"))
-    )
-    # Joined, not "decision IN (subquery)": the planner then hashes the blocking
-    # rows against the decisions instead of probing each decision in turn.
     dated = {}
     if date_from:
-        dated["decision__screening_date__gte"] = date_from
+        dated["screening_date__gte"] = date_from
     if date_to:
-        dated["decision__screening_date__lte"] = date_to
+        dated["screening_date__lte"] = date_to
+    visible = scope.q(VIEW)
+    counts = dict(
+        FunnelCount.objects.filter(visible, trial=trial, **dated)
+        .order_by()
+        .values_list("outcome")
+        .annotate(n=Sum("candidates"))
+    )
     reasons = (
-        CriterionOutcome.objects.filter(
-            scope.q(VIEW, trial="decision__trial_id", site="decision__site_id"),
-            blocking=True,
-            decision__trial=trial,
-            **dated,
-        )
-        # A candidate the investigator judged eligible is excluded by nothing.
-        .annotate(effective=effective_outcome("decision__"))
-        .filter(effective="INELIGIBLE")
-        .exclude(
-            Exists(EligibilityDecision.unscoped.filter(supersedes=OuterRef("decision")))
-        )
+        FunnelBlocking.objects.filter(visible, trial=trial, **dated)
         .order_by()
         .values_list("code", "kind", "position")
-        # One row per (decision, code): a plain count counts candidates.
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("candidates"))
+        .filter(n__gt=0)
     )
     ordered = sorted(reasons, key=lambda r: (r[2], r[0]))
     return Funnel(

@@ -28,6 +28,9 @@ from screening.common.db_triggers import (
 # Updated in place, never deleted: the audit ledger's chain heads, locked and moved
 # on by each append (an UPDATE privilege also allows SELECT ... FOR UPDATE).
 UPDATED_IN_PLACE = {"ledger_ledgerhead"}
+# Derived data, not audit records: the funnel's summary, moved by each decision
+# and rebuilt (deleted and inserted) by funnel_rebuild. Never audit tables.
+DERIVED = {"screening_funnelcount", "screening_funnelblocking"}
 # The purge of an upload (screening/prescreen/services.py): the triggers refuse
 # these writes unless the upload's tombstone exists.
 PURGE_PRIVILEGES = {
@@ -59,6 +62,8 @@ class Command(BaseCommand):
         if connection.vendor != "postgresql":
             raise CommandError("the runtime role is a PostgreSQL set-up")
         audit = audit_tables()
+        if audit & DERIVED:
+            raise CommandError("the funnel's summary tables must stay writable")
         tables = connection.introspection.table_names()
         name = sql.Identifier(role)
         with connection.cursor() as cursor:

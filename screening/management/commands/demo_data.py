@@ -1,3 +1,4 @@
+import json
 import os
 import secrets
 from pathlib import Path
@@ -11,11 +12,22 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Membership, Profile
-from screening import synthetic
+from accounts.scope import SCREEN, scope_for
+from screening import audit, synthetic
+from screening.assessment import assess, site_zone
+from screening.audit import canonical_json
 from screening.criteria import criteria_load
 from screening.decisions import services
 from screening.domain.inputs import CONFIRM_KEY, INPUTS
-from screening.models import EligibilityDecision, Signature
+from screening.ledger import keys
+from screening.ledger.content import entry_mac
+from screening.ledger.models import LedgerEntry, LedgerHead
+from screening.ledger.receivers import live_specs
+
+# The chain head's lock, as every ledger append takes it.
+from screening.ledger.services import _locked_head
+from screening.models import CriterionOutcome, EligibilityDecision, Signature
+from screening.reports.summary import FunnelDeltas
 from trials.models import Trial
 
 CREDENTIALS_FILE = ".demo-credentials"
@@ -48,6 +60,124 @@ def demo_password() -> tuple[str, str]:
 TYPICAL = [key for key, item in INPUTS.items() if item.typical]
 
 
+def bulk_record(trial, batch, screeners, criteria) -> int:
+    """Record a batch of new screenings as ``decision_record`` would, inserted at once.
+
+    Each record is evaluated and built by the service's own ``_unlinked`` before
+    the trial's lock; under it the batch is linked to the chain (sequence,
+    previous hash, content hash as ``_append`` does), inserted with
+    ``bulk_create``, sealed in the ledger in one go (what ``ledger_seal`` would
+    seal of each, in the same order) and counted in the funnel's summary.
+    Demo screening numbers are new, so no lab values wait for them.
+    """
+    if trial.status == Trial.Status.CLOSED:
+        raise CommandError("the trial is closed to recruitment")
+    now = timezone.now()
+    today = timezone.localdate(now, site_zone())
+    sites = {}
+    for user in screeners:
+        site = services.screening_site_for(user=user, trial=trial)
+        if not scope_for(user).can(SCREEN, trial.pk, site.pk if site else None):
+            raise CommandError(f"{user.username} may not screen in {trial.slug}")
+        sites[user.pk] = site
+    built = []
+    for index, data in batch:
+        user = screeners[index % len(screeners)]
+        data = {**data, CONFIRM_KEY: TYPICAL}
+        assessment = assess(
+            data=data, criteria=criteria, today=today, for_record=True, now=now
+        )
+        built.append(
+            services._unlinked(
+                trial=trial,
+                data=data,
+                user=user,
+                assessment=assessment,
+                supersedes=None,
+                supersede_reason="",
+                now=now,
+                site=sites[user.pk],
+            )
+        )
+    with transaction.atomic():
+        Trial.objects.select_for_update().filter(pk=trial.pk).values("pk").first()
+        last = (
+            EligibilityDecision.objects.system()
+            .filter(trial=trial)
+            .order_by("-sequence")
+            .values("sequence", "content_hash")
+            .first()
+        )
+        sequence = last["sequence"] if last else 0
+        previous = last["content_hash"] if last else audit.GENESIS_HASH
+        for decision, outcomes in built:
+            sequence += 1
+            decision.sequence, decision.previous_hash = sequence, previous
+            decision.content_hash = audit.sha256(
+                audit.decision_content(decision, outcomes)
+            )
+            previous = decision.content_hash
+        decisions = EligibilityDecision.unscoped.bulk_create([d for d, _ in built])
+        for decision, outcomes in built:
+            for outcome in outcomes:
+                outcome.decision = decision
+        CriterionOutcome.objects.bulk_create(
+            [o for _, outcomes in built for o in outcomes], batch_size=2000
+        )
+        _seal_batch(decisions)
+        deltas = FunnelDeltas(trial.pk)
+        for decision, outcomes in built:
+            deltas.candidate(
+                site_id=decision.site_id,
+                screening_date=decision.screening_date,
+                outcome=decision.outcome,
+                blocking=[(o.code, o.kind, o.position) for o in outcomes if o.blocking],
+            )
+        deltas.apply()
+    return len(built)
+
+
+def _seal_batch(decisions) -> None:
+    """The ledger entries ``ledger_seal`` would append for each decision, in order,
+    under one lock of the chain's head, inserted together."""
+    spec = live_specs()[EligibilityDecision]
+    chain = spec.chain_of(decisions[0])
+    key_id, key = keys.signing_key()
+    head = _locked_head(LedgerHead, chain)
+    sequence, mac = head.sequence, head.mac
+    at = timezone.now()
+    entries = []
+    for decision in decisions:
+        sequence += 1
+        entry = LedgerEntry(
+            chain=chain,
+            sequence=sequence,
+            kind=spec.kind,
+            object_table=spec.table,
+            object_pk=decision.pk,
+            # As the database gives it back, so that the HMAC verifies.
+            content=json.loads(canonical_json(spec.content(decision))),
+            key_id=key_id,
+            previous_mac=mac,
+            recorded_at=at,
+        )
+        entry.mac = mac = entry_mac(
+            key,
+            chain=entry.chain,
+            sequence=entry.sequence,
+            kind=entry.kind,
+            object_table=entry.object_table,
+            object_pk=entry.object_pk,
+            content=entry.content,
+            previous_mac=entry.previous_mac,
+            key_id=entry.key_id,
+            recorded_at=entry.recorded_at,
+        )
+        entries.append(entry)
+    LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+    LedgerHead.objects.filter(pk=head.pk).update(sequence=sequence, mac=mac)
+
+
 class Command(BaseCommand):
     help = (
         "Create the demo users if missing, and N realistic screenings recorded "
@@ -63,6 +193,13 @@ class Command(BaseCommand):
             help="add screenings only when the trial has none",
         )
         parser.add_argument("--seed", type=int, default=20251124)
+        parser.add_argument(
+            "--bulk",
+            action="store_true",
+            help="insert each batch of screenings at once (for benchmarks): the "
+            "same evaluation, hashes, chain and ledger entries as one at a time",
+        )
+        parser.add_argument("--batch", type=int, default=BATCH)
 
     def handle(self, *args, **options):
         trial = Trial.objects.filter(slug=options["trial"]).first()
@@ -77,7 +214,14 @@ class Command(BaseCommand):
             self.stdout.write(f"{existing} screenings already recorded; none added.")
             return
         if count:
-            created = self._screenings(trial, users, count, options["seed"], existing)
+            created = self._screenings(
+                trial,
+                users,
+                count,
+                options["seed"],
+                bulk=options["bulk"],
+                size=options["batch"],
+            )
             self.stdout.write(f"Recorded {created} demo screenings.")
 
     def _users(self):
@@ -122,7 +266,7 @@ class Command(BaseCommand):
         self._password = password
         return users
 
-    def _screenings(self, trial, users, count, seed, existing) -> int:
+    def _screenings(self, trial, users, count, seed, *, bulk, size) -> int:
         criteria = criteria_load(trial=trial)
         screeners = [users["demo-coordinator"], users["demo-investigator"]]
         first = (
@@ -132,18 +276,19 @@ class Command(BaseCommand):
             + 1
         )
         start = timezone.localdate()
+        record = bulk_record if bulk else self._record
         created = 0
         batch = []
         for index, data in enumerate(
             synthetic.candidates(count, seed=seed, start=start, first=first)
         ):
             batch.append((index, data))
-            if len(batch) == BATCH:
-                created += self._record(trial, batch, screeners, criteria)
+            if len(batch) == size:
+                created += record(trial, batch, screeners, criteria)
                 batch = []
                 self.stdout.write(f"  {created}/{count}")
         if batch:
-            created += self._record(trial, batch, screeners, criteria)
+            created += record(trial, batch, screeners, criteria)
         self._sign_some(trial, users["demo-investigator"])
         return created
 
