@@ -117,6 +117,7 @@ def decision_sources(*, decision) -> list[LabSource]:
     for source in sources:
         content = source.content
         source.label = _label(source.input_key)
+        source.unit_label = _unit_label(content.get("unit", ""))
         source.collected_at = _moment(content.get("collected_at"))
         source.approved_at = _moment(content.get("approved_at"))
     return sorted(sources, key=lambda s: order.get(s.input_key, len(order)))

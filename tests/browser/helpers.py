@@ -153,6 +153,8 @@ LATIN_ALLOWED = {
     "pdf",
     "meld", "meld-na", "inr", "pta", "tbil", "il-6", "tnf-α", "crp", "pct", "cvvhd",
     "csv", "excel", "xlsx", "bom", "utf-8", "sha-256", "utc", "json", "english",
+    # Laboratory interfaces, named as Chinese hospital IT names them.
+    "fhir", "lis", "loinc",
     # Types and causes of liver failure, as Chinese hepatology writes them
     # beside their Chinese names: 急性肝衰竭（ALF）, 肝豆状核变性（Wilson病）.
     "alf", "salf", "clf", "hbv", "hcv", "dili", "wilson",
