@@ -30,6 +30,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.names import display_name, signed_name, signer_name
 from accounts.scope import Scope
 from screening.common.words import UNIT_LABELS, WORDS
 from screening.domain.inputs import INPUTS, InputKind
@@ -55,6 +56,11 @@ LAB_VARIABLES = frozenset(
         for key in variable.inputs
     )
 )
+
+
+# Information on the record (type and cause of liver failure): each a choice
+# input of the registry, shown by its option's label.
+DIAGNOSIS_INPUTS = ("liver_failure_type", "liver_failure_cause")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,7 @@ SCREENING_LOG = LogKind(
         ("failure_reason", _("Reason for screen failure")),
         ("meld", _("MELD")),
         ("lab_values", _("Deciding lab values")),
+        *((key, _(INPUTS[key].label)) for key in DIAGNOSIS_INPUTS),
         ("correction_reason", _("Reason for correction")),
         ("disagreement_reason", _("Reason for disagreement")),
         ("criteria_version", _("Criteria version")),
@@ -113,6 +120,7 @@ RECORDS_LOG = LogKind(
         ("blocking", _("Blocking criteria")),
         ("meld", _("MELD")),
         ("lab_values", _("Deciding lab values")),
+        *((key, _(INPUTS[key].label)) for key in DIAGNOSIS_INPUTS),
         ("consent_date", _("Date of informed consent")),
         ("consent_form_version", _("Consent form version")),
         ("screened_by", _("Screened by")),
@@ -166,6 +174,8 @@ def log_decisions(
             # Only the consent's two keys, not the whole normalised document.
             export_consent_date=KT("normalised__consent_date"),
             export_consent_form_version=KT("normalised__consent_form_version"),
+            # As JSON values (a JSON null is None, not the text "null").
+            **{f"export_{key}": F(f"normalised__{key}") for key in DIAGNOSIS_INPUTS},
             export_supersedes_sequence=F("supersedes__sequence"),
             # The candidate's enrolment (made from this record or an earlier
             # one: the same trial and site as the visible record).
@@ -212,12 +222,16 @@ def log_rows(
     with translation.override(language):
         yield [str(header) for _key, header in kind.columns]
         for decision in decisions.iterator(chunk_size=CHUNK):
-            cells = record_cells(decision)
+            cells = record_cells(decision, language=language)
             yield [cells[key] for key in keys]
 
 
-def record_cells(d: EligibilityDecision) -> dict[str, object]:
-    """Every fact a log may show of one record, keyed by column."""
+def record_cells(d: EligibilityDecision, *, language: str) -> dict[str, object]:
+    """Every fact a log may show of one record, keyed by column.
+
+    People are named as the pages name them in ``language`` (accounts/names.py):
+    the Chinese name on a Chinese log, a signature as signed beside it.
+    """
     signature: Signature | None = getattr(d, "signature", None)
     successor = getattr(d, "superseded_by", None)
     effective = (
@@ -251,18 +265,22 @@ def record_cells(d: EligibilityDecision) -> dict[str, object]:
         "failure_reason": failure_reason,
         "meld": d.meld,
         "lab_values": lab_values_text(outcomes),
+        **{
+            key: _option_text(key, getattr(d, f"export_{key}"))
+            for key in DIAGNOSIS_INPUTS
+        },
         "consent_date": _date_text(d.export_consent_date),
         "consent_form_version": d.export_consent_form_version or "",
-        "screened_by": d.recorded_by.get_full_name() or d.recorded_by.get_username(),
+        "screened_by": display_name(d.recorded_by, language),
         "recorded_at": _moment_text(d.recorded_at),
-        "signed_by": signature.signer_full_name if signature else "",
+        "signed_by": signer_name(signature, language),
         "signed_at": _moment_text(signature.signed_at) if signature else "",
         "signature_meaning": str(Signature.Meaning(signature.meaning).label)
         if signature
         else "",
         "disagreement_reason": disagreement,
         "investigator_signature": (
-            f"{signature.signer_full_name} "
+            f"{signed_name(signature, language)} "
             f"{_date_text(timezone.localtime(signature.signed_at).date())}"
             if signature
             else ""
@@ -272,7 +290,7 @@ def record_cells(d: EligibilityDecision) -> dict[str, object]:
         "superseded_by": successor.sequence if successor else None,
         "correction_reason": d.supersede_reason,
         "criteria_version": (
-            f"v{version.number} {version.label}".strip() if version else ""
+            f"v{version.number} {version.localized_label}".strip() if version else ""
         ),
         "enrolled_on": _date_text(d.export_enrolled_on),
         "randomisation_number": d.export_randomisation_number or "",
@@ -296,6 +314,15 @@ def _with_unit(value: str) -> str:
     if not unit:
         return number
     return f"{number} {UNIT_LABELS.get(unit) or WORDS.get(unit) or unit}"
+
+
+def _option_text(key: str, value: str | None) -> str:
+    """A choice input's stored code as its option's label ("" when not given)."""
+    if not value:
+        return ""
+    value = str(value)
+    labels = {o.value: o.label for o in INPUTS[key].options}
+    return gettext(labels[value]) if value in labels else value
 
 
 def _criterion_text(outcome: CriterionOutcome) -> str:

@@ -101,6 +101,46 @@ def test_export_streams_the_filtered_log_and_is_logged(
     )
 
 
+def test_export_has_type_and_cause_of_liver_failure_and_names_in_its_language(
+    client, monitor, coordinator, record, trial
+):
+    from django.utils import translation
+
+    from accounts.models import Profile
+
+    Profile.objects.update_or_create(
+        user=coordinator, defaults={"display_name_zh": "李协调"}
+    )
+    record(
+        eligible_candidate(
+            screening_number="01-001",
+            liver_failure_type="SALF",
+            liver_failure_cause="DILI",
+        )
+    )
+    client.force_login(monitor)
+
+    def rows(language):
+        response = client.get(
+            f"/trials/{trial.slug}/log/export/", HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert response.status_code == HTTPStatus.OK
+        body = b"".join(response.streaming_content).decode("utf-8")
+        return list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff"))))
+
+    [zh] = rows("zh-hans")
+    with translation.override("zh-hans"):
+        salf = translation.gettext("Subacute liver failure (SALF)")
+        dili = translation.gettext("Drug-induced liver injury (DILI)")
+    assert "亚急性" in salf and "药物" in dili
+    assert (zh["肝衰竭类型"], zh["肝衰竭病因"]) == (salf, dili)
+    assert zh["筛选人"] == "李协调"
+    [en] = rows("en")
+    assert en["Type of liver failure"] == "Subacute liver failure (SALF)"
+    assert en["Cause of liver failure"] == "Drug-induced liver injury (DILI)"
+    assert en["Screened by"] == coordinator.get_full_name()
+
+
 # --- Audit logs in the app --------------------------------------------------------
 
 

@@ -42,6 +42,8 @@ ZH_HEADER = [
     "筛选失败原因",
     "终末期肝病模型评分（MELD）",
     "判定所依据的检验值",
+    "肝衰竭类型",
+    "肝衰竭病因",
     "更正原因",
     "不同意理由",
     "标准版本",
@@ -60,6 +62,8 @@ EN_HEADER = [
     "Reason for screen failure",
     "MELD",
     "Deciding lab values",
+    "Type of liver failure",
+    "Cause of liver failure",
     "Reason for correction",
     "Reason for disagreement",
     "Criteria version",
@@ -110,7 +114,11 @@ def month(record, investigator, coordinator):
     """June 2026: enrolled, screen failure, corrected, overridden; one in May."""
     enrolled = record(
         eligible_candidate(
-            screening_number="01-001", initials="ZW", consent_date="2026-05-30"
+            screening_number="01-001",
+            initials="ZW",
+            consent_date="2026-05-30",
+            liver_failure_type="ACLF",
+            liver_failure_cause="HBV",
         )
     )
     _sign(enrolled, investigator)
@@ -157,6 +165,7 @@ def month(record, investigator, coordinator):
     return {
         "e1": Criterion.objects.get(version=version, code="E1"),
         "version": f"v{version.number} {version.label}".strip(),
+        "version_zh": f"v{version.number} {version.label_zh_hans}".strip(),
     }
 
 
@@ -227,9 +236,20 @@ def test_a_monitor_exports_the_chinese_screening_log_for_a_month_and_in_english(
     assert zh["01-001"]["研究者签名"].startswith("Wang Jun 2026年")
     assert zh["01-001"]["知情同意书版本号"] == "V2.0 2025-03-01"
     assert zh["01-001"]["系统判定结果"] == "符合入选"
-    assert zh["01-001"]["标准版本"] == month["version"]
+    assert zh["01-001"]["标准版本"] == month["version_zh"]
     assert isinstance(zh["01-001"]["终末期肝病模型评分（MELD）"], int)
     assert "180 μmol/L" in zh["01-001"]["判定所依据的检验值"]
+    # Type and cause of liver failure by their labels; empty when not given.
+    with translation.override("zh-hans"):
+        aclf = str(translation.gettext("Acute-on-chronic liver failure (ACLF)"))
+        hbv = str(translation.gettext("Hepatitis B virus (HBV)"))
+    assert aclf != "Acute-on-chronic liver failure (ACLF)" and "慢加急性" in aclf
+    assert (zh["01-001"]["肝衰竭类型"], zh["01-001"]["肝衰竭病因"]) == (aclf, hbv)
+    assert zh["01-002"]["肝衰竭类型"] is None
+    assert (
+        en["01-001"]["Type of liver failure"],
+        en["01-001"]["Cause of liver failure"],
+    ) == ("Acute-on-chronic liver failure (ACLF)", "Hepatitis B virus (HBV)")
     assert {k: en["01-001"][k] for k in TABLE_COLUMNS_EN} == {
         "Subject number": "01-001",
         "Initials": "ZW",
@@ -439,3 +459,40 @@ def test_the_export_costs_the_same_queries_for_more_rows(
     with django_assert_max_num_queries(before):
         export()
     assert before <= 25
+
+
+def test_people_are_named_in_the_exports_language(
+    client, monitor, trial, month, coordinator, investigator
+):
+    """Chinese names on Chinese exports; English full names on English ones; the
+    name signed with stays beside a Chinese name."""
+    from accounts.models import Profile
+
+    Profile.objects.update_or_create(
+        user=investigator, defaults={"display_name_zh": "王军"}
+    )
+    Profile.objects.update_or_create(
+        user=coordinator, defaults={"display_name_zh": "李协调"}
+    )
+    coordinator.first_name, coordinator.last_name = "Li", "Xie"
+    coordinator.save()
+    client.force_login(monitor)
+    zh = _by_number(
+        _xlsx_rows(_get(client, trial, "screening-log", "zh-hans", format="xlsx")),
+        ZH_HEADER,
+    )
+    assert zh["01-001"]["研究者签名"].startswith("王军（Wang Jun） 2026年")
+    en = _by_number(
+        _xlsx_rows(_get(client, trial, "screening-log", "en", format="xlsx")),
+        EN_HEADER,
+    )
+    assert en["01-001"]["Investigator signature"].startswith("Wang Jun 2026-")
+    rows = _xlsx_rows(_get(client, trial, "export", "zh-hans", format="xlsx"))
+    records = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert records["01-001"]["筛选人"] == "李协调"
+    assert records["01-001"]["签名人"] == "王军"
+    rows = _csv_rows(_get(client, trial, "export", "en", format="csv", variant="excel"))
+    header = rows[0]
+    english = {r[0]: dict(zip(header, r, strict=True)) for r in rows[1:]}
+    assert english["01-001"]["Screened by"] == "Li Xie"
+    assert english["01-001"]["Signed by"] == "Wang Jun"
