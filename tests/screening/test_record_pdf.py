@@ -121,7 +121,10 @@ def test_the_chinese_pdf_is_in_chinese_with_cjk_fonts_embedded(
     assert f"筛选记录 {NUMBER}" in text
     assert eligible in text
     assert f"v{signed.criteria_version.number}" in text
-    assert signed.criteria_version.label in text
+    # The version's label in the page's language.
+    assert signed.criteria_version.label_zh_hans == "注册时的方案（v1）"
+    assert "注册时的方案（v1）" in flat(text)
+    assert signed.criteria_version.label not in text
     assert "电子签名显示（21 CFR 11.50）" in text
     assert "年龄18至65岁" in text  # the criterion's Chinese wording
     # The Chinese glyphs come from an embedded Noto Sans CJK (not tofu boxes).
@@ -203,3 +206,58 @@ def test_the_record_page_has_a_print_pdf_button(client, coordinator, signed):
     url = reverse("screening:decision_pdf", args=[signed.pk])
     assert f'href="{url}"' in page.text
     assert "Print / PDF" in page.text
+
+
+def _close_call():
+    """CRP 9.2 (just under 10) and TBil 161 rising 17.1 a day (tests/screening/
+    test_how_close.py)."""
+    return eligible_candidate(
+        screening_number="07-015",
+        crp={"value": "9.2", "unit": "mg/L"},
+        tbil={"value": "161", "unit": "umol/L", "time": "2026-06-01T08:00+08:00"},
+        tbil_series=[
+            {"time": "2026-05-31T08:00+08:00", "value": "143.9", "unit": "umol/L"}
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "crp", "near_miss", "rise"),
+    [
+        (
+            "en",
+            "How close",
+            "CRP 9.2 mg/L: 0.8 below 10 (8 %)",
+            "near miss",
+            "+17.1/day",
+        ),
+        (
+            "zh-hans",
+            "距阈值多近",
+            "9.2 mg/L：低于 10 达 0.8 (8 %)",
+            "接近阈值",
+            "每日 +17.1：",
+        ),
+    ],
+)
+def test_the_pdf_says_how_close_like_the_record_page(
+    client, coordinator, record, language, title, crp, near_miss, rise
+):
+    decision = record(_close_call())
+    client.force_login(coordinator)
+    page = client.get(decision.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language)
+    rows = page.context["how_close"]
+    assert rows
+    _reader, text = read(download(client, decision, language))
+    # The no-break space before "%" reads back as a space.
+    text = text.replace("\u00a0", " ")
+    assert title in text
+    assert crp in text
+    assert near_miss in text
+    assert rise in text
+    for row in rows:
+        assert flat(row["text"]) in flat(text)
+        if row["projection"]:
+            assert flat(row["projection"]) in flat(text)
+    # Information only: the outcome printed is the record's.
+    assert decision.outcome == "ELIGIBLE"
