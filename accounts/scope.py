@@ -114,15 +114,16 @@ def scope_forget(user) -> None:
         del user._trial_scope
 
 
-def trial_for(request, slug: str, perm: str):
-    """The trial of a URL if the user is a member (else 404) allowed ``perm`` (403)."""
+def trial_for(request, slug: str, perm: str, *more: str):
+    """The trial of a URL if the user is a member (else 404) allowed ``perm``, or
+    any of ``more`` (else 403)."""
     from trials.models import Trial
 
     trial = get_object_or_404(Trial, slug=slug)
     scope = scope_for(request.user)
     if not scope.member_of(trial.pk):
         raise Http404
-    if not scope.can(perm, trial.pk):
+    if not any(scope.can(p, trial.pk) for p in (perm, *more)):
         raise PermissionDenied
     return trial
 

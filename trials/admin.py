@@ -5,10 +5,12 @@ from django.contrib import admin
 from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scope import ADMINISTER, scope_for
+from screening.common.admin import ReadOnlyAdmin
 
 from .models import (
     Condition,
@@ -20,6 +22,8 @@ from .models import (
     VersionActivation,
 )
 from .services import version_draft_create
+
+DRAFT_LABEL = _("Draft amendment")
 
 
 def _draft_of(obj) -> bool:
@@ -187,7 +191,14 @@ class TrialAdmin(ReasonedHistoryAdmin):
 class CriteriaVersionAdmin(DraftOnly, ReasonedHistoryAdmin):
     """A trial's criteria versions: drafts are edited here, then signed in the app."""
 
-    list_display = ["trial", "number", "label", "state", "effective_from"]
+    list_display = [
+        "trial",
+        "number",
+        "label",
+        "label_zh_hans",
+        "state",
+        "effective_from",
+    ]
     list_filter = ["trial", "state"]
     list_select_related = ["trial"]
     inlines = [CriterionInline]
@@ -195,8 +206,11 @@ class CriteriaVersionAdmin(DraftOnly, ReasonedHistoryAdmin):
         "trial",
         "number",
         "label",
+        "label_zh_hans",
         "ethics_reference",
         "ethics_approved_on",
+        "default_lookback_hours",
+        "near_miss_margin_percent",
         "change_reason",
     ]
     readonly_fields = ["trial", "number"]
@@ -209,51 +223,33 @@ class CriteriaVersionAdmin(DraftOnly, ReasonedHistoryAdmin):
     @admin.action(description=_("Copy the active version into a new draft"))
     def copy_to_draft(self, request, queryset):
         for trial in {version.trial for version in queryset}:
+            # Named in both languages, whichever the admin is read in.
+            with translation.override("en"):
+                label = str(DRAFT_LABEL)
+            with translation.override("zh-hans"):
+                label_zh_hans = str(DRAFT_LABEL)
             draft = version_draft_create(
-                trial=trial, user=request.user, label=_("Draft amendment")
+                trial=trial,
+                user=request.user,
+                label=label,
+                label_zh_hans=label_zh_hans,
             )
             self.message_user(request, _("Draft %(draft)s created.") % {"draft": draft})
 
 
 @admin.register(ImpactReport)
-class ImpactReportAdmin(TrialScopedAdmin):
+class ImpactReportAdmin(ReadOnlyAdmin, TrialScopedAdmin):
+    """Append-only: every field is shown read-only (no change permission)."""
+
     trial_path = "version__trial_id"
     list_display = ["version", "from_version", "evaluated", "flip_count", "created_at"]
-    readonly_fields = [
-        "version",
-        "from_version",
-        "created_by",
-        "created_at",
-        "evaluated",
-        "flip_count",
-        "content",
-        "sha256",
-    ]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_select_related = ["version", "from_version"]
 
 
 @admin.register(VersionActivation)
 class VersionActivationAdmin(ImpactReportAdmin):
     list_display = ["version", "signer_full_name", "signed_at", "effective_from"]
-    readonly_fields = [
-        "version",
-        "impact_report",
-        "impact_sha256",
-        "signer",
-        "signer_full_name",
-        "signed_at",
-        "effective_from",
-        "statement",
-        "retired_version",
-    ]
+    list_select_related = ["version"]
 
 
 @admin.register(Criterion)
@@ -269,8 +265,10 @@ class CriterionAdmin(DraftOnly, ReasonedHistoryAdmin):
     ]
     list_filter = ["trial", "version__state", "kind", "active"]
     search_fields = ["code", "text", "text_zh_hans"]
-    list_select_related = ["trial"]
+    list_select_related = ["trial", "version"]
     inlines = [ConditionInline]
+    # The version each history row belongs to (its label in the page's language).
+    history_list_display = ["version"]
     fields = [
         "trial",
         "version",
@@ -289,6 +287,12 @@ class CriterionAdmin(DraftOnly, ReasonedHistoryAdmin):
         # its trial's page, whose form requires a reason).
         return False
 
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        queryset = super().get_history_queryset(
+            request, history_manager, pk_name, object_id
+        )
+        return queryset.select_related("version")
+
     @admin.display(description=_("protocol wording"))
     def short_text(self, obj):
         return obj.text[:80]
@@ -297,10 +301,31 @@ class CriterionAdmin(DraftOnly, ReasonedHistoryAdmin):
 @admin.register(Condition)
 class ConditionAdmin(DraftOnly, ReasonedHistoryAdmin):
     trial_path = "criterion__trial_id"
-    list_display = ["criterion", "position", "__str__"]
+    list_display = ["criterion", "version", "position", "__str__"]
     list_filter = ["criterion__trial", "criterion__kind", "variable", "operator"]
     search_fields = ["criterion__code", "variable"]
-    list_select_related = ["criterion__trial"]
+    list_select_related = ["criterion__trial", "criterion__version"]
+    history_list_display = ["version"]
+
+    @admin.display(description=_("criteria version"))
+    def version(self, obj):
+        """The version of a condition, or of a history row (its criterion's then)."""
+        criterion = obj.criterion if obj.criterion_id else None
+        if criterion is None and obj.criterion_id:
+            # A history row of a deleted criterion's condition.
+            criterion = (
+                Criterion.history.filter(id=obj.criterion_id)
+                .select_related("version")
+                .order_by("-history_id")
+                .first()
+            )
+        return "" if criterion is None else str(criterion.version)
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        queryset = super().get_history_queryset(
+            request, history_manager, pk_name, object_id
+        )
+        return queryset.select_related("criterion__version")
 
     def has_delete_permission(self, request, obj=None):
         # The delete page asks no reason: conditions are removed on their

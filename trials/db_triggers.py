@@ -21,6 +21,7 @@ _FIXED = (
     "trial_id",
     "number",
     "label",
+    "label_zh_hans",
     "ethics_reference",
     "ethics_approved_on",
     "effective_from",

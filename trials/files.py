@@ -73,6 +73,7 @@ SITE_FIELDS = (
 VERSION_FIELDS = (
     Field("number", "integer", required=True),
     Field("label", "text", required=True),
+    Field("label_zh_hans", "text", default=""),
     Field("state", "text", required=True),
     Field("ethics_reference", "text", default=""),
     Field("ethics_approved_on", "date", null=True),
@@ -381,6 +382,7 @@ def version_dict(version, criteria: list[dict], based_on: int | None) -> dict:
     return {
         "number": version.number,
         "label": version.label,
+        "label_zh_hans": version.label_zh_hans,
         "state": version.state,
         "ethics_reference": version.ethics_reference,
         "ethics_approved_on": (

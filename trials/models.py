@@ -128,6 +128,12 @@ class CriteriaVersion(models.Model):
         max_length=120,
         help_text=_("As the protocol names it, e.g. Protocol v2.0 (amendment 2)."),
     )
+    label_zh_hans = models.CharField(
+        _("label (Simplified Chinese)"),
+        max_length=120,
+        blank=True,
+        help_text=_("As the Chinese protocol names it; empty: the label above."),
+    )
     state = models.CharField(
         _("state"), max_length=8, choices=State.choices, default=State.DRAFT
     )
@@ -206,7 +212,14 @@ class CriteriaVersion(models.Model):
         ]
 
     def __str__(self):
-        return f"v{self.number} {self.label}"
+        return f"v{self.number} {self.localized_label}"
+
+    @property
+    def localized_label(self) -> str:
+        """The label in the active language (the English one if none is given)."""
+        if (get_language() or "").startswith("zh") and self.label_zh_hans:
+            return self.label_zh_hans
+        return self.label
 
     @property
     def is_draft(self) -> bool:

@@ -87,6 +87,7 @@ def _plan(
         version = CriteriaVersion(
             number=raw["number"],
             label=raw["label"],
+            label_zh_hans=raw["label_zh_hans"],
             state=CriteriaVersion.State.DRAFT,
             ethics_reference=raw["ethics_reference"],
             ethics_approved_on=raw["ethics_approved_on"],
@@ -312,8 +313,13 @@ def version_start(*, version: CriteriaVersion) -> None:
 
 
 @transaction.atomic
-def version_draft_create(*, trial: Trial, user, label: str) -> CriteriaVersion:
-    """A new draft: a copy of the active version's criteria and conditions."""
+def version_draft_create(
+    *, trial: Trial, user, label: str, label_zh_hans: str = ""
+) -> CriteriaVersion:
+    """A new draft: a copy of the active version's criteria and conditions.
+
+    ``label`` in English, ``label_zh_hans`` in Simplified Chinese (may be empty).
+    """
     Trial.objects.select_for_update().filter(pk=trial.pk).first()
     source = version_active(trial=trial)
     last = trial.versions.order_by("-number").first()
@@ -321,6 +327,7 @@ def version_draft_create(*, trial: Trial, user, label: str) -> CriteriaVersion:
         trial=trial,
         number=(last.number + 1) if last else 1,
         label=label.strip()[:120],
+        label_zh_hans=label_zh_hans.strip()[:120],
         based_on=source,
         created_by=user,
     )

@@ -55,7 +55,9 @@ def candidate_chain(
     return list(
         visible(scope)
         .filter(trial=trial, screening_number=screening_number)
-        .select_related("recorded_by__profile", "signature__signer__profile")
+        .select_related(
+            "recorded_by__profile", "signature__signer__profile", "criteria_version"
+        )
         .defer("entered", "normalised", "criteria_snapshot")
         .order_by("recorded_at", "id")
     )

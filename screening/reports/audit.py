@@ -21,7 +21,7 @@ from screening.common.csv import csv_stream
 from screening.models import PrescreenUpload, ScreeningLogExport
 from screening.prescreen.services import PURGE
 from screening.reports import services
-from trials.models import Condition, Criterion
+from trials.models import Condition, CriteriaVersion, Criterion
 
 
 def _local(moment) -> str:
@@ -117,6 +117,8 @@ def _criteria_history(trial, scope):
     )
     # From the history, so that a deleted criterion's conditions are kept too.
     codes = dict(criteria.values_list("id", "code"))
+    version_of = dict(criteria.values_list("id", "version_id"))
+    versions = {v.pk: str(v) for v in CriteriaVersion.objects.filter(trial=trial)}
     conditions = Condition.history.filter(criterion_id__in=list(codes)).select_related(
         "history_user"
     )
@@ -126,6 +128,7 @@ def _criteria_history(trial, scope):
             h,
             h.code,
             ((h.text_zh_hans if zh else "") or h.text)[:80],
+            versions.get(h.version_id, ""),
         )
         for h in criteria.iterator()
     ] + [
@@ -134,10 +137,13 @@ def _criteria_history(trial, scope):
             h,
             codes.get(h.criterion_id, ""),
             _code(_spec(h)),
+            versions.get(version_of.get(h.criterion_id), ""),
         )
         for h in conditions.iterator()
     ]
-    for moment, h, code, what in sorted(entries, key=lambda e: e[0], reverse=True):
+    for moment, h, code, what, version in sorted(
+        entries, key=lambda e: e[0], reverse=True
+    ):
         yield [
             _local(moment),
             _user(h.history_user),
@@ -145,6 +151,7 @@ def _criteria_history(trial, scope):
             code,
             what,
             _typed(h.history_change_reason or ""),
+            version,
         ]
 
 
@@ -170,7 +177,15 @@ LOGS = {
     ),
     "criteria": (
         _("Criteria history"),
-        [_("When"), _("User"), _("Change"), _("Code"), _("What"), _("Reason")],
+        [
+            _("When"),
+            _("User"),
+            _("Change"),
+            _("Code"),
+            _("What"),
+            _("Reason"),
+            _("Criteria version"),
+        ],
         _criteria_history,
     ),
 }

@@ -10,6 +10,12 @@ class DraftForm(forms.Form):
         max_length=120,
         help_text=_("As the amendment names it, e.g. Protocol v2.0 (amendment 2)."),
     )
+    label_zh_hans = forms.CharField(
+        label=_("Label in Simplified Chinese"),
+        max_length=120,
+        required=False,
+        help_text=_("As the Chinese protocol names it; empty: the label above."),
+    )
 
 
 class ActivationForm(forms.Form):

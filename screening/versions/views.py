@@ -2,9 +2,9 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.scope import ADMINISTER, AUDIT, scope_for, trial_for
@@ -17,18 +17,36 @@ from trials.services import version_active, version_draft_create
 
 def _trial(request, slug) -> Trial:
     """Monitors read the versions and reports; trial admins also act on them."""
-    trial = get_object_or_404(Trial, slug=slug)
-    scope = scope_for(request.user)
-    if not scope.member_of(trial.pk):
-        raise Http404
-    if not (scope.can(AUDIT, trial.pk) or scope.can(ADMINISTER, trial.pk)):
-        raise PermissionDenied
-    return trial
+    return trial_for(request, slug, AUDIT, ADMINISTER)
+
+
+def _summary(report) -> str:
+    """How many candidates were re-evaluated and how many decisions would change."""
+    content = report.content
+    evaluated = ngettext(
+        "%(n)s candidate re-evaluated under v%(to)s (now v%(from)s):",
+        "%(n)s candidates re-evaluated under v%(to)s (now v%(from)s):",
+        report.evaluated,
+    ) % {
+        "n": report.evaluated,
+        "to": content["to_version"],
+        "from": content["from_version"],
+    }
+    flips = ngettext(
+        "%(flips)s decision would change.",
+        "%(flips)s decisions would change.",
+        report.flip_count,
+    ) % {"flips": report.flip_count}
+    # Joined as the language writes two clauses (Chinese: no space).
+    return pgettext("impact summary", "%(evaluated)s %(flips)s") % {
+        "evaluated": evaluated,
+        "flips": flips,
+    }
 
 
 def _report_context(report) -> dict:
-    """The report's counts per decision, and its flips with reasons in the page's
-    language (from the stored details)."""
+    """The report's summary and counts per decision, and its flips with reasons in
+    the page's language (from the stored details)."""
     if report is None:
         return {}
     counts = report.content["counts"]
@@ -44,6 +62,7 @@ def _report_context(report) -> dict:
         for flip in report.content["flips"]
     ]
     return {
+        "summary": _summary(report),
         "counts": [
             (d, counts["from"].get(d, 0), counts["to"].get(d, 0)) for d in decisions
         ],
@@ -79,7 +98,10 @@ def draft_create(request, trial_slug):
     form = DraftForm(request.POST)
     if form.is_valid():
         draft = version_draft_create(
-            trial=trial, user=request.user, label=form.cleaned_data["label"]
+            trial=trial,
+            user=request.user,
+            label=form.cleaned_data["label"],
+            label_zh_hans=form.cleaned_data["label_zh_hans"],
         )
         messages.success(
             request,

@@ -12,7 +12,7 @@ from http import HTTPStatus
 import pytest
 from django.forms import NullBooleanSelect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from screening import criteria as criteria_module
 from screening.assessment import active_criteria, assess
@@ -21,7 +21,14 @@ from screening.domain.engine import Decision, Outcome, evaluate
 from screening.models import CriterionOutcome
 from screening.versions.services import impact_report_record, version_activate
 from tests.factories import TEST_PASSWORD, eligible_candidate
-from trials.models import Condition, CriteriaVersion, Criterion, Trial
+from trials.models import (
+    Condition,
+    CriteriaVersion,
+    Criterion,
+    ImpactReport,
+    Trial,
+    VersionActivation,
+)
 from trials.services import version_active, version_draft_create
 
 pytestmark = pytest.mark.django_db
@@ -1237,3 +1244,121 @@ def test_draft_version_is_reverted_from_history_with_a_reason(
         superuser,
         "Back to the amendment's name",
     )
+
+
+# A draft's own settings, the version of each history row, the signed records
+
+
+def test_a_drafts_labels_margin_and_window_are_edited_with_a_reason(
+    client, trial_admin, draft
+):
+    client.force_login(trial_admin)
+    url = _url(CriteriaVersion, "change", draft.pk)
+    page = client.get(url)
+    form = page.context["adminform"].form
+    for name in ("label_zh_hans", "near_miss_margin_percent", "default_lookback_hours"):
+        assert name in form.fields
+    data = change_form_data(page)
+    assert data["near_miss_margin_percent"] == D(10)
+    data.update(
+        label_zh_hans="方案第1次修订",
+        near_miss_margin_percent="5",
+        default_lookback_hours="48",
+        change_reason="Amendment 1: near miss within 5 %, values of the last 48 h",
+    )
+
+    assert client.post(url, data).status_code == HTTPStatus.FOUND
+
+    draft.refresh_from_db()
+    assert (
+        draft.label_zh_hans,
+        draft.near_miss_margin_percent,
+        draft.default_lookback_hours,
+    ) == ("方案第1次修订", D(5), 48)
+    latest = draft.history.latest()
+    assert latest.history_change_reason.startswith("Amendment 1")
+    # The database's check and the field's validators refuse a margin over 100.
+    data.update(near_miss_margin_percent="150", change_reason="Too wide")
+    refused = client.post(url, data)
+    assert refused.status_code == HTTPStatus.OK
+    errors = refused.context["adminform"].form.errors.as_data()
+    assert [e.code for e in errors["near_miss_margin_percent"]] == ["max_value"]
+    draft.refresh_from_db()
+    assert draft.near_miss_margin_percent == D(5)
+
+
+def test_an_active_versions_margin_and_window_are_read_only(root_client, active):
+    page = root_client.get(_url(CriteriaVersion, "change", active.pk))
+    shown = {
+        field.field["name"]: field.is_readonly
+        for fieldset in page.context["adminform"]
+        for line in fieldset
+        for field in line
+    }
+    assert shown["near_miss_margin_percent"] is True
+    assert shown["default_lookback_hours"] is True
+    assert shown["label_zh_hans"] is True
+    response = root_client.post(
+        _url(CriteriaVersion, "change", active.pk),
+        {"near_miss_margin_percent": "5", "change_reason": "Edit the active one"},
+    )
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    active.refresh_from_db()
+    assert active.near_miss_margin_percent == D(10)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_admin_history_names_the_version_of_each_row(
+    root_client, draft, crp, i6, language
+):
+    crp.value_low = D(5)
+    crp._change_reason = "Amendment 1: CRP above 5 mg/L"
+    crp.save()
+    with translation.override(language):
+        name = str(draft)
+        column = translation.gettext("version")
+    for obj in (i6, crp):
+        page = root_client.get(
+            _url(type(obj), "history", obj.pk), HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert page.status_code == HTTPStatus.OK
+        assert page.context["history_list_display"] == ["version"]
+        records = list(page.context["page_obj"])
+        assert records
+        assert {str(record.version) for record in records} == {name}
+        html = page.content.decode()
+        assert f'<th scope="col">{column}</th>' in html
+        assert f"<td>{name}</td>" in html
+    translation.deactivate()
+
+
+def test_the_condition_list_names_each_rows_version(root_client, draft, active):
+    response = root_client.get(_url(Condition, "changelist"), {"q": "crp"})
+    model_admin = response.context["cl"].model_admin
+    shown = sorted(model_admin.version(c) for c in _changelist_rows(response))
+    assert shown == sorted([str(active), str(draft)])
+
+
+def test_impact_reports_and_activations_are_shown_read_only(client, trial_admin, draft):
+    activation = activate(draft, trial_admin)
+    report = ImpactReport.objects.get(version=draft)
+    client.force_login(trial_admin)
+    for model, obj in ((ImpactReport, report), (VersionActivation, activation)):
+        page = client.get(_url(model, "change", obj.pk))
+        assert page.status_code == HTTPStatus.OK
+        assert not page.context["has_change_permission"]
+        fields = [
+            field
+            for fieldset in page.context["adminform"]
+            for line in fieldset
+            for field in line
+        ]
+        # Every field of the record is shown, none can be edited.
+        assert {field.field["name"] for field in fields} >= {
+            f.name for f in model._meta.concrete_fields if f.name != "id"
+        }
+        assert all(field.is_readonly for field in fields)
+        assert client.get(_url(model, "add")).status_code == HTTPStatus.FORBIDDEN
+        assert client.post(
+            _url(model, "delete", obj.pk), {"post": "yes"}
+        ).status_code == (HTTPStatus.FORBIDDEN)
