@@ -211,6 +211,7 @@ class CriteriaVersionAdmin(DraftOnly, ReasonedHistoryAdmin):
         "ethics_approved_on",
         "default_lookback_hours",
         "near_miss_margin_percent",
+        "screening_window_hours",
         "change_reason",
     ]
     readonly_fields = ["trial", "number"]

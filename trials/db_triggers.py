@@ -30,6 +30,7 @@ _FIXED = (
     "created_at",
     "default_lookback_hours",
     "near_miss_margin_percent",
+    "screening_window_hours",
 )
 
 _PG_TEMPLATE = """

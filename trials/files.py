@@ -80,6 +80,7 @@ VERSION_FIELDS = (
     Field("effective_from", "datetime", null=True),
     Field("default_lookback_hours", "integer", null=True),
     Field("near_miss_margin_percent", "number", default=Decimal(10)),
+    Field("screening_window_hours", "integer", null=True),
     Field("based_on", "integer", null=True),
 )
 CRITERION_FIELDS = (
@@ -393,6 +394,7 @@ def version_dict(version, criteria: list[dict], based_on: int | None) -> dict:
         "effective_from": effective.isoformat() if effective else None,
         "default_lookback_hours": version.default_lookback_hours,
         "near_miss_margin_percent": _number(version.near_miss_margin_percent),
+        "screening_window_hours": version.screening_window_hours,
         "based_on": based_on,
         "criteria": criteria,
     }

@@ -155,6 +155,16 @@ class CriteriaVersion(models.Model):
             "the screening, unless a condition says otherwise; empty: no window."
         ),
     )
+    screening_window_hours = models.PositiveSmallIntegerField(
+        _("screening window (hours)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Hours from a candidate's first screening within which the screening "
+            "should be completed (the worklist shows the time left); empty: none."
+        ),
+    )
     near_miss_margin_percent = models.DecimalField(
         _("near-miss margin (%)"),
         max_digits=5,

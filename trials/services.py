@@ -94,6 +94,7 @@ def _plan(
             effective_from=raw["effective_from"],
             default_lookback_hours=raw["default_lookback_hours"],
             near_miss_margin_percent=raw["near_miss_margin_percent"],
+            screening_window_hours=raw["screening_window_hours"],
         )
         _checked(version, path, problems, exclude=["trial", "based_on", "created_by"])
         criteria = []
@@ -332,7 +333,10 @@ def version_draft_create(
         created_by=user,
     )
     if source is not None:
+        # The version's own settings are copied with its criteria.
+        draft.default_lookback_hours = source.default_lookback_hours
         draft.near_miss_margin_percent = source.near_miss_margin_percent
+        draft.screening_window_hours = source.screening_window_hours
     reason = COPY_REASON % {"number": source.number if source else "-"}
     draft._change_reason = reason
     draft.full_clean()

@@ -1,5 +1,7 @@
 """The coordinator's worklist and the investigator's sign-off queue."""
 
+import math
+
 from django.db.models import Min, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,27 +17,49 @@ LIMIT = 200
 def collect_groups(outcomes) -> list[dict]:
     """What each undecided criterion still needs, as the criterion reads.
 
-    A criterion is met by any one of its conditions: where several of its
-    inputs are missing, any one of them (found above its limit) can decide it.
+    A criterion is met when any one of its conditions holds, and each condition
+    needs all of its inputs (MELD: TBil, INR, creatinine and dialysis). So an
+    inclusion with several undecided conditions is met by any one of them; an
+    exclusion is ruled out only when all of them are known (its supporting
+    conditions cannot exclude on their own absence, so they are not asked).
     Inputs the record marks as awaited ("pending") are listed as such.
     """
     groups = []
     for outcome in sorted(outcomes, key=lambda o: o.position):
-        if not outcome.missing:
+        inclusion = outcome.kind == "INCLUSION"
+        conditions = [
+            detail
+            for detail in outcome.details
+            if detail.get("outcome") == "UNKNOWN"
+            and detail.get("missing")
+            and (inclusion or not detail.get("supporting"))
+        ]
+        if not conditions:
             continue
         pending = {
             key
-            for detail in outcome.details
+            for detail in conditions
             if detail.get("relation") == "pending"
-            for key in detail.get("missing", ())
+            for key in detail["missing"]
         }
-        labels = [input_label(key) for key in outcome.missing]
+        parts = [
+            ", ".join(input_label(key) for key in detail["missing"])
+            for detail in conditions
+        ]
         groups.append(
             {
                 "code": outcome.code,
-                "inputs": labels,
-                "any_one": len(labels) > 1,
-                "pending": [input_label(k) for k in outcome.missing if k in pending],
+                "conditions": parts,
+                # Several conditions: one of them decides an inclusion; an
+                # exclusion needs them all.
+                "any_one": inclusion and len(parts) > 1,
+                "all_of": not inclusion and len(parts) > 1,
+                "pending": [
+                    input_label(key)
+                    for detail in conditions
+                    for key in detail["missing"]
+                    if key in pending
+                ],
             }
         )
     return groups
@@ -45,7 +69,7 @@ def _undecided_outcomes() -> Prefetch:
     return Prefetch(
         "outcomes",
         queryset=CriterionOutcome.objects.filter(outcome="UNKNOWN").only(
-            "decision_id", "code", "position", "missing", "details"
+            "decision_id", "code", "kind", "position", "details"
         ),
         to_attr="undecided",
     )
@@ -102,20 +126,46 @@ def worklist(request, trial_slug):
             "criteria_snapshot",
             "blocking_codes",
             "criteria_version__near_miss_margin_percent",
+            "criteria_version__screening_window_hours",
         )
         .order_by("first_screened", "pk")[:LIMIT]
     )
     now = timezone.now()
     for row in rows:
+        row.hours_left = hours_left(
+            first_screened=row.first_screened,
+            window_hours=row.criteria_version.screening_window_hours
+            if row.criteria_version
+            else None,
+            now=now,
+        )
+        row.hours_over = -row.hours_left if row.hours_left is not None else None
         row.to_collect_labels = [input_label(key) for key in row.to_collect]
         row.collect_groups = collect_groups(row.undecided)
         row.waiting_hours = int((now - row.first_screened).total_seconds() // 3600)
         row.how_close = how_close_rows(record_margins(row, now=now), only_notable=True)
+    # Most urgent first: the least time left in the window; then the longest
+    # waiting of those whose version sets no window.
+    rows.sort(key=lambda r: (r.hours_left is None, r.hours_left or 0))
     return render(
         request,
         "screening/worklist.html",
         {"trial": trial, "rows": rows, "limit": LIMIT},
     )
+
+
+def hours_left(*, first_screened, window_hours: int | None, now) -> int | None:
+    """Hours left in the screening window, counted from the first screening.
+
+    A started hour counts whole, both ways: 30 minutes left is 1; at the end
+    of the window or 30 minutes past it, -1 (over by 1). None without a window.
+    """
+    if window_hours is None or first_screened is None:
+        return None
+    seconds = window_hours * 3600 - (now - first_screened).total_seconds()
+    if seconds > 0:
+        return math.ceil(seconds / 3600)
+    return -max(1, math.ceil(-seconds / 3600))
 
 
 def sign_queue(request, trial_slug):

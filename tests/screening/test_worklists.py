@@ -1,12 +1,16 @@
 """The coordinator's worklist and the investigator's sign-off queue."""
 
+from datetime import timedelta
 from http import HTTPStatus
 
+import pytest
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from screening.decisions.services import signature_record
 from screening.models import Signature
-from tests.factories import TEST_PASSWORD, eligible_candidate
+from screening.reports.worklists import hours_left
+from tests.factories import TEST_PASSWORD, amend, eligible_candidate
 
 
 def test_the_worklist_lists_incomplete_candidates_with_what_to_collect(
@@ -104,19 +108,93 @@ def test_the_worklist_groups_what_to_collect_as_the_criterion_reads(
     client.force_login(coordinator)
     page = client.get(reverse("screening:worklist", args=[trial.slug]))
     groups = {r.screening_number: r.collect_groups for r in page.context["rows"]}
+    # I6 (inclusion) is met by any one marker above its limit.
     (both,) = groups["32-001"]
-    assert (both["code"], both["any_one"]) == ("I6", True)
-    assert len(both["inputs"]) == 2
+    assert (both["code"], both["any_one"], both["all_of"]) == ("I6", True, False)
+    assert len(both["conditions"]) == 2
     # IL-6 is awaited from the laboratory; CRP was not entered at all.
-    assert len(both["pending"]) == 1 and both["pending"][0] in both["inputs"]
+    assert len(both["pending"]) == 1 and both["pending"][0] in both["conditions"]
     (one,) = groups["32-002"]
     assert (one["code"], one["any_one"], one["pending"]) == (
         "I6",
         False,
-        one["inputs"],
+        one["conditions"],
     )
     html = page.content.decode()
     assert 'data-code="I6"' in html and "any one of" in html and "pending:" in html
+
+
+def test_an_exclusion_needs_all_its_conditions_and_meld_all_its_inputs(
+    client, trial, coordinator, record
+):
+    # E1: severe bleeding or DIC; both unanswered: both are needed to rule it out.
+    # E4 (MELD): one condition that needs TBil, INR, creatinine and dialysis.
+    record(
+        eligible_candidate(
+            screening_number="34-001",
+            severe_active_bleeding=None,
+            dic=None,
+            dialysis_twice_past_week=None,
+        )
+    )
+    client.force_login(coordinator)
+    page = client.get(reverse("screening:worklist", args=[trial.slug]))
+    (row,) = page.context["rows"]
+    groups = {g["code"]: g for g in row.collect_groups}
+    e1 = next(g for g in groups.values() if len(g["conditions"]) == 2)
+    assert (e1["any_one"], e1["all_of"]) == (False, True)
+    assert "all of" in page.content.decode()
+    meld = [g for g in groups.values() if len(g["conditions"]) == 1]
+    assert meld and all(not g["any_one"] and not g["all_of"] for g in meld)
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "left"),
+    [
+        (timedelta(hours=47, minutes=30), 1),
+        (timedelta(hours=47), 1),
+        (timedelta(hours=46, minutes=59), 2),
+        (timedelta(hours=48), -1),
+        (timedelta(hours=48, minutes=1), -1),
+        (timedelta(hours=49), -1),
+        (timedelta(hours=49, seconds=1), -2),
+        (timedelta(0), 48),
+    ],
+)
+def test_hours_left_in_the_screening_window(elapsed, left):
+    now = timezone.now()
+    assert hours_left(first_screened=now - elapsed, window_hours=48, now=now) == left
+
+
+def test_no_window_no_hours_left():
+    now = timezone.now()
+    assert hours_left(first_screened=now, window_hours=None, now=now) is None
+
+
+def test_the_worklist_shows_the_window_left_most_urgent_first(
+    client, trial, coordinator, record
+):
+    assert trial.versions.get(state="ACTIVE").screening_window_hours == 48
+    record(eligible_candidate(screening_number="35-001", he_grade=None))
+
+    def six_hours(draft):
+        draft.screening_window_hours = 6
+        draft._change_reason = "Amendment: screening within 6 hours"
+        draft.save()
+
+    amend(trial, six_hours)
+    # Screened later, under a version with a 6-hour window: more urgent.
+    record(eligible_candidate(screening_number="35-002", he_grade=None))
+    client.force_login(coordinator)
+    url = reverse("screening:worklist", args=[trial.slug])
+    rows = client.get(url).context["rows"]
+    assert [(r.screening_number, r.hours_left) for r in rows] == [
+        ("35-002", 6),
+        ("35-001", 48),
+    ]
+    with translation.override("zh-hans"):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "剩余 6 小时" in page and "剩余 48 小时" in page
 
 
 def test_the_menu_counts_the_decisions_waiting_for_this_investigator(
