@@ -325,6 +325,7 @@ def test_the_pages_for_a_monitor_and_a_trial_admin(
         ("label_zh_hans", "'改过的名称'"),
         ("default_lookback_hours", "48"),
         ("near_miss_margin_percent", "5"),
+        ("screening_window_hours", "6"),
         ("number", "9"),
     ],
 )
