@@ -31,6 +31,7 @@ from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -40,6 +41,7 @@ from accounts.models import AccessEvent, Membership
 from accounts.reauth import reauth_detail_prefix, reauth_parts, reauthenticate
 from accounts.roles import ROLE_PERMISSIONS
 from accounts.scope import AUDIT, scope_for, trial_for
+from accounts.views import detail_label
 from screening.assessment import site_zone
 from screening.audit import sha256, verify_chains
 from screening.ledger.content import trial_chain
@@ -87,12 +89,29 @@ _WORDS = {
 }
 
 
+# How a column's cells are shown: as they are (False), codes translated by
+# _WORDS (True), an access event's detail in the page's words (DETAIL), words a
+# person typed (TYPED) or identifiers in no language (CODE: user names, formats).
+DETAIL, TYPED, CODE = "detail", "typed", "code"
+
+
+def _shown_cell(cell, header, kind) -> dict:
+    shown = {"value": cell, "kind": "", "code": "", "header": header}
+    if kind is True and isinstance(cell, str | bool) and cell in _WORDS:
+        shown["value"] = _WORDS[cell]
+    elif kind == DETAIL and isinstance(cell, str):
+        shown["value"], shown["code"] = detail_label(cell)
+    elif isinstance(kind, str):
+        shown["kind"] = kind
+    return shown
+
+
 @dataclass
 class Section:
     key: str
     title: str
-    # Each column's header, and whether its cells are codes to translate.
-    columns: tuple[tuple[str, bool], ...]
+    # Each column's header, and how its cells are shown (see DETAIL above).
+    columns: tuple[tuple[str, bool | str], ...]
     rows: list[list] = field(default_factory=list)
     count: int | None = None
 
@@ -101,13 +120,13 @@ class Section:
             self.count = len(self.rows)
 
     @property
-    def shown_rows(self) -> list[list]:
+    def shown_rows(self) -> list[list[dict]]:
+        """The rows in the page's language: each cell's value, kind, code and
+        column header (a phone shows each row as a card of labelled cells)."""
         return [
             [
-                _WORDS[cell]
-                if words and isinstance(cell, str | bool) and cell in _WORDS
-                else cell
-                for cell, (_header, words) in zip(row, self.columns, strict=True)
+                _shown_cell(cell, header, kind)
+                for cell, (header, kind) in zip(row, self.columns, strict=True)
             ]
             for row in self.rows
         ]
@@ -205,8 +224,8 @@ def _corrections(decisions, tz) -> Section:
             (_("Decision before"), True),
             (_("Decision after"), True),
             (_("Corrected record was signed"), True),
-            (_("User"), False),
-            (_("Reason"), False),
+            (_("User"), CODE),
+            (_("Reason"), TYPED),
         ),
         rows,
     )
@@ -267,7 +286,7 @@ def _overrides(signatures, tz) -> Section:
             (_("Decision"), True),
             (_("Investigator's decision"), True),
             (_("Investigator"), False),
-            (_("Reason"), False),
+            (_("Reason"), TYPED),
         ),
         rows,
     )
@@ -302,7 +321,7 @@ def _self_signing(trial, scope, bounds, tz) -> Section:
             (_("When"), False),
             (_("Screening number"), False),
             (_("Record"), False),
-            (_("User"), False),
+            (_("User"), CODE),
         ),
         rows,
     )
@@ -337,7 +356,7 @@ def _out_of_hours(decisions, signatures, tz) -> Section:
             (_("Entry"), True),
             (_("Screening number"), False),
             (_("Record"), False),
-            (_("User"), False),
+            (_("User"), CODE),
         ),
         rows,
     )
@@ -366,7 +385,7 @@ def _reauth_failures(trial, bounds, tz) -> Section:
         _("Failed re-authentications"),
         (
             (_("When"), False),
-            (_("User name typed"), False),
+            (_("User name typed"), TYPED),
             (_("While"), True),
             (_("IP address"), False),
         ),
@@ -396,9 +415,9 @@ def _exports(trial, bounds, tz) -> Section:
         _("Exports"),
         (
             (_("When"), False),
-            (_("User"), False),
-            (_("Format"), False),
-            (_("Filters"), False),
+            (_("User"), CODE),
+            (_("Format"), CODE),
+            (_("Filters"), CODE),
         ),
         rows,
     )
@@ -449,9 +468,9 @@ def _access_changes(trial, bounds, tz) -> Section:
         (
             (_("When"), False),
             (_("Change"), True),
-            (_("User"), False),
-            (_("What"), False),
-            (_("Changed by"), False),
+            (_("User"), CODE),
+            (_("What"), DETAIL),
+            (_("Changed by"), CODE),
         ),
         rows,
     )
@@ -516,7 +535,7 @@ def audit_review_report(
 
 
 def audit_reviews(*, trial: Trial):
-    return AuditReview.objects.filter(trial=trial).select_related("signer")
+    return AuditReview.objects.filter(trial=trial).select_related("signer__profile")
 
 
 # --- Writes ---------------------------------------------------------------------
@@ -619,6 +638,8 @@ class ReviewSignForm(PeriodForm):
     )
 
     def __init__(self, *args, **kwargs):
+        # Its hidden dates are not the period form's fields: ids of their own.
+        kwargs.setdefault("auto_id", "id_sign_%s")
         super().__init__(*args, **kwargs)
         for name in ("date_from", "date_to"):
             self.fields[name].widget = forms.HiddenInput()
@@ -697,6 +718,7 @@ def audit_review(request, trial_slug):
             "sign_form": sign_form,
             "reviews": audit_reviews(trial=trial),
             "hours": WORKING_HOURS,
-            "zone": str(site_zone()),
+            # The zone's name is an identifier, in no language.
+            "zone": format_html('<span lang="en">{}</span>', site_zone()),
         },
     )
