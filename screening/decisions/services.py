@@ -288,10 +288,14 @@ def _append(*, decision, outcomes):
     return decision
 
 
-def signature_refusal(*, decision: EligibilityDecision, signer: AbstractBaseUser):
+def signature_refusal(
+    *, decision: EligibilityDecision, signer: AbstractBaseUser, attempt: bool = True
+):
     """Raise ValidationError when ``signer`` may not sign ``decision``.
 
-    An attempt to sign one's own record is recorded (``SignatureRefusal``).
+    An attempt to sign one's own record is recorded (``SignatureRefusal``);
+    ``attempt=False`` only checks (opening the sign page is not an attempt, and
+    a GET must not write to the audit trail).
 
     ``PermissionDenied`` when the signer's membership does not allow signing
     in the decision's trial and site.
@@ -299,14 +303,15 @@ def signature_refusal(*, decision: EligibilityDecision, signer: AbstractBaseUser
     if not scope_for(signer).can(SIGN, decision.trial_id, decision.site_id):
         raise PermissionDenied("not an investigator of this trial or site")
     if decision.recorded_by_id == signer.pk:
-        # Refused self-signings are part of the audit trail a monitor reviews.
-        with transaction.atomic():
-            SignatureRefusal.objects.create(
-                trial_id=decision.trial_id,
-                decision=decision,
-                user=signer,
-                refused_at=timezone.now(),
-            )
+        if attempt:
+            # Refused self-signings are part of the audit trail a monitor reviews.
+            with transaction.atomic():
+                SignatureRefusal.objects.create(
+                    trial_id=decision.trial_id,
+                    decision=decision,
+                    user=signer,
+                    refused_at=timezone.now(),
+                )
         raise ValidationError(
             _("You recorded this screening: another investigator must sign it."),
             code="own_record",

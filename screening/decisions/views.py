@@ -200,7 +200,12 @@ def sign(request, pk):
         messages.info(request, _("This decision is already signed."))
         return redirect(record)
     try:
-        services.signature_refusal(decision=record, signer=request.user)
+        services.signature_refusal(
+            decision=record,
+            signer=request.user,
+            # Opening the page only checks; a POST is an attempt to sign.
+            attempt=request.method == "POST",
+        )
     except ValidationError as exc:
         messages.warning(request, exc.messages[0])
         return redirect(record)

@@ -8,6 +8,7 @@ from http import HTTPStatus
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 
 from accounts.models import AccessEvent
 from screening.models import Signature
@@ -120,3 +121,27 @@ def test_every_user_changes_their_own_password_and_it_is_logged(client, coordina
         action=AccessEvent.Action.ACCOUNT_CHANGED, detail="password"
     ).latest("id")
     assert (event.user, event.actor) == (coordinator, coordinator)
+
+
+def test_opening_the_sign_page_of_ones_own_record_writes_nothing(
+    client, trial, investigator
+):
+    """A GET only checks: a reload or a prefetched link is no attempt to sign."""
+    from screening.decisions.services import decision_record
+    from screening.ledger.models import SignatureRefusal
+    from tests.factories import TEST_PASSWORD, eligible_candidate
+
+    own = decision_record(
+        trial=trial,
+        data=eligible_candidate(screening_number="36-001"),
+        user=investigator,
+    )
+    client.force_login(investigator)
+    url = reverse("screening:sign", args=[own.pk])
+    assert client.get(url).status_code == HTTPStatus.FOUND
+    assert not SignatureRefusal.objects.exists()
+    posted = client.post(url, {"meaning": "CONFIRM", "password": TEST_PASSWORD})
+    assert posted.status_code == HTTPStatus.FOUND
+    (refusal,) = SignatureRefusal.objects.all()
+    assert (refusal.decision_id, refusal.user_id) == (own.pk, investigator.pk)
+    assert not own.__class__.unscoped.filter(pk=own.pk, signature__isnull=False)
