@@ -25,6 +25,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -596,19 +597,33 @@ def audit_review_sign(
 # --- Forms and the page -----------------------------------------------------------
 
 
+# A review's period is turned into moments in the site's zone and in UTC: dates
+# at the ends of the calendar (0001-01-01, 9999-12-31) cannot be.
+PERIOD_FIRST, PERIOD_LAST = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def _period_date(label) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        validators=[
+            MinValueValidator(
+                PERIOD_FIRST,
+                message=gettext_lazy("Choose a date from %(limit_value)s on."),
+            ),
+            MaxValueValidator(
+                PERIOD_LAST,
+                message=gettext_lazy("Choose a date up to %(limit_value)s."),
+            ),
+        ],
+        widget=forms.DateInput(
+            attrs={"type": "date", "class": "form-control form-control-sm"}
+        ),
+    )
+
+
 class PeriodForm(forms.Form):
-    date_from = forms.DateField(
-        label=gettext_lazy("From"),
-        widget=forms.DateInput(
-            attrs={"type": "date", "class": "form-control form-control-sm"}
-        ),
-    )
-    date_to = forms.DateField(
-        label=gettext_lazy("To (inclusive)"),
-        widget=forms.DateInput(
-            attrs={"type": "date", "class": "form-control form-control-sm"}
-        ),
-    )
+    date_from = _period_date(gettext_lazy("From"))
+    date_to = _period_date(gettext_lazy("To (inclusive)"))
 
     def clean(self):
         data = super().clean()

@@ -252,6 +252,39 @@ def test_a_reversed_period_is_refused_by_the_form(client, trial, reviewer):
     assert codes == ["period_reversed"]
 
 
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "field", "code"),
+    [
+        ("9999-06-01", "9999-12-31", "date_to", "max_value"),
+        ("0001-01-01", "0001-01-07", "date_from", "min_value"),
+        ("1999-12-31", "2000-01-06", "date_from", "min_value"),
+        ("2099-12-25", "2100-01-01", "date_to", "max_value"),
+    ],
+)
+def test_a_period_at_the_ends_of_the_calendar_is_refused_by_its_field(
+    client, trial, reviewer, date_from, date_to, field, code
+):
+    client.force_login(reviewer)
+    url = reverse("screening:audit_review", args=[trial.slug])
+    page = client.get(url, {"date_from": date_from, "date_to": date_to})
+    assert page.status_code == HTTPStatus.OK
+    assert page.context["report"] is None
+    errors = page.context["period_form"].errors.as_data()
+    assert [e.code for e in errors[field]] == [code]
+
+
+def test_the_first_and_last_days_of_the_range_are_accepted(client, trial, reviewer):
+    client.force_login(reviewer)
+    url = reverse("screening:audit_review", args=[trial.slug])
+    for date_from, date_to in (
+        ("2000-01-01", "2000-01-07"),
+        ("2099-12-25", "2099-12-31"),
+    ):
+        page = client.get(url, {"date_from": date_from, "date_to": date_to})
+        assert page.status_code == HTTPStatus.OK
+        assert page.context["report"] is not None
+
+
 def test_a_monitor_of_another_trial_gets_404_and_a_coordinator_403(
     client, trial, coordinator
 ):
