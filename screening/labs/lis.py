@@ -74,8 +74,20 @@ def reference_high(text: str | None, where: str) -> tuple[str | None, list]:
 
 
 def read_csv(text: str) -> list[Result]:
-    """The rows as results; ``LabFileError`` for a header that is not ours."""
+    """The rows as results; ``LabFileError`` for a header that is not ours, or
+    for text that is not CSV (an unclosed quote, a cell over the csv module's
+    limit), naming the line."""
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _read_rows(reader)
+    except csv.Error as exc:
+        where = f"line {reader.line_num or 1}"
+        raise LabFileError(
+            [LabProblem(where, "", "csv_invalid", {"error": str(exc)[:80]})]
+        ) from exc
+
+
+def _read_rows(reader) -> list[Result]:
     try:
         header = next(reader)
     except StopIteration:

@@ -37,8 +37,9 @@ PROBLEM_TEXT = {
         "unknown patient %(patient)s: no screening is recorded for this number "
         "and the trial is closed"
     ),
+    # Which site screens the patient is not said: it is outside the user's scope.
     "patient_other_site": _(
-        "patient %(patient)s is screened at site %(site)s, where you may not import"
+        "patient %(patient)s is not a candidate of a site where you may import"
     ),
     "value_missing": _("no value"),
     "value_not_quantity": _("the value is not a quantity (valueQuantity)"),
@@ -56,6 +57,7 @@ PROBLEM_TEXT = {
     "not_bundle": _("expected a FHIR Bundle, not %(type)s"),
     "not_json": _("not JSON: %(detail)s"),
     "empty": _("no results in the message"),
+    "csv_invalid": _("not a readable CSV file: %(error)s"),
     "encoding": _(
         "line %(line)s: bytes that are neither UTF-8 nor GB18030 (save the file "
         "as UTF-8)"

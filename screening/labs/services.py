@@ -139,13 +139,12 @@ def _sites(trial: Trial, values: list[ReadValue], user, site, problems):
         if number in screened:
             site_id = screened[number]
             if not scope.can(SCREEN, trial.pk, site_id):
-                code = Site.objects.filter(pk=site_id).values_list("code", flat=True)
                 problems.append(
                     LabProblem(
                         value.where,
                         "patient",
                         "patient_other_site",
-                        {"patient": number, "site": code.first() or "-"},
+                        {"patient": number},
                     )
                 )
                 continue

@@ -237,3 +237,29 @@ def test_an_unknown_column_is_refused_by_name():
             "params": {"column": "备注"},
         }
     ]
+
+
+def test_a_csv_cell_over_the_csv_limit_is_refused_naming_the_line():
+    from screening.labs.lis import read_csv
+    from screening.labs.reading import LabFileError
+
+    header = "patient,test,value,unit,reference_range,collected_at\n"
+    text = header + '01-001,TBIL,"' + "1" * 140_000 + '",umol/L,,2026-06-01 08:00\n'
+    with pytest.raises(LabFileError) as refused:
+        read_csv(text)
+    (problem,) = refused.value.problems
+    assert (problem["code"], problem["where"]) == ("csv_invalid", "line 2")
+    assert "line 2" in refused.value.messages()[0]
+
+
+def test_an_unclosed_quote_is_refused_not_guessed():
+    from screening.labs.lis import read_csv
+    from screening.labs.reading import LabFileError
+
+    header = "patient,test,value,unit,reference_range,collected_at\n"
+    with pytest.raises(LabFileError) as refused:
+        read_csv(header + '01-001,TBIL,"150,umol/L,,2026-06-01 08:00\n')
+    assert [p["code"] for p in refused.value.problems] in (
+        ["csv_invalid"],
+        ["row_length"],
+    )
