@@ -213,6 +213,9 @@ else:
 # reported for this many seconds is taken over by the next (jobs_recover).
 JOBS_CHUNK_ROWS = env.int("JOBS_CHUNK_ROWS", default=2000)
 JOBS_STALE_SECONDS = env.int("JOBS_STALE_SECONDS", default=120)
+# A running job reports (one chunk committed) at least this often; it must stay
+# well under JOBS_STALE_SECONDS, after which a job is handed to a new run.
+JOBS_CHUNK_SECONDS = env.int("JOBS_CHUNK_SECONDS", default=10)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ deletes them: the upload exists with all its rows or not at all.
 """
 
 import hashlib
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -67,15 +68,18 @@ class PrescreenJob:
             bulk.uploaded_candidates(content, fmt=job.file_format), start, None
         )
         size = settings.JOBS_CHUNK_ROWS
-        done, chunk = start, []
+        # A chunk also ends after JOBS_CHUNK_SECONDS, so that the job's heartbeat
+        # (written with each chunk) never looks stale on a slow, busy machine.
+        seconds = settings.JOBS_CHUNK_SECONDS
+        done, chunk, started = start, [], time.monotonic()
         for row in assess_rows(records, criteria=criteria, today=today):
             row = replace(row, row=row.row + start)
             entry = bulk.result_entry(row, details=True)
             chunk.append(PrescreenJobRow(job_id=job.pk, **result_fields(row, entry)))
             done += 1
-            if len(chunk) == size:
+            if len(chunk) == size or time.monotonic() - started >= seconds:
                 yield done, chunk
-                chunk = []
+                chunk, started = [], time.monotonic()
         if chunk:
             yield done, chunk
 

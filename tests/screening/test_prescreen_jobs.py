@@ -306,3 +306,14 @@ def test_a_job_runs_through_rq_on_redis(trial, coordinator):
     assert (job.state, job.done) == ("DONE", ROWS)
     assert stored(job.output_id) == expected_rows(trial, coordinator, data)
     queue.empty()
+
+
+@override_settings(PRESCREEN_JOB_ROWS=5, JOBS_CHUNK_ROWS=1000, JOBS_CHUNK_SECONDS=0)
+def test_a_slow_chunk_ends_early_so_the_heartbeat_never_looks_stale(client, trial):
+    """With no time allowed per chunk, each row is committed, and reported, alone."""
+    from screening.common.jobs import handler_for
+
+    upload(client, trial, content())
+    job = BackgroundJob.unscoped.get()
+    sizes = [len(items) for _done, items in handler_for(job).chunks(job)]
+    assert sizes == [1] * ROWS
