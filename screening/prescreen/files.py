@@ -280,6 +280,66 @@ def csv_rows(text: Iterable[str]) -> tuple[list, Iterator[list[str]]]:
     return columns, rows()
 
 
+def csv_line_chunks(
+    text: Iterable[str], size: int
+) -> tuple[list, Iterator[tuple[int, str]]]:
+    """The header's columns, and the file's rows as text, ``size`` rows a chunk.
+
+    Each chunk is (its number of non-blank rows, the lines of its records as
+    one text). The records are cut where the csv module ends them (a quoted
+    cell may hold a line break), so ``chunk_cells`` reads a chunk's text back
+    into the cells ``csv_rows`` gives. The header is read at once; a problem in
+    the file is raised when reached, and the rows read since the last whole
+    chunk are dropped with it, as ``csv_rows`` read in chunks of ``size`` does.
+    """
+    lines: list[str] = []
+
+    def recorded() -> Iterator[str]:
+        for line in text:
+            lines.append(line)
+            yield line
+
+    reader = csv.reader(recorded())
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise UnreadableFile("csv_invalid", f"not a readable CSV file: {exc}") from exc
+    if header is None:
+        raise UnreadableFile("csv_empty", "the CSV file is empty")
+    columns = _header(header)
+    lines.clear()
+
+    def chunks() -> Iterator[tuple[int, str]]:
+        count, cut = 0, False
+        try:
+            for cells in reader:
+                if any(cell.strip() for cell in cells):
+                    count += 1
+                    if count == size:
+                        yield count, "".join(lines)
+                        lines.clear()
+                        count, cut = 0, True
+        except csv.Error as exc:
+            if count and not cut:
+                # A row was read before the problem: the file has candidates
+                # (callers print their header), none of them written.
+                yield 0, ""
+            raise UnreadableFile(
+                "csv_invalid", f"not a readable CSV file: {exc}"
+            ) from exc
+        if count:
+            yield count, "".join(lines)
+
+    return columns, chunks()
+
+
+def chunk_cells(text: str) -> Iterator[list[str]]:
+    """The cells of each non-blank row of a chunk from ``csv_line_chunks``."""
+    for cells in csv.reader(io.StringIO(text, newline="")):
+        if any(cell.strip() for cell in cells):
+            yield cells
+
+
 def read_candidates(text: Iterable[str], *, fmt: str) -> Iterator:
     """Candidates from JSON (a list of objects) or CSV lines, in file order.
 

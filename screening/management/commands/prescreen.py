@@ -27,7 +27,9 @@ from screening.prescreen.files import (
     RESULT_COLUMNS,
     UnreadableFile,
     assessment_csv_row,
+    chunk_cells,
     contract_from_cells,
+    csv_line_chunks,
     csv_rows,
     json_records,
     open_text,
@@ -42,10 +44,17 @@ LARGE_FILE_BYTES = 1 << 20
 _JOB: dict = {}
 
 
-def _decide_chunk(first_row: int, records: list) -> str:
-    """The output text of consecutive rows, the first of which is ``first_row``."""
+def _decide_chunk(first_row: int, records: list | str) -> str:
+    """The output text of consecutive rows, the first of which is ``first_row``.
+
+    ``records``: candidates (JSON), CSV rows' cells, or CSV lines as one text
+    (what workers are sent: a chunk's text is one string to pickle, its cells
+    a list per row).
+    """
     job = _JOB
     columns = job["columns"]
+    if isinstance(records, str):
+        records = chunk_cells(records)
     if columns is not None:
         records = [contract_from_cells(columns, cells) for cells in records]
     offset = first_row - 1
@@ -72,6 +81,14 @@ def _chunks(records):
     while chunk := list(itertools.islice(records, CHUNK_ROWS)):
         yield row, chunk
         row += len(chunk)
+
+
+def _text_chunks(chunks):
+    """(first row, CSV lines of up to CHUNK_ROWS rows) in file order."""
+    row = 1
+    for count, text in chunks:
+        yield row, text
+        row += count
 
 
 class Command(BaseCommand):
@@ -129,6 +146,9 @@ class Command(BaseCommand):
             with text:
                 if fmt == "json":
                     columns, records = None, iter(json_records(text.read()))
+                elif jobs > 1:
+                    # Workers are sent each chunk's lines, not its cells.
+                    columns, records = csv_line_chunks(text, CHUNK_ROWS)
                 else:
                     columns, records = csv_rows(text)
                 # Read the first candidate before printing anything, so that an
@@ -142,7 +162,11 @@ class Command(BaseCommand):
                     today=timezone.localdate(),
                     format=options["format"],
                 )
-                self._write(_chunks(records), options["format"], jobs)
+                if fmt == "csv" and jobs > 1:
+                    chunks = _text_chunks(records)
+                else:
+                    chunks = _chunks(records)
+                self._write(chunks, options["format"], jobs)
         except UnreadableFile as exc:
             raise CommandError(f"cannot read {path}: {exc}") from exc
         finally:
@@ -156,6 +180,8 @@ class Command(BaseCommand):
             out.write("[")
         count = 0
         for text in self._decided(chunks, jobs):
+            if not text:
+                continue  # no rows (a file's problem follows)
             if fmt == "csv":
                 out.write(text)
             else:
