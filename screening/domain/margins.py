@@ -101,11 +101,23 @@ def entered_units(candidate: Candidate) -> dict[str, str]:
     return shown
 
 
-def _in_unit(name: str, value: Decimal, unit: str) -> Decimal:
+def _unit_shown(name: str, entered: str | None) -> str:
+    """The unit the value was entered in, if the variable's values convert to
+    it; else the variable's own (canonical) unit, so value and unit agree."""
+    canonical = VARIABLES[name].unit
+    if not entered or entered == canonical:
+        return canonical
     try:
-        return threshold_in_unit(name, value, unit)
+        threshold_in_unit(name, Decimal(1), entered)
     except ThresholdUnitError:
+        return canonical
+    return entered
+
+
+def _in_unit(name: str, value: Decimal, unit: str) -> Decimal:
+    if unit == VARIABLES[name].unit:
         return value
+    return threshold_in_unit(name, value, unit)
 
 
 def _nearest(spec: ConditionSpec, fact: Fact) -> Decimal | None:
@@ -194,7 +206,7 @@ def margins(
             distance = fact.value - threshold
             near = abs(distance) * _HUNDRED <= margin * abs(threshold)
             percent = distance * _HUNDRED / abs(threshold) if threshold else None
-            unit = units.get(spec.variable, VARIABLES[spec.variable].unit)
+            unit = _unit_shown(spec.variable, units.get(spec.variable))
             projection = None
             if spec.variable == TBIL_LEVEL and spec.operator in _RISING and not holds:
                 projection = _projection(

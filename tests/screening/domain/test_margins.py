@@ -247,6 +247,21 @@ def test_a_value_entered_in_another_unit_is_measured_in_that_unit():
     assert found[0].percent == D(-8) and found[0].near_miss
 
 
+def test_a_unit_the_value_cannot_be_shown_in_gives_the_canonical_unit_and_value():
+    """Value and unit always agree: never 9.2 labelled with a unit it is not in."""
+    data = candidate(crp={"value": "9.2", "unit": "mg/L"})
+    parsed = parse_candidate(data, today=TODAY, tz=SITE)
+    derived = derive(parsed, tz=SITE)
+    found = [
+        m
+        for m in margins_of(PROTOCOL, derived.facts, shown_units={"crp_mg_l": "pg/mL"})
+        if m.variable == "crp_mg_l"
+    ]
+    assert [(m.value, m.threshold, m.unit) for m in found] == [
+        (D("9.2"), D(10), "mg/L")
+    ]
+
+
 # --- The TBil projection -----------------------------------------------------------
 
 
