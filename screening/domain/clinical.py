@@ -6,6 +6,7 @@ context so that results do not depend on the caller's decimal settings. The
 date "today" is always an argument.
 """
 
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -188,6 +189,23 @@ def _round_half_up(value: Decimal, exponent: Decimal) -> Decimal:
     return value.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
+# A score's formula in floats is within about 1e-13 of its exact value (a few
+# logarithms and products of lab values, each correct to the last bit); the
+# Decimal computation is within 1e-26. Where the float lands farther than this
+# from a rounding boundary, both round the same way, so only a value close to
+# one is computed in Decimal: the result is always the Decimal one.
+_CLEAR_OF_BOUNDARY = 1e-8
+
+
+def _half_up_if_clear(value: float) -> int | None:
+    """``value`` rounded half up to an integer, or None when close to a half."""
+    if not math.isfinite(value):
+        return None
+    if abs(value - (math.floor(value) + 0.5)) > _CLEAR_OF_BOUNDARY:
+        return math.floor(value + 0.5)
+    return None
+
+
 _MELD_CREATININE_CAP = Decimal("4.0")
 
 
@@ -216,6 +234,24 @@ def meld(
     _require_bool("dialysis_twice_past_week", dialysis_twice_past_week)
     if dialysis_twice_past_week:
         creatinine = _MELD_CREATININE_CAP
+    # The bracket rounded half-up to the tenth, times 10: 10 x bracket rounded
+    # half-up to an integer.
+    score = _half_up_if_clear(
+        10
+        * (
+            0.957 * math.log(creatinine)
+            + 0.378 * math.log(bilirubin)
+            + 1.120 * math.log(inr)
+            + 0.643
+        )
+    )
+    if score is None:
+        score = _meld_exact(creatinine, bilirubin, inr)
+    return min(score, _SCORE_CAP)
+
+
+def _meld_exact(creatinine: Decimal, bilirubin: Decimal, inr: Decimal) -> int:
+    """MELD's 10 x bracket rounded as the definition says, in Decimal."""
     with localcontext(_CONTEXT):
         bracket = (
             Decimal("0.957") * _ln(creatinine)
@@ -223,8 +259,7 @@ def meld(
             + Decimal("1.120") * _ln(inr)
             + Decimal("0.643")
         )
-        score = _round_half_up(bracket, Decimal("0.1")) * 10
-    return min(int(score), _SCORE_CAP)
+        return int(_round_half_up(bracket, Decimal("0.1")) * 10)
 
 
 _SODIUM_LOW = Decimal(125)
@@ -302,6 +337,34 @@ def meld_3(
     albumin = _bounded(
         _positive("albumin_g_dl", albumin_g_dl), _ALBUMIN_LOW, _ALBUMIN_HIGH
     )
+    ln_bilirubin, ln_creatinine = math.log(bilirubin), math.log(creatinine)
+    sodium_deficit = float(_SODIUM_HIGH - sodium)
+    albumin_deficit = float(_ALBUMIN_HIGH - albumin)
+    score = _half_up_if_clear(
+        (1.33 if female else 0)
+        + 4.56 * ln_bilirubin
+        + 0.82 * sodium_deficit
+        - 0.24 * sodium_deficit * ln_bilirubin
+        + 9.09 * math.log(inr)
+        + 11.14 * ln_creatinine
+        + 1.85 * albumin_deficit
+        - 1.83 * albumin_deficit * ln_creatinine
+        + 6
+    )
+    if score is None:
+        score = _meld_3_exact(female, bilirubin, inr, creatinine, sodium, albumin)
+    return min(score, _SCORE_CAP)
+
+
+def _meld_3_exact(
+    female: bool,
+    bilirubin: Decimal,
+    inr: Decimal,
+    creatinine: Decimal,
+    sodium: Decimal,
+    albumin: Decimal,
+) -> int:
+    """MELD 3.0 rounded half-up as the definition says, in Decimal."""
     with localcontext(_CONTEXT):
         ln_bilirubin = _ln(bilirubin)
         ln_creatinine = _ln(creatinine)
@@ -318,5 +381,4 @@ def meld_3(
             - Decimal("1.83") * albumin_deficit * ln_creatinine
             + 6
         )
-        rounded = _round_half_up(score, _ONE)
-    return min(int(rounded), _SCORE_CAP)
+        return int(_round_half_up(score, _ONE))
