@@ -430,7 +430,10 @@ class _Parser:
         return parse_date(raw)
 
     def answer(self, item: Input, raw: Any):
-        answer = parse_answer(raw)
+        # ``parse`` passes no blank value: a word is what parse_answer reads.
+        answer = _answer_word(raw) if type(raw) is str else None
+        if answer is None:
+            answer = parse_answer(raw)
         if answer == PENDING:
             self.statuses[item.key] = PENDING
             return None
