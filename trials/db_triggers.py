@@ -183,12 +183,16 @@ def _sqlite_statements(create: bool, fixed=_FIXED) -> list[str]:
 
 
 def install(connection, fixed=_FIXED) -> None:
-    """Install the triggers; ``fixed``: the version's columns as a migration
-    knows them (a trigger naming a column not yet added breaks SQLite).
+    """Install the triggers; ``fixed``: the version's columns that never change
+    once signed, as the calling migration knows them (each migration passes its
+    own frozen tuple; the newest passes what ``_FIXED`` is today).
 
-    Only the columns the table has at the time are named, so a migration
-    before the one that adds a column installs the triggers it can.
+    A column the table does not have is refused (``ValueError`` naming it):
+    protection is never dropped silently because a name is wrong.
     """
+    fixed = tuple(fixed)
+    if not fixed:
+        raise ValueError("install: no fixed columns given for trials_criteriaversion")
     with connection.cursor() as cursor:
         present = {
             column.name
@@ -196,7 +200,12 @@ def install(connection, fixed=_FIXED) -> None:
                 cursor, "trials_criteriaversion"
             )
         }
-        fixed = [c for c in fixed if c in present]
+        missing = [c for c in fixed if c not in present]
+        if missing:
+            raise ValueError(
+                "install: trials_criteriaversion has no column "
+                + ", ".join(repr(c) for c in missing)
+            )
         if connection.vendor == "postgresql":
             cursor.execute(_pg(fixed))
             for table, function in _PG_TRIGGERS:

@@ -4,10 +4,23 @@ from django.db import migrations, models
 from trials import db_triggers
 
 
+# The version columns fixed once signed, frozen as of this migration.
+FIXED = (
+    "trial_id",
+    "number",
+    "label",
+    "ethics_reference",
+    "ethics_approved_on",
+    "effective_from",
+    "based_on_id",
+    "created_by_id",
+    "created_at",
+)
+
+
 def install(apps, schema_editor):
-    # The columns a version has at this migration (0006 adds one and reinstalls).
-    fixed = [c for c in db_triggers._FIXED if c != "default_lookback_hours"]
-    db_triggers.install(schema_editor.connection, fixed=fixed)
+    # 0006 adds a column and reinstalls.
+    db_triggers.install(schema_editor.connection, fixed=FIXED)
 
 
 def remove(apps, schema_editor):

@@ -5,9 +5,25 @@ from django.db import migrations, models
 from trials import db_triggers
 
 
+# The version columns fixed once signed, frozen as of this migration (it adds
+# default_lookback_hours).
+FIXED = (
+    "trial_id",
+    "number",
+    "label",
+    "ethics_reference",
+    "ethics_approved_on",
+    "effective_from",
+    "based_on_id",
+    "created_by_id",
+    "created_at",
+    "default_lookback_hours",
+)
+
+
 def install(apps, schema_editor):
     # SQLite rebuilds the tables to add the columns, which drops their triggers.
-    db_triggers.install(schema_editor.connection)
+    db_triggers.install(schema_editor.connection, fixed=FIXED)
 
 
 class Migration(migrations.Migration):

@@ -7,10 +7,25 @@ from django.db import migrations, models
 from trials import db_triggers
 
 
+# The version columns fixed once signed, frozen as of this migration.
+FIXED = (
+    "trial_id",
+    "number",
+    "label",
+    "ethics_reference",
+    "ethics_approved_on",
+    "effective_from",
+    "based_on_id",
+    "created_by_id",
+    "created_at",
+    "default_lookback_hours",
+)
+
+
 def install(apps, schema_editor):
     # SQLite rebuilds the condition table to change its constraints, which drops
     # its triggers.
-    db_triggers.install(schema_editor.connection)
+    db_triggers.install(schema_editor.connection, fixed=FIXED)
 
 
 class Migration(migrations.Migration):

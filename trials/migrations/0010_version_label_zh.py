@@ -7,15 +7,52 @@ from django.db import migrations, models
 from trials import db_triggers
 
 
+# The version columns fixed once signed, frozen as of the previous migration
+# (unapplying this one reinstalls them) and as of this one (never today's
+# trials.db_triggers._FIXED).
+FIXED_BEFORE = (
+    "trial_id",
+    "number",
+    "label",
+    "ethics_reference",
+    "ethics_approved_on",
+    "effective_from",
+    "based_on_id",
+    "created_by_id",
+    "created_at",
+    "default_lookback_hours",
+    "near_miss_margin_percent",
+)
+FIXED = (
+    "trial_id",
+    "number",
+    "label",
+    "ethics_reference",
+    "ethics_approved_on",
+    "effective_from",
+    "based_on_id",
+    "created_by_id",
+    "created_at",
+    "default_lookback_hours",
+    "near_miss_margin_percent",
+    "label_zh_hans",
+)
+
+
 def install(apps, schema_editor):
     # A signed version keeps its Chinese label too (the column is one of the fixed).
-    db_triggers.install(schema_editor.connection)
+    db_triggers.install(schema_editor.connection, fixed=FIXED)
 
 
 def remove(apps, schema_editor):
     # SQLite rebuilds the version table to add a column, and the criterion and
     # condition triggers name it: they go first, and come back.
     db_triggers.remove(schema_editor.connection)
+
+
+def reinstall_before(apps, schema_editor):
+    # Unapplying: the triggers as the previous migration installed them.
+    db_triggers.install(schema_editor.connection, fixed=FIXED_BEFORE)
 
 
 class Migration(migrations.Migration):
@@ -25,7 +62,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(remove, install),
+        migrations.RunPython(remove, reinstall_before),
         migrations.AddField(
             model_name='criteriaversion',
             name='label_zh_hans',

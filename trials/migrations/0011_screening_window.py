@@ -8,9 +8,43 @@ from django.db import migrations, models
 from trials import db_triggers
 
 
+# The version columns fixed once signed, frozen as of the previous migration
+# (unapplying this one reinstalls them) and as of this one (never today's
+# trials.db_triggers._FIXED).
+FIXED_BEFORE = (
+    "trial_id",
+    "number",
+    "label",
+    "ethics_reference",
+    "ethics_approved_on",
+    "effective_from",
+    "based_on_id",
+    "created_by_id",
+    "created_at",
+    "default_lookback_hours",
+    "near_miss_margin_percent",
+    "label_zh_hans",
+)
+FIXED = (
+    "trial_id",
+    "number",
+    "label",
+    "ethics_reference",
+    "ethics_approved_on",
+    "effective_from",
+    "based_on_id",
+    "created_by_id",
+    "created_at",
+    "default_lookback_hours",
+    "near_miss_margin_percent",
+    "label_zh_hans",
+    "screening_window_hours",
+)
+
+
 def install(apps, schema_editor):
     # A signed version keeps its window too (the column is one of the fixed).
-    db_triggers.install(schema_editor.connection)
+    db_triggers.install(schema_editor.connection, fixed=FIXED)
 
 
 def remove(apps, schema_editor):
@@ -19,13 +53,18 @@ def remove(apps, schema_editor):
     db_triggers.remove(schema_editor.connection)
 
 
+def reinstall_before(apps, schema_editor):
+    # Unapplying: the triggers as the previous migration installed them.
+    db_triggers.install(schema_editor.connection, fixed=FIXED_BEFORE)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("trials", "0010_version_label_zh"),
     ]
 
     operations = [
-        migrations.RunPython(remove, install),
+        migrations.RunPython(remove, reinstall_before),
         migrations.AddField(
             model_name="criteriaversion",
             name="screening_window_hours",
