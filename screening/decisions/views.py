@@ -230,11 +230,11 @@ def sign(request, pk):
         else:
             messages.success(request, _("Signed."))
             return redirect(record)
-    return render(
-        request,
-        "screening/sign.html",
-        {"decision": record, "form": form, "trial": record.trial},
-    )
+    # What is signed: the criteria with their outcomes and reasons, the values.
+    detail = selectors.decision_detail(scope=scope_for(request.user), pk=record.pk)
+    context = decision_view_context(request, detail)
+    context.update({"decision": record, "form": form, "trial": record.trial})
+    return render(request, "screening/sign.html", context)
 
 
 @require_http_methods(["POST"])

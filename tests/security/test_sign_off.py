@@ -145,3 +145,25 @@ def test_opening_the_sign_page_of_ones_own_record_writes_nothing(
     (refusal,) = SignatureRefusal.objects.all()
     assert (refusal.decision_id, refusal.user_id) == (own.pk, investigator.pk)
     assert not own.__class__.unscoped.filter(pk=own.pk, signature__isnull=False)
+
+
+def test_the_sign_page_shows_the_criteria_and_values_being_signed(
+    client, record, investigator
+):
+    decision = record(eligible_candidate(screening_number="37-001"))
+    client.force_login(investigator)
+    page = client.get(reverse("screening:sign", args=[decision.pk]))
+    assert page.status_code == HTTPStatus.OK
+    html = page.content.decode()
+    signed = html[html.index('id="signed-content"') :]
+    for code in decision.outcomes.values_list("code", flat=True):
+        assert f'data-code="{code}"' in signed
+    assert 'id="computed"' in signed and 'id="entered"' in signed
+    assert 'data-input="screening_number"' in signed
+    # No meaning is chosen for the signer.
+    assert (
+        "checked"
+        not in html[: html.index('id="signed-content"')].split('name="meaning"')[1][
+            :200
+        ]
+    )
