@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from accounts.models import AccessEvent, Membership, Profile
-from screening.common.admin import ReadOnlyAdmin
+from screening.common.admin import ReadOnlyAdmin, TrialScopeFilter
 
 
 @admin.register(AccessEvent)
@@ -20,7 +20,7 @@ class MembershipAdmin(admin.ModelAdmin):
     """Who holds which role in which trial (each change is an access event)."""
 
     list_display = ["user", "trial", "site", "role"]
-    list_filter = ["trial", "role"]
+    list_filter = [("trial", TrialScopeFilter), "role"]
     search_fields = ["user__username", "user__last_name"]
     list_select_related = ["user", "trial", "site"]
     autocomplete_fields = ["user"]

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django_tasks_db.models import DBTaskResult
 
 from accounts.scope import VIEW, scope_for
-from screening.common.admin import ReadOnlyAdmin
+from screening.common.admin import ReadOnlyAdmin, TrialScopeFilter
 from screening.models import (
     CriterionOutcome,
     EligibilityDecision,
@@ -43,7 +43,7 @@ class EligibilityDecisionAdmin(ReadOnlyAdmin):
         "recorded_by",
         "recorded_at",
     ]
-    list_filter = ["trial", "outcome"]
+    list_filter = [("trial", TrialScopeFilter), "outcome"]
     search_fields = ["screening_number"]
     list_select_related = ["trial", "recorded_by"]
     inlines = [CriterionOutcomeInline]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.scope import ADMINISTER, scope_for
-from screening.common.admin import ReadOnlyAdmin
+from screening.common.admin import ReadOnlyAdmin, TrialScopeFilter
 
 from .models import (
     Condition,
@@ -199,7 +199,7 @@ class CriteriaVersionAdmin(DraftOnly, ReasonedHistoryAdmin):
         "state",
         "effective_from",
     ]
-    list_filter = ["trial", "state"]
+    list_filter = [("trial", TrialScopeFilter), "state"]
     list_select_related = ["trial"]
     inlines = [CriterionInline]
     fields = [
@@ -264,7 +264,7 @@ class CriterionAdmin(DraftOnly, ReasonedHistoryAdmin):
         "short_text",
         "active",
     ]
-    list_filter = ["trial", "version__state", "kind", "active"]
+    list_filter = [("trial", TrialScopeFilter), "version__state", "kind", "active"]
     search_fields = ["code", "text", "text_zh_hans"]
     list_select_related = ["trial", "version"]
     inlines = [ConditionInline]
@@ -303,7 +303,12 @@ class CriterionAdmin(DraftOnly, ReasonedHistoryAdmin):
 class ConditionAdmin(DraftOnly, ReasonedHistoryAdmin):
     trial_path = "criterion__trial_id"
     list_display = ["criterion", "version", "position", "__str__"]
-    list_filter = ["criterion__trial", "criterion__kind", "variable", "operator"]
+    list_filter = [
+        ("criterion__trial", TrialScopeFilter),
+        "criterion__kind",
+        "variable",
+        "operator",
+    ]
     search_fields = ["criterion__code", "variable"]
     list_select_related = ["criterion__trial", "criterion__version"]
     history_list_display = ["version"]

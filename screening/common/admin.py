@@ -1,6 +1,8 @@
-"""Read-only admin for audit records: no add, change or delete, ever."""
+"""Shared admin: read-only audit admin, and the trial filter of a user's scope."""
 
 from django.contrib import admin
+
+from accounts.scope import scope_for
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -12,3 +14,26 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class TrialScopeFilter(admin.RelatedFieldListFilter):
+    """A trial filter listing only the trials the user is a member of.
+
+    Use as ``list_filter = [("trial", TrialScopeFilter)]`` (or any path ending at
+    a trial, e.g. ``("criterion__trial", TrialScopeFilter)``): the plain
+    ``"trial"`` filter names every trial, including ones the user may not see.
+    Superusers see every trial.
+    """
+
+    def has_output(self):
+        # A filter without output is not applied: one asked for in the URL (a
+        # trial outside the user's, or his only one) must still filter the rows.
+        return bool(self.used_parameters) or super().has_output()
+
+    def field_choices(self, field, request, model_admin):
+        scope = scope_for(request.user)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        limit = None if scope.everything else {"pk__in": sorted(scope.grants)}
+        return field.get_choices(
+            include_blank=False, limit_choices_to=limit, ordering=ordering
+        )

@@ -8,7 +8,7 @@ The message as received is not shown: it holds every candidate's results.
 from django.contrib import admin
 
 from accounts.scope import VIEW, scope_for
-from screening.common.admin import ReadOnlyAdmin
+from screening.common.admin import ReadOnlyAdmin, TrialScopeFilter
 from screening.labs.models import LabImport, LabReview, LabSource, LabValue
 from screening.models import EligibilityDecision
 
@@ -28,7 +28,7 @@ class LabImportAdmin(ReadOnlyAdmin):
         "imported_by",
         "imported_at",
     ]
-    list_filter = ["trial", "file_format", "channel"]
+    list_filter = [("trial", TrialScopeFilter), "file_format", "channel"]
     list_select_related = ["trial", "imported_by"]
     search_fields = ["sha256", "file_name"]
     exclude = ["content"]
@@ -50,7 +50,7 @@ class LabValueAdmin(ReadOnlyAdmin):
         "site",
         "lab_import",
     ]
-    list_filter = ["trial", "input_key"]
+    list_filter = [("trial", TrialScopeFilter), "input_key"]
     list_select_related = ["trial", "site", "lab_import"]
     search_fields = ["screening_number"]
 

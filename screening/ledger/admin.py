@@ -7,7 +7,7 @@ trial); a refusal names a screening record, so it follows that record's scope.
 from django.contrib import admin
 
 from accounts.scope import VIEW, scope_for
-from screening.common.admin import ReadOnlyAdmin
+from screening.common.admin import ReadOnlyAdmin, TrialScopeFilter
 from screening.ledger.models import AuditReview, SignatureRefusal
 from screening.models import EligibilityDecision
 
@@ -22,7 +22,7 @@ class AuditReviewAdmin(ReadOnlyAdmin):
         "signed_at",
         "content_hash",
     ]
-    list_filter = ["trial"]
+    list_filter = [("trial", TrialScopeFilter)]
     list_select_related = ["trial"]
 
     def get_queryset(self, request):
@@ -36,7 +36,7 @@ class AuditReviewAdmin(ReadOnlyAdmin):
 @admin.register(SignatureRefusal)
 class SignatureRefusalAdmin(ReadOnlyAdmin):
     list_display = ["trial", "decision", "user", "refused_at"]
-    list_filter = ["trial"]
+    list_filter = [("trial", TrialScopeFilter)]
     list_select_related = ["trial", "decision", "user"]
 
     def get_queryset(self, request):
