@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages setup lint format validation-report bench-engine bench-prescreen bench-load clean
+.PHONY: run test install messages setup system-packages lint format validation-report bench-engine bench-prescreen bench-load clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,10 @@ install: $(VENV)/.installed
 messages: install
 	$(MANAGE) compile_translations
 
-setup: messages
+system-packages:
+	bash .ci/system-packages
+
+setup: messages system-packages
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_trial
 	$(MANAGE) demo_data --screenings 12 --if-empty
@@ -41,6 +44,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 test: messages lint
+	bash .ci/system-packages --browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The non-browser suite; writes validation-report.md (criterion -> tests -> results).
