@@ -424,6 +424,7 @@ class BackgroundJob(models.Model):
 
     class Kind(models.TextChoices):
         PRESCREEN = "PRESCREEN", _("pre-screening upload")
+        LAB_IMPORT = "LAB_IMPORT", _("lab import")
 
     class State(models.TextChoices):
         QUEUED = "QUEUED", _("queued")

@@ -111,6 +111,11 @@ urlpatterns = [
         lab_views.prefill,
         name="labs_prefill",
     ),
+    path("labs/jobs/<int:pk>/", lab_views.job, name="labs_job"),
+    path(
+        "labs/jobs/<int:pk>/status.json", lab_views.job_status, name="labs_job_status"
+    ),
+    path("labs/jobs/<int:pk>/retry/", lab_views.job_retry, name="labs_job_retry"),
     path("labs/<int:pk>/approve/", lab_views.approve, name="labs_approve"),
     path("labs/<int:pk>/reject/", lab_views.reject, name="labs_reject"),
     path("decisions/<int:pk>/", views.decision, name="decision"),

@@ -190,6 +190,10 @@ PRESCREEN_MAX_ROWS = env.int("PRESCREEN_MAX_ROWS", default=100_000)
 # A file with more rows than this is evaluated as a background job (README,
 # "Background jobs"); smaller ones while the page waits.
 PRESCREEN_JOB_ROWS = env.int("PRESCREEN_JOB_ROWS", default=2000)
+# A lab message larger than this, uploaded on the lab inbox's page, is read and
+# checked by a background job (README, "Lab inbox"); smaller ones while the
+# page waits.
+LAB_JOB_BYTES = env.int("LAB_JOB_BYTES", default=256 * 2**10)
 
 # Background jobs (django-tasks). "database": the jobs table of the app's own
 # database and `manage.py db_worker`, no other service (the default, SQLite or

@@ -42,6 +42,7 @@ State = BackgroundJob.State
 
 HANDLERS = {
     BackgroundJob.Kind.PRESCREEN: "screening.prescreen.tasks.PrescreenJob",
+    BackgroundJob.Kind.LAB_IMPORT: "screening.labs.tasks.LabImportJob",
 }
 
 ERROR_TEXT_LIMIT = 2000

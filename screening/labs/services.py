@@ -1,11 +1,15 @@
 """Writes of the lab inbox: imports, reviews, and the sources of a decision's values.
 
-Each is one transaction, keyword-only. Imports are synchronous; a large import
-could become a background job (screening/prescreen/tasks.py) later.
+Each is one transaction, keyword-only. An import is read (``lab_message_read``),
+checked against the registry (``read_results``) and stored with its seal
+(``lab_values_store``); a message over ``LAB_JOB_BYTES`` from the upload page
+is read and checked by a background job (screening/labs/tasks.py), which then
+stores it through the same ``lab_values_store``.
 """
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -18,12 +22,19 @@ from django.utils.translation import gettext_lazy as _
 from accounts.scope import SCREEN, scope_for
 from screening import audit
 from screening.assessment import site_zone
+from screening.common.jobs import job_submit
 from screening.decisions.services import screening_site_for
 from screening.labs import fhir, lis
 from screening.labs.models import LabImport, LabReview, LabSource, LabValue
-from screening.labs.reading import LabFileError, LabProblem, ReadValue, read_results
+from screening.labs.reading import (
+    LabFileError,
+    LabProblem,
+    ReadValue,
+    Result,
+    read_results,
+)
 from screening.ledger.receivers import seal_written
-from screening.models import EligibilityDecision
+from screening.models import BackgroundJob, EligibilityDecision
 from trials.models import Site, Trial
 
 MAX_MESSAGE_BYTES = 5 * 2**20
@@ -56,22 +67,11 @@ def lab_import_fhir(
     Refused whole (``LabFileError`` listing every problem) when any result
     does not fit: nothing is stored then.
     """
-    _check_size(content)
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = content.count(b"\n", 0, exc.start) + 1
-        raise LabFileError(
-            [LabProblem(f"line {line}", "", "encoding", {"line": line})]
-        ) from None
-    results = fhir.read_bundle(text)
-    return _store(
+    return _import(
+        fmt=LabImport.Format.FHIR,
         trial=trial,
         user=user,
         content=content,
-        fmt=LabImport.Format.FHIR,
-        encoding="utf-8",
-        results=results,
         channel=channel,
         file_name=file_name,
         site=site,
@@ -88,20 +88,70 @@ def lab_import_csv(
     site: Site | None = None,
 ) -> LabImport:
     """Import a LIS CSV export (UTF-8 or GB18030), refused whole as FHIR is."""
-    _check_size(content)
-    text, encoding = lis.decode(content)
-    results = lis.read_csv(text)
-    return _store(
+    return _import(
+        fmt=LabImport.Format.CSV,
         trial=trial,
         user=user,
         content=content,
-        fmt=LabImport.Format.CSV,
-        encoding=encoding,
-        results=results,
         channel=channel,
         file_name=file_name,
         site=site,
     )
+
+
+def _import(
+    *,
+    fmt: str,
+    trial: Trial,
+    user: AbstractBaseUser,
+    content: bytes,
+    channel: str,
+    file_name: str = "",
+    site: Site | None = None,
+) -> LabImport:
+    message = lab_message_read(content, fmt=fmt)
+    now = timezone.now()
+    values, problems = read_results(message.results, tz=site_zone(), now=now)
+    return lab_values_store(
+        trial=trial,
+        user=user,
+        content=content,
+        fmt=fmt,
+        encoding=message.encoding,
+        values=values,
+        problems=problems,
+        channel=channel,
+        file_name=file_name,
+        site=site,
+        imported_at=now,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LabMessage:
+    """A message read as results (not yet checked against the registry)."""
+
+    fmt: str
+    encoding: str
+    results: list[Result]
+
+
+def lab_message_read(content: bytes, *, fmt: str | None = None) -> LabMessage:
+    """The message's results; ``LabFileError`` when it is too large, not in its
+    encoding, not a FHIR bundle or not our CSV export."""
+    _check_size(content)
+    fmt = fmt or message_format(content)
+    if fmt == LabImport.Format.FHIR:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = content.count(b"\n", 0, exc.start) + 1
+            raise LabFileError(
+                [LabProblem(f"line {line}", "", "encoding", {"line": line})]
+            ) from None
+        return LabMessage(fmt, "utf-8", fhir.read_bundle(text))
+    text, encoding = lis.decode(content)
+    return LabMessage(fmt, encoding, lis.read_csv(text))
 
 
 def _check_size(content: bytes) -> None:
@@ -167,14 +217,7 @@ def _sites(trial: Trial, values: list[ReadValue], user, site, problems):
     return sites
 
 
-def _store(*, trial, user, content, fmt, encoding, results, channel, file_name, site):
-    _check_member(user, trial, site)
-    now = timezone.now()
-    values, problems = read_results(results, tz=site_zone(), now=now)
-    sites = _sites(trial, values, user, site, problems)
-    if problems:
-        raise LabFileError(problems)
-    digest = hashlib.sha256(content).hexdigest()
+def _check_not_imported(trial: Trial, digest: str) -> None:
     earlier = LabImport.objects.filter(trial=trial, sha256=digest).first()
     if earlier is not None:
         raise LabFileError(
@@ -187,6 +230,72 @@ def _store(*, trial, user, content, fmt, encoding, results, channel, file_name, 
                 )
             ]
         )
+
+
+def lab_import_job_submit(
+    *,
+    trial: Trial,
+    user: AbstractBaseUser,
+    content: bytes,
+    file_name: str = "",
+    site: Site | None = None,
+    backend: str | None = None,
+) -> BackgroundJob:
+    """Queue a large message's import as a job (screening/labs/tasks.py).
+
+    The message is read here, so a file that is not a bundle or our export,
+    or was imported already, is refused at once; it is kept with its SHA-256,
+    and the job checks every result and stores them with
+    ``lab_values_store``, all or nothing, as an import made while the page
+    waits.
+    """
+    _check_member(user, trial, site)
+    message = lab_message_read(content)
+    digest = hashlib.sha256(content).hexdigest()
+    _check_not_imported(trial, digest)
+    job = BackgroundJob(
+        kind=BackgroundJob.Kind.LAB_IMPORT,
+        trial=trial,
+        site=site,
+        user=user,
+        total=len(message.results),
+        file_name=file_name[:200],
+        file_format=message.fmt,
+        content=content,
+        file_sha256=digest,
+        params={"encoding": message.encoding, "channel": LabImport.Channel.PAGE},
+    )
+    return job_submit(job, backend=backend)
+
+
+def lab_values_store(
+    *,
+    trial: Trial,
+    user: AbstractBaseUser,
+    content: bytes,
+    fmt: str,
+    encoding: str,
+    values: list[ReadValue],
+    problems: list[LabProblem],
+    channel: str,
+    file_name: str,
+    site: Site | None,
+    imported_at: datetime,
+) -> LabImport:
+    """Store a read message's values and seal the import, all or nothing.
+
+    ``problems`` are those found reading it; with the candidates' sites
+    checked here (who may import where, a closed trial) and the message's
+    SHA-256 (once per trial), any problem refuses it whole (``LabFileError``).
+    """
+    _check_member(user, trial, site)
+    problems = list(problems)
+    now = imported_at
+    sites = _sites(trial, values, user, site, problems)
+    if problems:
+        raise LabFileError(problems)
+    digest = hashlib.sha256(content).hexdigest()
+    _check_not_imported(trial, digest)
     record = LabImport(
         trial=trial,
         imported_by=user,

@@ -1,8 +1,10 @@
-// Polls a pre-screening job's status and moves its progress bar; opens the
-// results when the job is done, and reloads the page when it failed.
+// Polls a background job's status (a pre-screening upload, a lab import) and
+// moves its progress bar; opens its result when the job is done, and reloads
+// the page when it failed.
 (function () {
   "use strict";
-  var box = document.getElementById("prescreen-job");
+  var box = document.getElementById("prescreen-job") ||
+    document.getElementById("background-job");
   if (!box) { return; }
   var progress = document.getElementById("job-progress");
   var bar = progress.querySelector(".progress-bar");

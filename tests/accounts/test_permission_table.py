@@ -111,6 +111,10 @@ TABLE = {
     "screening:labs_prefill": row(F, N, N, N, N, N, N),  # POST only
     "screening:labs_approve": row(F, N, N, N, N, N, N),  # POST only
     "screening:labs_reject": row(F, N, N, N, N, N, N),  # POST only
+    # A large lab import's background job: who may import sees and retries it.
+    "screening:labs_job": row(F, NF, Y, Y, X, NF, Y),
+    "screening:labs_job_status": row(F, NF, Y, Y, X, NF, Y),
+    "screening:labs_job_retry": row(F, N, N, N, N, N, N),  # POST only
     # The user's own API tokens: any signed-in user; revoking is a POST.
     "api_tokens": row(F, Y, Y, Y, Y, Y, Y),
     "api_token_revoke": row(F, N, N, N, N, N, N),
@@ -135,6 +139,8 @@ RECORD_ROUTES = {
     "screening:prescreen_results_csv",
     "screening:prescreen_job",
     "screening:prescreen_job_status",
+    "screening:labs_job",
+    "screening:labs_job_status",
     "screening:decision",
     "screening:decision_pdf",
     "screening:correct",
@@ -455,6 +461,18 @@ def world(trial, coordinator, investigator, monitor, trial_admin, superuser):
         "api_token": api_token_create(user=coordinator, name="table")[0],
         "upload": upload,
         "job": job,
+        "lab_job": BackgroundJob.unscoped.create(
+            kind=BackgroundJob.Kind.LAB_IMPORT,
+            trial=trial,
+            site=signed.site,
+            user=coordinator,
+            created_at=signed.recorded_at,
+            heartbeat_at=timezone.now(),
+            total=4,
+            file_name="bundle.json",
+            file_format="FHIR",
+            file_sha256="0" * 64,
+        ),
     }
 
 
@@ -518,6 +536,9 @@ def url_for(route: str, world) -> str:
         "screening:labs_prefill": {"trial_slug": trial.slug},
         "screening:labs_approve": {"pk": 1},
         "screening:labs_reject": {"pk": 1},
+        "screening:labs_job": {"pk": world["lab_job"].pk},
+        "screening:labs_job_status": {"pk": world["lab_job"].pk},
+        "screening:labs_job_retry": {"pk": world["lab_job"].pk},
         "api:labs": {"slug": trial.slug},
         "api_token_revoke": {"pk": world["api_token"].pk},
         "api:evaluate": {"slug": trial.slug},
