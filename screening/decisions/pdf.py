@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 
 from screening.audit import decision_content, signature_content
 from screening.decisions.context import decision_view_context
+from screening.labs.selectors import decision_sources
 from screening.models import EligibilityDecision
 from screening.reports.services import screening_log_export_record
 
@@ -63,6 +64,8 @@ def record_pdf(request, record: EligibilityDecision) -> bytes:
     context = decision_view_context(request, record)
     context.update(
         {
+            # Where each lab value came from, as the record page shows it.
+            "lab_sources": decision_sources(decision=record),
             "language": get_language() or settings.LANGUAGE_CODE,
             "site_zone": settings.TIME_ZONE,
             "printed_at": timezone.now(),
