@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Max, Prefetch
 
 from screening.domain.engine import CriterionKind, CriterionSpec
+from screening.domain.specs import specs_from_snapshot
 from trials.models import Condition, CriteriaVersion, Criterion, Trial
 from trials.services import version_active
 
@@ -57,11 +58,12 @@ def criteria_load(
     snapshot = []
     for row in rows:
         conditions = list(row.conditions.all())
+        condition_specs = [c.to_spec(window) for c in conditions]
         specs.append(
             CriterionSpec(
                 code=row.code,
                 kind=CriterionKind(row.kind),
-                conditions=tuple(c.to_spec(window) for c in conditions),
+                conditions=tuple(condition_specs),
                 text=row.text,
             )
         )
@@ -87,11 +89,13 @@ def criteria_load(
                         "values": c.values,
                         "unit": c.unit,
                         "supporting": c.supporting,
-                        "lookback_hours": c.to_spec(window).lookback_hours,
+                        # The window that applied (the version's, if the row
+                        # names none): the snapshot is read back without it.
+                        "lookback_hours": spec.lookback_hours,
                         "relative_to_uln": c.relative_to_uln,
                         "lab_uln_replaces": c.lab_uln_replaces,
                     }
-                    for c in conditions
+                    for c, spec in zip(conditions, condition_specs, strict=True)
                 ],
             }
         )
@@ -101,6 +105,22 @@ def criteria_load(
         history_ids=criterion_versions,
         snapshot=snapshot,
         version=version,
+    )
+
+
+def criteria_from_snapshot(snapshot: list[dict]) -> CriteriaSet:
+    """A record's criteria as it was decided on, from its own snapshot.
+
+    The specs come from the builder the rows' specs come from
+    (``screening.domain.specs``), so they are the ones the record was evaluated
+    against. Raises ValueError, KeyError or TypeError for a snapshot the engine
+    cannot read.
+    """
+    return CriteriaSet(
+        specs=specs_from_snapshot(snapshot),
+        rows={},
+        history_ids={},
+        snapshot=snapshot,
     )
 
 

@@ -22,7 +22,7 @@ from screening.domain.engine import (
     Operator,
     SpecError,
 )
-from screening.domain.inputs import INPUTS
+from screening.domain.specs import SPEC_FIELDS, category_values, condition_spec
 from screening.domain.variables import (
     VARIABLES,
     Kind,
@@ -555,33 +555,21 @@ class Condition(models.Model):
 
     @property
     def category_values(self) -> tuple[str, ...]:
-        return tuple(v.strip() for v in self.values.split(",") if v.strip())
+        return category_values(self.values)
+
+    def spec_data(self) -> dict:
+        """The row's fields the engine's spec is built from (as a snapshot has them)."""
+        return {field: getattr(self, field) for field in SPEC_FIELDS}
 
     def to_spec(self, default_lookback_hours: int | None = None) -> ConditionSpec:
         """The engine's plain spec for this row (raises SpecError if malformed).
 
         ``default_lookback_hours``: the version's window, for a row of a timed
-        laboratory value that names none.
+        laboratory value that names none. Built by the one builder a record's
+        snapshot is read back with (``screening.domain.specs.condition_spec``).
         """
-        if self.variable not in VARIABLES:
-            raise SpecError(f"unknown variable {self.variable!r}")
-        try:
-            operator = Operator(self.operator)
-        except ValueError:
-            raise SpecError(f"unknown operator {self.operator!r}") from None
-        return ConditionSpec(
-            variable=self.variable,
-            operator=operator,
-            low=_normal(self.value_low),
-            high=_normal(self.value_high),
-            values=self.category_values,
-            unit=self.unit,
-            supporting=self.supporting,
-            lookback_hours=self.lookback_hours
-            if self.lookback_hours is not None
-            else (default_lookback_hours if self.variable in _TIMED else None),
-            relative_to_uln=self.relative_to_uln,
-            lab_uln_replaces=self.lab_uln_replaces,
+        return condition_spec(
+            self.spec_data(), default_lookback_hours=default_lookback_hours
         )
 
     def describe(self) -> str:
@@ -601,16 +589,6 @@ class Condition(models.Model):
 
 
 _OPERATOR_VALUES = frozenset(op.value for op in Operator)
-# Variables read from a timed laboratory value: the version's window applies.
-_TIMED = frozenset(
-    name
-    for name, v in VARIABLES.items()
-    if any(key in INPUTS and INPUTS[key].timed for key in v.inputs)
-)
-
-
-def _normal(value):
-    return None if value is None else value.normalize()
 
 
 def _plain(value) -> str:

@@ -16,15 +16,11 @@ from screening.common.words import (
     condition_text,
     input_label,
 )
-from screening.criteria import CriteriaSet
+from screening.criteria import criteria_from_snapshot
 from screening.decisions import enrolment as enrolments
 from screening.decisions import selectors
 from screening.domain.contract import parse_datetime
 from screening.domain.engine import (
-    ConditionSpec,
-    CriterionKind,
-    CriterionSpec,
-    Operator,
     format_number,
 )
 from screening.domain.inputs import (
@@ -144,45 +140,6 @@ DEFAULT_MARGIN = CriteriaVersion._meta.get_field("near_miss_margin_percent").def
 _TENTH = Decimal("0.1")
 
 
-def _specs_from_snapshot(snapshot: list) -> tuple[CriterionSpec, ...]:
-    """The criteria as the record evaluated them, from its own snapshot.
-
-    Raises ValueError, KeyError or TypeError for a snapshot the engine cannot
-    read (a spec error is a ValueError).
-    """
-    return tuple(
-        CriterionSpec(
-            code=entry["code"],
-            kind=CriterionKind(entry["kind"]),
-            conditions=tuple(
-                ConditionSpec(
-                    variable=c["variable"],
-                    operator=Operator(c["operator"]),
-                    low=None if c.get("value_low") is None else Decimal(c["value_low"]),
-                    high=(
-                        None
-                        if c.get("value_high") is None
-                        else Decimal(c["value_high"])
-                    ),
-                    values=tuple(
-                        v.strip()
-                        for v in (c.get("values") or "").split(",")
-                        if v.strip()
-                    ),
-                    unit=c.get("unit") or "",
-                    supporting=bool(c.get("supporting")),
-                    lookback_hours=c.get("lookback_hours"),
-                    relative_to_uln=bool(c.get("relative_to_uln")),
-                    lab_uln_replaces=c.get("lab_uln_replaces"),
-                )
-                for c in entry.get("conditions", ())
-            ),
-            text=entry.get("text", ""),
-        )
-        for entry in snapshot
-    )
-
-
 def record_margins(
     record: EligibilityDecision, *, now: datetime
 ) -> tuple[ConditionMargin, ...]:
@@ -198,10 +155,9 @@ def record_margins(
     """
     zone = site_zone()
     try:
-        specs = _specs_from_snapshot(record.criteria_snapshot or [])
         assessment = assess(
             data=record.entered,
-            criteria=CriteriaSet(specs, {}, {}, record.criteria_snapshot),
+            criteria=criteria_from_snapshot(record.criteria_snapshot or []),
             today=timezone.localdate(record.recorded_at, zone),
             now=record.recorded_at,
         )
