@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.names import display_name, signed_name, signer_name
 from accounts.scope import Scope
 from screening.common.words import UNIT_LABELS, WORDS
-from screening.domain.inputs import INPUTS, InputKind
+from screening.domain.inputs import INPUTS, InputKind, Section
 from screening.domain.variables import VARIABLES, Kind
 from screening.models import CriterionOutcome, EligibilityDecision, Enrolment, Signature
 from screening.reports import selectors
@@ -58,9 +58,12 @@ LAB_VARIABLES = frozenset(
 )
 
 
-# Information on the record (type and cause of liver failure): each a choice
-# input of the registry, shown by its option's label.
-DIAGNOSIS_INPUTS = ("liver_failure_type", "liver_failure_cause")
+# Information on the record (type and cause of liver failure): the registry's
+# inputs of the liver failure diagnosis section, in its order, each shown by its
+# option's label.
+DIAGNOSIS_INPUTS = tuple(
+    key for key, item in INPUTS.items() if item.section is Section.DIAGNOSIS
+)
 
 
 @dataclass(frozen=True, slots=True)
