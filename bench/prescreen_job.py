@@ -1,8 +1,9 @@
 """A 100,000-row pre-screening upload as a background job, then its results page.
 
 Temp SQLite database (or DATABASE_URL's, migrated, never dropped): the file is
-posted to the upload page, the database worker runs the job in this process
-(timed), and the results page is opened on its first and last page and with a
+posted to the upload page, the database worker runs the job in its own process
+(timed) while another user's log page is timed, against the same page timed
+before the job; then the results page is opened on its first and last page and with a
 decision filter (each timed, with its query count). Ends with one JSON line.
 
     .venv/bin/python bench/prescreen_job.py [--rows 100000]
@@ -11,6 +12,7 @@ decision filter (each timed, with its query count). Ends with one JSON line.
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,6 +20,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+
+def _timed(client, url: str) -> float:
+    started = time.perf_counter()
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return time.perf_counter() - started
+
+
+def _ms(samples: list[float], percentile: int) -> float | None:
+    if not samples:
+        return None
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, round(percentile / 100 * (len(ordered) - 1)))
+    return round(ordered[index] * 1000, 1)
 
 
 def main() -> int:
@@ -39,7 +56,6 @@ def main() -> int:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
-    from django_tasks_db.management.commands.db_worker import Worker
 
     from accounts import roles
     from screening.models import BackgroundJob
@@ -66,17 +82,23 @@ def main() -> int:
     job = BackgroundJob.unscoped.get(
         pk=int(response["Location"].rstrip("/").split("/")[-1])
     )
+    # Another user's page (the screening log), timed before the job and while
+    # the worker runs it in its own process, as `make run` starts it.
+    log_url = reverse("screening:log", args=[trial.slug])
+    monitor = Client()
+    monitor.force_login(user)
+    idle = [_timed(monitor, log_url) for _ in range(20)]
     started = time.perf_counter()
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="bench",
-        excluded_queue_names=[],
-    ).run()
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "db_worker", "--batch",
+         "--no-startup-delay", "--interval", "0", "--no-reload"],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    during = []
+    while worker.poll() is None:
+        during.append(_timed(monitor, log_url))
+        time.sleep(0.5)
     job_s = time.perf_counter() - started
     job.refresh_from_db()
     assert job.state == "DONE", (job.state, job.error)
@@ -103,6 +125,13 @@ def main() -> int:
         "job_s": round(job_s, 1),
         "rows_per_s": round(args.rows / job_s),
         "results_page": pages,
+        "other_page_ms": {
+            "idle_p50": _ms(idle, 50),
+            "idle_p95": _ms(idle, 95),
+            "during_job_p50": _ms(during, 50),
+            "during_job_p95": _ms(during, 95),
+            "during_job_requests": len(during),
+        },
         "loadavg_1m": os.getloadavg()[0],
     }
     print(json.dumps(figures))

@@ -83,6 +83,18 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The server and the jobs' worker share the file: in WAL mode pages read
+    # while a job writes, writers wait for each other (up to 20 s) instead of
+    # failing with "database is locked", and a write transaction takes its lock
+    # when it begins, so two never deadlock upgrading a read lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL;",
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+        }
+    )
 # Keep connections between requests (a new PostgreSQL connection per request
 # costs more than a screening's queries); checked before reuse.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
