@@ -344,6 +344,12 @@ _LAB_BODY = {
                 "(application/fhir+json is read the same way)",
             }
         },
+        "text/csv": {
+            "schema": {
+                "type": "string",
+                "description": "A laboratory-system CSV export (UTF-8 or GB18030)",
+            }
+        },
         "multipart/form-data": {
             "schema": {
                 "type": "object",

@@ -8,6 +8,8 @@ and content type, a body that fits the documented schema. Bounded:
 ``MAX_EXAMPLES`` per operation and mode, derandomized (the same cases each run).
 """
 
+import json
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from screening.api.api import api
 from screening.api.tokens import api_token_create
 from tests.factories import eligible_candidate
+from tests.labs.conftest import fixture_bytes
 
 MAX_EXAMPLES = 40
 CHECKS = [
@@ -53,6 +56,19 @@ CASES = [
 ]
 
 
+def valid_bodies(path: str) -> list[tuple[object, str]]:
+    """Bodies an operation accepts, each with its media type."""
+    if path.endswith("/labs"):
+        # The lab fixtures: a FHIR bundle as JSON, a LIS export as text/csv and
+        # the GB18030 one as a multipart file.
+        return [
+            (json.loads(fixture_bytes("bundle.json")), "application/json"),
+            (fixture_bytes("lis-utf8.csv").decode("utf-8"), "text/csv"),
+            ({"file": fixture_bytes("lis-gb18030.csv")}, "multipart/form-data"),
+        ]
+    return [(eligible_candidate(screening_number="09-002"), "application/json")]
+
+
 @pytest.fixture
 def live_schema(transactional_audit_db, live_server, trial, coordinator, record):
     decision = record(eligible_candidate(screening_number="09-001"))
@@ -79,14 +95,23 @@ def test_the_api_keeps_its_contract(
         if "{" + name + "}" in path and mode is GenerationMode.POSITIVE
     }
     if mode is GenerationMode.POSITIVE and method == "POST":
-        # A valid candidate too: recorded (201) the first time, taken (409) after.
-        for _attempt in range(2):
-            operation.Case(
-                path_parameters=fixed,
-                headers=live_schema["headers"],
-                body=eligible_candidate(screening_number="09-002"),
-                media_type="application/json",
-            ).call_and_validate(checks=CHECKS)
+        # Valid bodies too: recorded or imported (201) the first time, taken
+        # (409) after.
+        for body, media_type in valid_bodies(path):
+            statuses = [
+                operation.Case(
+                    path_parameters=fixed,
+                    headers=live_schema["headers"],
+                    body=body,
+                    media_type=media_type,
+                )
+                .call_and_validate(checks=CHECKS)
+                .status_code
+                for _attempt in range(2)
+            ]
+            assert statuses == (
+                [200, 200] if path.endswith("/evaluate") else [201, 409]
+            ), media_type
     strategy = operation.as_strategy(
         mode, path_parameters=fixed, headers=live_schema["headers"]
     )
