@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
@@ -266,3 +267,29 @@ def job_recover(*, seconds: int | None = None, pk: int | None = None) -> list[in
         logger.warning("job %s was stalled; queued again from row %s", job.pk, job.done)
         recovered.append(job.pk)
     return recovered
+
+
+def job_progress(job: BackgroundJob, *, label: str, done_url: str | None) -> dict:
+    """What a job's page shows and polls: its state and progress.
+
+    ``label``: the progress in words, with ``%(done)s`` and ``%(total)s``;
+    ``done_url``: where the page goes once the job is done. A job whose worker
+    stopped (killed, restarted) is handed to a new run first.
+    """
+    if job_stale(job):
+        job_recover(pk=job.pk)
+        job.refresh_from_db(fields=["state", "done", "heartbeat_at"])
+    status = {
+        "state": job.state,
+        "done": job.done,
+        "total": job.total,
+        "percent": job.percent,
+        "label": label
+        % {
+            "done": number_format(job.done, force_grouping=True),
+            "total": number_format(job.total, force_grouping=True),
+        },
+    }
+    if job.state == BackgroundJob.State.DONE and done_url:
+        status["url"] = done_url
+    return status

@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -164,25 +163,12 @@ def _job_for(request, pk) -> BackgroundJob:
 
 
 def _job_status(job) -> dict:
-    if jobs.job_stale(job):
-        # Its worker stopped (killed, restarted): the next one goes on with it.
-        jobs.job_recover(pk=job.pk)
-        job.refresh_from_db(fields=["state", "done", "heartbeat_at"])
-    status = {
-        "state": job.state,
-        "done": job.done,
-        "total": job.total,
-        "percent": job.percent,
-        "label": _("%(done)s of %(total)s results checked")
-        % {
-            "done": number_format(job.done, force_grouping=True),
-            "total": number_format(job.total, force_grouping=True),
-        },
-    }
-    if job.state == BackgroundJob.State.DONE:
+    return jobs.job_progress(
+        job,
+        label=_("%(done)s of %(total)s results checked"),
         # The job's page, which opens the inbox saying how many values came.
-        status["url"] = reverse("screening:labs_job", args=[job.pk])
-    return status
+        done_url=reverse("screening:labs_job", args=[job.pk]),
+    )
 
 
 def job(request, pk):

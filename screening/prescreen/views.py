@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -165,24 +164,13 @@ def _job_for(request, pk) -> BackgroundJob:
 
 
 def _job_status(request, job) -> dict:
-    if jobs.job_stale(job):
-        # Its worker stopped (killed, restarted): the next one goes on with it.
-        jobs.job_recover(pk=job.pk)
-        job.refresh_from_db(fields=["state", "done", "heartbeat_at"])
-    status = {
-        "state": job.state,
-        "done": job.done,
-        "total": job.total,
-        "percent": job.percent,
-        "label": gettext("%(done)s of %(total)s rows")
-        % {
-            "done": number_format(job.done, force_grouping=True),
-            "total": number_format(job.total, force_grouping=True),
-        },
-    }
-    if job.state == BackgroundJob.State.DONE:
-        status["url"] = reverse("screening:prescreen_results", args=[job.output_id])
-    return status
+    return jobs.job_progress(
+        job,
+        label=gettext("%(done)s of %(total)s rows"),
+        done_url=reverse("screening:prescreen_results", args=[job.output_id])
+        if job.output_id
+        else None,
+    )
 
 
 def job(request, pk):
