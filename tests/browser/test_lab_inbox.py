@@ -6,43 +6,12 @@ import pytest
 from screening.labs.models import LabReview, LabSource
 from tests.browser.conftest import SCREENSHOTS, login, screenshot
 from tests.browser.helpers import assert_fits, english_left, switch_language, zh
+from tests.browser.test_screening_flow import fill_all_but_lab_values
 from tests.labs.conftest import FIXTURES
 
 pytestmark = pytest.mark.browser
 
 REASON = "标本溶血，已重新抽血复查"  # typed through a Chinese input method
-
-
-def _fill_the_rest(page) -> None:
-    """The form's answers that no lab value gives (TBil, INR, creatinine did)."""
-    page.fill("#id_initials", "ZW")
-    page.select_option("#id_sex", "M")
-    page.fill("#id_date_of_birth", "1980-05-17")
-    page.fill("#id_screening_date", "2026-06-01")
-    page.fill("#id_series-0-time", "2026-05-31T08:00")
-    page.fill("#id_series-0-value", "158.6")
-    page.fill("#id_pta_percent", "35")
-    page.check("input[name=dialysis_twice_past_week][value=no]")
-    page.fill("#id_sodium_mmol_l", "136")
-    page.fill("#id_albumin_value", "32")
-    page.check("input[name=he_grade][value='1']")
-    page.fill("#id_il6_value", "25")
-    page.fill("#id_crp_value", "18")
-    page.select_option("#id_liver_failure_stage", "early")
-    for item in ("able_to_communicate_and_complete", "written_informed_consent"):
-        page.check(f"input[name={item}][value=yes]")
-    page.fill("#id_consent_date", "2026-06-01")
-    page.fill("#id_consent_form_version", "V2.0 2025-03-01")
-    for item in (
-        "severe_active_bleeding",
-        "dic",
-        "allergy_blood_products_or_study_drugs",
-        "circulatory_failure",
-        "severe_comorbidity",
-        "diabetes",
-        "investigator_excludes",
-    ):
-        page.check(f"input[name={item}][value=no]")
 
 
 def _sources_shot(page, name: str) -> None:
@@ -91,7 +60,7 @@ def test_a_bundle_through_the_inbox_to_the_record(page, trial, coordinator, pass
     assert page.input_value("#id_inr") == "1.90"
     assert page.input_value("#id_creatinine_value") == "1.02"
     assert page.input_value("#id_il6_value") == ""  # rejected: not pre-filled
-    _fill_the_rest(page)
+    fill_all_but_lab_values(page)
     page.click("input[type=submit][name=submit]")
     page.wait_for_selector("#decision-outcome")
 

@@ -10,17 +10,23 @@ pytestmark = pytest.mark.browser
 
 def fill_eligible(page, number: str) -> None:
     page.fill("#id_screening_number", number)
+    page.fill("#id_tbil_value", "180")
+    page.fill("#id_tbil_time", "2026-06-01T08:00")
+    page.fill("#id_inr", "1.8")
+    page.fill("#id_creatinine_value", "90")
+    fill_all_but_lab_values(page)
+
+
+def fill_all_but_lab_values(page) -> None:
+    """An eligible candidate's answers but current TBil, INR and creatinine
+    (the values a laboratory message gives)."""
     page.fill("#id_initials", "ZW")
     page.select_option("#id_sex", "M")
     page.fill("#id_date_of_birth", "1980-05-17")
     page.fill("#id_screening_date", "2026-06-01")
-    page.fill("#id_tbil_value", "180")
-    page.fill("#id_tbil_time", "2026-06-01T08:00")
     page.fill("#id_series-0-time", "2026-05-31T08:00")
     page.fill("#id_series-0-value", "158.6")
     page.fill("#id_pta_percent", "35")
-    page.fill("#id_inr", "1.8")
-    page.fill("#id_creatinine_value", "90")
     page.check("input[name=dialysis_twice_past_week][value=no]")
     page.fill("#id_sodium_mmol_l", "136")
     page.fill("#id_albumin_value", "32")
