@@ -9,57 +9,30 @@ from django.utils import timezone
 from accounts.scope import SCREEN, SIGN, scope_for, trial_for
 from screening.common.words import input_label
 from screening.decisions.context import how_close_rows, record_margins
+from screening.domain.collect import to_collect
 from screening.models import CriterionOutcome, EligibilityDecision
 
 LIMIT = 200
 
 
 def collect_groups(outcomes) -> list[dict]:
-    """What each undecided criterion still needs, as the criterion reads.
-
-    A criterion is met when any one of its conditions holds, and each condition
-    needs all of its inputs (MELD: TBil, INR, creatinine and dialysis). So an
-    inclusion with several undecided conditions is met by any one of them; an
-    exclusion is ruled out only when all of them are known (its supporting
-    conditions cannot exclude on their own absence, so they are not asked).
-    Inputs the record marks as awaited ("pending") are listed as such.
-    """
+    """What each undecided criterion still needs (screening.domain.collect), in
+    the page's words; inputs awaited from the laboratory listed as pending."""
     groups = []
     for outcome in sorted(outcomes, key=lambda o: o.position):
-        inclusion = outcome.kind == "INCLUSION"
-        conditions = [
-            detail
-            for detail in outcome.details
-            if detail.get("outcome") == "UNKNOWN"
-            and detail.get("missing")
-            and (inclusion or not detail.get("supporting"))
-        ]
-        if not conditions:
+        needed = to_collect(outcome.code, outcome.kind, outcome.details)
+        if needed is None:
             continue
-        pending = {
-            key
-            for detail in conditions
-            if detail.get("relation") == "pending"
-            for key in detail["missing"]
-        }
-        parts = [
-            ", ".join(input_label(key) for key in detail["missing"])
-            for detail in conditions
-        ]
         groups.append(
             {
-                "code": outcome.code,
-                "conditions": parts,
-                # Several conditions: one of them decides an inclusion; an
-                # exclusion needs them all.
-                "any_one": inclusion and len(parts) > 1,
-                "all_of": not inclusion and len(parts) > 1,
-                "pending": [
-                    input_label(key)
-                    for detail in conditions
-                    for key in detail["missing"]
-                    if key in pending
+                "code": needed.code,
+                "conditions": [
+                    ", ".join(input_label(key) for key in keys)
+                    for keys in needed.conditions
                 ],
+                "any_one": needed.any_one,
+                "all_of": needed.all_of,
+                "pending": [input_label(key) for key in needed.pending],
             }
         )
     return groups
