@@ -30,6 +30,7 @@ WORK="$(mktemp -d /tmp/bench-load.XXXXXX)"
 
 export DJANGO_SETTINGS_MODULE=bench.settings
 export DJANGO_SECRET_KEY="bench-only-$RANDOM$RANDOM$RANDOM-not-a-production-secret"
+export AUDIT_HMAC_KEY="bench-only-$RANDOM$RANDOM$RANDOM-not-a-production-audit-key"
 export DJANGO_ALLOWED_HOSTS=127.0.0.1
 export DJANGO_SECURE_SSL_REDIRECT=false
 export DEMO_PASSWORD="${DEMO_PASSWORD:-bench-only-demo-password}"

@@ -40,10 +40,13 @@ def to_collect(code: str, kind: str, details: Iterable[Mapping]) -> ToCollect | 
         conditions=tuple(tuple(d["missing"]) for d in conditions),
         any_one=inclusion and several,
         all_of=not inclusion and several,
+        # Two conditions may await the same input: it is asked for once.
         pending=tuple(
-            key
-            for detail in conditions
-            if detail.get("relation") == "pending"
-            for key in detail["missing"]
+            dict.fromkeys(
+                key
+                for detail in conditions
+                if detail.get("relation") == "pending"
+                for key in detail["missing"]
+            )
         ),
     )

@@ -30,3 +30,9 @@ def test_one_condition_needs_all_its_inputs():
 def test_nothing_missing_is_nothing_to_collect():
     assert to_collect("I6", "INCLUSION", [TNF]) is None
     assert to_collect("E1", "EXCLUSION", [PCT]) is None
+
+
+def test_an_input_two_conditions_await_is_asked_for_once_in_order():
+    inr = {"outcome": "UNKNOWN", "missing": ["inr", "il6"], "relation": "pending"}
+    needed = to_collect("I6", "INCLUSION", [IL6, CRP, inr])
+    assert needed.pending == ("il6", "inr")
