@@ -249,6 +249,12 @@ def parse_date(raw: Any) -> date:
     """2025-06-02, 2025/6/2 or 2025-6-2 (full-width digits too)."""
     if not isinstance(raw, str) or len(raw) > _MAX_TEXT:
         raise _date_problem()
+    return _date_text(raw)
+
+
+@lru_cache(maxsize=4096)
+def _date_text(raw: str) -> date:
+    # Dates repeat from row to row; a refusal is raised anew each time.
     match = _DATE_RE.match(fold_fullwidth(raw).strip())
     if not match:
         raise _date_problem()
@@ -557,53 +563,38 @@ class _Parser:
         not in the future: what ``lab`` makes of them, with the same checks of
         range. Anything else (and anything ``lab`` would refuse before those
         checks) is ``_NOT_PLAIN``, for the general path to read and refuse.
+        The value's reading is cached (``_plain_parts``; values repeat from
+        row to row), its problems and notes are added for each row.
         """
         if not raw.keys() <= _PLAIN_PARTS:
             return _NOT_PLAIN
         get = raw.get
         given, unit, uln_raw = get("value"), get("unit"), get("uln")
-        if type(given) is not str:
+        if (
+            type(given) is not str
+            or (unit is not None and type(unit) is not str)
+            or (uln_raw is not None and type(uln_raw) is not str)
+        ):
             return _NOT_PLAIN
-        match = _PLAIN_LAB_RE.fullmatch(given) if len(given) <= 32 else None
-        if match is None or (match[1] and not item.censorable):
+        read = _plain_parts(item.key, given, unit or "", uln_raw or "")
+        if read is _NOT_PLAIN:
             return _NOT_PLAIN
-        comparator, value = match[1] or "", Decimal(match[2]) + 0
-        if unit is None or unit == "":
-            accepted = _UNITS[item.key]
-            if len(accepted) > 1:
-                return _NOT_PLAIN
-            unit = accepted[0] if accepted else ""
-        elif type(unit) is not str or unit not in _PLAIN_UNITS[item.key]:
-            return _NOT_PLAIN
-        uln = None
-        if uln_raw is not None and uln_raw != "":
-            if (
-                not item.lab_uln
-                or type(uln_raw) is not str
-                or len(uln_raw) > 32
-                or not _PLAIN_NUMBER_RE.fullmatch(uln_raw)
-            ):
-                return _NOT_PLAIN
-            uln = Decimal(uln_raw) + 0
-            if uln <= 0:
-                return _NOT_PLAIN
+        comparator, value, unit, canonical, uln, uln_canonical, plausible, typical = (
+            read
+        )
         moment = None
         time_raw = get("time")
         if time_raw is not None and time_raw != "":
             if type(time_raw) is not str:
                 return _NOT_PLAIN
-            try:
-                moment = parse_datetime(time_raw, self.tz)
-            except Problem:
+            moment = _plain_time(time_raw, self.tz)
+            if moment is None or self._future(moment):
                 return _NOT_PLAIN
-            if self._future(moment):
-                return _NOT_PLAIN
-        value_path = f"{path}.value"
-        canonical = self._canonical(item, value, unit)
-        if not self._plausible(item, value_path, canonical, unit):
+        if not plausible:
+            self._plausible(item, f"{path}.value", canonical, unit)
             return None
-        self._typical(item, value_path, comparator, value, canonical, unit)
-        uln_canonical = self._canonical(item, uln, unit) if uln is not None else None
+        if not typical:
+            self._typical(item, f"{path}.value", comparator, value, canonical, unit)
         return Quantity(value, unit, canonical, uln, uln_canonical, moment, comparator)
 
     def _unit(self, item: Input, raw: Any, path: str) -> str | None:
@@ -939,6 +930,66 @@ _PLAIN_UNITS: dict[str, frozenset[str]] = {
     for key, accepted in _UNITS.items()
 }
 _NOT_PLAIN = object()
+
+
+@lru_cache(maxsize=16384)
+def _plain_parts(key: str, given: str, unit: str, uln_raw: str):
+    """What ``_Parser._plain_lab`` reads from a value, unit and ULN as text.
+
+    (comparator, value, unit, canonical, ULN, ULN canonical, plausible,
+    typical) or ``_NOT_PLAIN``. Pure, so cached: lab values repeat.
+    """
+    item = INPUTS[key]
+    match = _PLAIN_LAB_RE.fullmatch(given) if len(given) <= 32 else None
+    if match is None or (match[1] and not item.censorable):
+        return _NOT_PLAIN
+    comparator, value = match[1] or "", Decimal(match[2]) + 0
+    if unit == "":
+        accepted = _UNITS[key]
+        if len(accepted) > 1:
+            return _NOT_PLAIN
+        unit = accepted[0] if accepted else ""
+    elif unit not in _PLAIN_UNITS[key]:
+        return _NOT_PLAIN
+    uln = None
+    if uln_raw != "":
+        if (
+            not item.lab_uln
+            or len(uln_raw) > 32
+            or not _PLAIN_NUMBER_RE.fullmatch(uln_raw)
+        ):
+            return _NOT_PLAIN
+        uln = Decimal(uln_raw) + 0
+        if uln <= 0:
+            return _NOT_PLAIN
+    analyte = item.analyte
+    canonical = units.to_canonical(analyte, value, unit) if analyte else value
+    uln_canonical = None
+    if uln is not None:
+        uln_canonical = units.to_canonical(analyte, uln, unit) if analyte else uln
+    low, high = item.bounds
+    typical = item.typical is None or bool(comparator)
+    if not typical:
+        typical = item.typical[0] <= canonical <= item.typical[1]
+    return (
+        comparator,
+        value,
+        unit,
+        canonical,
+        uln,
+        uln_canonical,
+        low <= canonical <= high,
+        typical,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _plain_time(text: str, tz: tzinfo) -> datetime | None:
+    """``parse_datetime`` of a time cell, None where it refuses it (cached)."""
+    try:
+        return parse_datetime(text, tz)
+    except Problem:
+        return None
 
 
 def _plain(value: Decimal) -> str:
