@@ -620,9 +620,7 @@ class _Parser:
         return unit
 
     def _canonical(self, item: Input, value: Decimal, unit: str) -> Decimal:
-        if item.analyte:
-            return units.to_canonical(item.analyte, value, unit)
-        return value
+        return _canonical_of(item, value, unit)
 
     def _in_unit(self, item: Input, canonical: Decimal, unit: str) -> Decimal:
         if item.analyte:
@@ -646,10 +644,7 @@ class _Parser:
         return False
 
     def _typical(self, item, path, comparator, value, canonical, unit) -> None:
-        if item.typical is None or comparator:
-            return
-        low, high = item.typical
-        if low <= canonical <= high:
+        if _is_typical(item, comparator, canonical):
             return
         note = Unusual(item.key, path, _plain(value), unit)
         self.unusual.append(note)
@@ -962,15 +957,9 @@ def _plain_parts(key: str, given: str, unit: str, uln_raw: str):
         uln = Decimal(uln_raw) + 0
         if uln <= 0:
             return _NOT_PLAIN
-    analyte = item.analyte
-    canonical = units.to_canonical(analyte, value, unit) if analyte else value
-    uln_canonical = None
-    if uln is not None:
-        uln_canonical = units.to_canonical(analyte, uln, unit) if analyte else uln
+    canonical = _canonical_of(item, value, unit)
+    uln_canonical = _canonical_of(item, uln, unit) if uln is not None else None
     low, high = item.bounds
-    typical = item.typical is None or bool(comparator)
-    if not typical:
-        typical = item.typical[0] <= canonical <= item.typical[1]
     return (
         comparator,
         value,
@@ -979,8 +968,22 @@ def _plain_parts(key: str, given: str, unit: str, uln_raw: str):
         uln,
         uln_canonical,
         low <= canonical <= high,
-        typical,
+        _is_typical(item, comparator, canonical),
     )
+
+
+def _canonical_of(item: Input, value: Decimal, unit: str) -> Decimal:
+    if item.analyte:
+        return units.to_canonical(item.analyte, value, unit)
+    return value
+
+
+def _is_typical(item: Input, comparator: str, canonical: Decimal) -> bool:
+    """Within the input's typical range (a censored value is never unusual)."""
+    if item.typical is None or comparator:
+        return True
+    low, high = item.typical
+    return low <= canonical <= high
 
 
 @lru_cache(maxsize=4096)
