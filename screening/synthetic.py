@@ -107,12 +107,15 @@ def candidate(rng: random.Random, index: int, screening_date: date) -> dict:
 def candidates(
     count: int, *, seed: int = 20251124, start: date | None = None, first: int = 1
 ):
-    """``count`` candidates screened over the year before ``start``.
+    """``count`` candidates screened on the 365 days before ``start``.
 
-    Screening numbers run from ``first`` (01-0001) upwards.
+    Never on ``start`` itself: its measurements are taken at 08:00 in the
+    site's zone, which is still in the future when ``start`` is today and the
+    site's clock has not reached 08:00. Screening numbers run from ``first``
+    (01-0001) upwards.
     """
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     start = start or date(2026, 11, 1)
     for index in range(first, first + count):
-        day = start - timedelta(days=rng.randint(0, 364))
+        day = start - timedelta(days=1 + rng.randint(0, 364))
         yield candidate(rng, index, day)
