@@ -10,15 +10,18 @@ excludes. Both are derived data: changed in the transaction of the decision
 serialises every writer of a trial's counts; ``funnel_rebuild`` recomputes them
 from the records. An enrolment changes nothing here.
 
-Counts move by ``UPDATE ... SET candidates = candidates + n`` after an
-insert-if-missing of the row (``ON CONFLICT DO NOTHING``), never by a read and a
-write, so no writer loses another's count.
+Counts move relative to what is stored, never by a read and a write, so no
+writer loses another's count: a candidate added is one ``INSERT ... ON CONFLICT
+DO UPDATE SET candidates = candidates + n`` per table (PostgreSQL and SQLite);
+a candidate taken out (a correction) is an ``UPDATE`` of a row that must exist,
+so that counts out of step with the records fail the check constraint instead
+of being hidden.
 """
 
 from collections import Counter
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef
 
 from screening.models import (
@@ -70,26 +73,41 @@ class FunnelDeltas:
 
 
 def _apply(model, fields, trial_id: int, deltas: Counter) -> None:
-    moved = {key: n for key, n in deltas.items() if n}
-    if not moved:
-        return
-    # Rows a concurrent or earlier writer made are left alone; then every row
-    # exists and moves by an UPDATE relative to what is stored.
-    model.objects.bulk_create(
-        [
-            model(
-                trial_id=trial_id, candidates=0, **dict(zip(fields, key, strict=True))
+    added = {key: n for key, n in deltas.items() if n > 0}
+    if added:
+        _upsert(model, fields, trial_id, added)
+    for key, n in deltas.items():
+        if n < 0:
+            where = dict(zip(fields, key, strict=True))
+            model.objects.filter(trial_id=trial_id, **where).update(
+                candidates=F("candidates") + n
             )
-            for key in moved
-        ],
-        ignore_conflicts=True,
+
+
+def _upsert(model, fields, trial_id: int, added: dict[tuple, int]) -> None:
+    """Add ``n`` to each key's row, creating it at ``n``: one statement.
+
+    The conflict target is the unique key's own expression (a missing site
+    counts as site 0), so the database infers that index.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ["trial_id", *fields, "candidates"]
+    target = ", ".join(
+        "COALESCE(site_id, 0)" if name == "site_id" else connection.ops.quote_name(name)
+        for name in ["trial_id", *fields]
     )
-    # One UPDATE per row: a long OR of keys costs more to compile than it saves.
-    for key, n in moved.items():
-        where = dict(zip(fields, key, strict=True))
-        model.objects.filter(trial_id=trial_id, **where).update(
-            candidates=F("candidates") + n
-        )
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    # Names come from the model and this module; every value is a parameter.
+    names = ", ".join(map(connection.ops.quote_name, columns))
+    sql = (
+        f"INSERT INTO {table} ({names}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(added))} "
+        f"ON CONFLICT ({target}) DO UPDATE "
+        f"SET candidates = {table}.candidates + excluded.candidates"
+    )
+    params = [value for key, n in added.items() for value in (trial_id, *key, n)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _blocking_of(decision_id: int) -> list[tuple[str, str, int]]:
