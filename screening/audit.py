@@ -2,7 +2,8 @@
 
 import hashlib
 import json
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from screening.models import CriterionOutcome, EligibilityDecision, Signature
@@ -73,6 +74,51 @@ def decision_content(
     if decision.site_id is not None:
         content["site_id"] = decision.site_id
     return content
+
+
+def decision_hasher(
+    decision: EligibilityDecision, outcomes: list[CriterionOutcome]
+) -> Callable[[int, str], str]:
+    """``sha256(decision_content(...))`` at a chain position yet to be known.
+
+    The content is serialised once, before the chain's lock, with a random
+    placeholder for the position (``sequence``) and the link
+    (``previous_hash``); under the lock only these are put in and the bytes
+    hashed. The bytes are those ``canonical_json`` gives with the real values:
+    the keys do not change (so neither does their order), an integer is written
+    as its digits and a hash as its quoted hex.
+    """
+    token = secrets.token_hex(16)
+    content = decision_content(decision, outcomes)
+    content["sequence"], content["previous_hash"] = f"S{token}", f"P{token}"
+    serialised = canonical_json(content)
+    slots = {
+        "sequence": f'"S{token}"'.encode(),
+        "previous_hash": f'"P{token}"'.encode(),
+    }
+    if any(serialised.count(slot) != 1 for slot in slots.values()):
+        raise AssertionError("a placeholder is not in the content exactly once")
+    # The pieces between the two slots, in the order the keys are written.
+    order = sorted(slots, key=lambda name: serialised.index(slots[name]))
+    first, second = (slots[name] for name in order)
+    head, _, rest = serialised.partition(first)
+    middle, _, tail = rest.partition(second)
+
+    def content_hash(sequence: int, previous_hash: str) -> str:
+        if type(sequence) is not int or len(previous_hash) != 64:
+            raise ValueError("a chain position is an integer and a 64-digit hash")
+        values = {
+            "sequence": str(sequence).encode(),
+            "previous_hash": json.dumps(previous_hash).encode(),
+        }
+        digest = hashlib.sha256(head)
+        digest.update(values[order[0]])
+        digest.update(middle)
+        digest.update(values[order[1]])
+        digest.update(tail)
+        return digest.hexdigest()
+
+    return content_hash
 
 
 def signature_content(signature: Signature) -> dict:

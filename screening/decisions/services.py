@@ -95,15 +95,19 @@ def decision_record(
         now=now,
         site=site,
     )
+    content_hash = audit.decision_hasher(decision, outcomes)
+    from screening.labs.services import lab_sources_record, lab_values_offered
+
+    offered = lab_values_offered(trial_id=trial.pk, screening_number=number)
     for _attempt in range(_CHAIN_ATTEMPTS):
         try:
             with transaction.atomic():
-                recorded = _append(decision=decision, outcomes=outcomes)
+                recorded = _append(
+                    decision=decision, outcomes=outcomes, content_hash=content_hash
+                )
                 # Where each lab value came from (the lab inbox, or typed),
                 # hashed with the decision's hash, in the same transaction.
-                from screening.labs.services import lab_sources_record
-
-                lab_sources_record(decision=recorded)
+                lab_sources_record(decision=recorded, offered=offered)
                 return recorded
         except IntegrityError:
             # The unique constraints decide: the number was taken (before or by a
@@ -261,10 +265,11 @@ def _unlinked(
     return decision, outcomes
 
 
-def _append(*, decision, outcomes):
+def _append(*, decision, outcomes, content_hash):
     """Link ``decision`` to the end of its trial's chain and insert it.
 
-    Only this runs under the trial's lock: read the head, hash, insert.
+    Only this runs under the trial's lock: read the head, hash (the content was
+    serialised before, ``audit.decision_hasher``), insert.
     """
     # Lock the trial row: one writer at a time extends a trial's chain (PostgreSQL);
     # the unique (trial, sequence) constraint guards every database.
@@ -278,7 +283,7 @@ def _append(*, decision, outcomes):
     )
     decision.sequence = (last["sequence"] + 1) if last else 1
     decision.previous_hash = last["content_hash"] if last else audit.GENESIS_HASH
-    decision.content_hash = audit.sha256(audit.decision_content(decision, outcomes))
+    decision.content_hash = content_hash(decision.sequence, decision.previous_hash)
     decision.save(force_insert=True)
     for outcome in outcomes:
         outcome.decision = decision

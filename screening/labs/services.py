@@ -457,16 +457,18 @@ def lab_source_content(source: LabSource) -> dict:
     }
 
 
-def lab_sources_record(*, decision: EligibilityDecision) -> list[LabSource]:
-    """For each lab input of a new decision with approved values waiting for it:
-    LAB (and which value) when the recorded value is an approved one, TYPED
-    when the coordinator recorded another. Called in the decision's transaction.
+def lab_values_offered(
+    *, trial_id: int, screening_number: str
+) -> dict[str, list[LabValue]]:
+    """The approved lab values waiting for a screening number, by input key,
+    newest first: what the screening form offered. Read before the decision's
+    chain lock (``lab_sources_record`` then only compares and inserts).
     """
     approved = (
         LabValue.objects.system()
         .filter(
-            trial_id=decision.trial_id,
-            screening_number=decision.screening_number,
+            trial_id=trial_id,
+            screening_number=screening_number,
             review__verdict=LabReview.Verdict.APPROVED,
         )
         .select_related("lab_import__imported_by", "review__reviewed_by")
@@ -475,6 +477,17 @@ def lab_sources_record(*, decision: EligibilityDecision) -> list[LabSource]:
     offered: dict[str, list[LabValue]] = {}
     for value in approved:
         offered.setdefault(value.input_key, []).append(value)
+    return offered
+
+
+def lab_sources_record(
+    *, decision: EligibilityDecision, offered: dict[str, list[LabValue]]
+) -> list[LabSource]:
+    """For each lab input of a new decision with approved values offered for it
+    (``lab_values_offered``): LAB (and which value) when the recorded value is
+    an approved one, TYPED when the coordinator recorded another. Called in the
+    decision's transaction.
+    """
     sources = []
     for key, values in offered.items():
         recorded = _comparable(decision.normalised.get(key))

@@ -74,6 +74,35 @@ def test_chain_links_each_decision_to_the_previous(record):
     ) == (stored.content_hash)
 
 
+@pytest.mark.parametrize(
+    ("sequence", "previous_hash"),
+    [(1, audit.GENESIS_HASH), (2, "a" * 64), (1_000_000, "0123456789abcdef" * 4)],
+)
+def test_content_serialised_before_the_lock_hashes_as_the_whole_content(
+    record, sequence, previous_hash
+):
+    """``decision_hasher`` puts the chain position into content serialised
+    before the lock; its hash is the hash of the whole content, whatever the
+    text around the slots (full-width, quotes, a look-alike of a placeholder)."""
+    original = record(eligible_candidate(screening_number="01-009"))
+    stored = record(
+        eligible_candidate(screening_number="01-009"),
+        supersedes=original,
+        supersede_reason='"S0123" "sequence":1 "previous_hash": 全角１２３ 王芳',
+    )
+    stored = EligibilityDecision.unscoped.get(pk=stored.pk)
+    outcomes = list(stored.outcomes.all())
+    hashed = audit.decision_hasher(stored, outcomes)(sequence, previous_hash)
+    stored.sequence, stored.previous_hash = sequence, previous_hash
+    assert hashed == audit.sha256(audit.decision_content(stored, outcomes))
+    # The hasher's own content is unchanged by the call: it can retry.
+    assert audit.decision_hasher(stored, outcomes)(sequence, previous_hash) == hashed
+    with pytest.raises(ValueError):
+        audit.decision_hasher(stored, outcomes)("1", previous_hash)
+    with pytest.raises(ValueError):
+        audit.decision_hasher(stored, outcomes)(1, "short")
+
+
 def test_verify_audit_passes_on_an_intact_chain(record, capsys):
     for number in ("01-001", "01-002", "01-003"):
         record(eligible_candidate(screening_number=number))
