@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from screening.decisions.forms import post_data_from_contract
 from screening.decisions.services import signature_record
 from screening.models import Signature
 from tests.factories import amend, eligible_candidate, screening_form_post
@@ -88,13 +89,17 @@ def test_submission_queries_do_not_grow_with_history(
     add_screenings(record, 100, 20)
     later = queries_for(client, url, "post", screening_form_post("07-002"))
     assert first == later
-    # Session, user, trial, memberships, sites, criteria version; under the lock:
-    # the trial row, the chain's head, the insert, the ledger's head, entry and
-    # head update, the outcomes, the funnel's count (insert if missing, then
-    # add one), the approved lab values taken; two savepoint statements. No
-    # number pre-check (the unique constraint decides), no foreign-key SELECTs,
-    # no session write.
-    assert later <= 18
+    # Session, user, trial, memberships, sites, criteria version, the approved
+    # lab values offered; under the lock: the trial row, the chain's head, the
+    # insert, the ledger's head, entry and head update, the outcomes, the
+    # funnel's count (one upsert; an ineligible candidate adds one for its
+    # blocking criteria); two savepoint statements. No number pre-check (the
+    # unique constraint decides), no foreign-key SELECTs, no session write.
+    assert later <= 17
+    blocked = post_data_from_contract(
+        eligible_candidate(screening_number="07-003", inr="3.5", pta_percent="10")
+    )
+    assert queries_for(client, url, "post", blocked) == later + 1
 
 
 def test_candidate_page_queries_do_not_grow_with_corrections(
