@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load benchmark: gunicorn (2 workers) on PostgreSQL with N demo screenings,
+# Load benchmark: gunicorn (BENCH_WORKERS, 2 sync by default) on PostgreSQL with N demo screenings,
 # driven by locust from a second process, all on 127.0.0.1. See bench/README.md.
 #
 #   bash bench/load.sh                      # 100,000 screenings (slow to load)
@@ -84,6 +84,18 @@ sql "CREATE TABLE IF NOT EXISTS bench_reference (
        id bigserial PRIMARY KEY,
        created_at timestamptz NOT NULL DEFAULT now(),
        payload text NOT NULL)"
+# The raw-SQL floor of a submission (bench/urls.py floor_submission) writes into
+# copies of the decision and outcome tables, with their indexes and unique
+# constraints, outside the audited tables and their chain.
+sql "CREATE TABLE IF NOT EXISTS bench_chain (id int PRIMARY KEY);
+     INSERT INTO bench_chain VALUES (1) ON CONFLICT DO NOTHING;
+     CREATE TABLE IF NOT EXISTS bench_decision
+       (LIKE screening_eligibilitydecision INCLUDING DEFAULTS INCLUDING INDEXES
+        INCLUDING CONSTRAINTS INCLUDING IDENTITY);
+     CREATE TABLE IF NOT EXISTS bench_outcome
+       (LIKE screening_criterionoutcome INCLUDING DEFAULTS INCLUDING INDEXES
+        INCLUDING CONSTRAINTS INCLUDING IDENTITY);
+     TRUNCATE bench_decision, bench_outcome"
 "$PY" manage.py collectstatic --noinput -v0
 # After a bulk load, as autovacuum would do in time: planner statistics and the
 # visibility map (index-only counts).
@@ -93,7 +105,10 @@ pk_range=$(sql "SELECT min(id) || ' ' || max(id) FROM screening_eligibilitydecis
 export BENCH_PK_MIN="${pk_range% *}" BENCH_PK_MAX="${pk_range#* }"
 log "$records decisions in $DB"
 
-"$ROOT/.venv/bin/gunicorn" config.wsgi --workers 2 --bind "127.0.0.1:$PORT" \
+WORKERS="${BENCH_WORKERS:-2}"
+WORKER_CLASS="${BENCH_WORKER_CLASS:-sync}"
+"$ROOT/.venv/bin/gunicorn" config.wsgi --workers "$WORKERS" \
+  --worker-class "$WORKER_CLASS" --bind "127.0.0.1:$PORT" \
   --timeout 30 --graceful-timeout 5 --error-logfile "$WORK/gunicorn.log" \
   >>"$WORK/gunicorn.log" 2>&1 &
 GUNICORN_PID=$!
@@ -102,7 +117,7 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 curl -fsS -o /dev/null "$HOST/accounts/login/"
-log "gunicorn $GUNICORN_PID on $HOST"
+log "gunicorn $GUNICORN_PID ($WORKERS $WORKER_CLASS workers) on $HOST"
 
 # The next free number above every bench submission so far: each valid one is new.
 next_number() {
@@ -131,9 +146,13 @@ run_locust() {  # phase, run time, user classes...
 log "mixed: $USERS users, $MIXED_TIME"
 BENCH_WAIT_MIN="${BENCH_WAIT_MIN:-0.5}" BENCH_WAIT_MAX="${BENCH_WAIT_MAX:-1.5}" \
   run_locust mixed "$MIXED_TIME" Coordinator Monitor Reference
-log "capacity: submissions alone, then the reference alone ($CAPACITY_TIME each)"
+log "capacity: submissions alone, the reference alone, the raw-SQL floor alone ($CAPACITY_TIME each)"
 BENCH_WAIT_MIN=0 BENCH_WAIT_MAX=0 run_locust capacity-submit "$CAPACITY_TIME" SubmitCapacity
 BENCH_WAIT_MIN=0 BENCH_WAIT_MAX=0 run_locust capacity-reference "$CAPACITY_TIME" ReferenceCapacity
+BENCH_WAIT_MIN=0 BENCH_WAIT_MAX=0 run_locust capacity-floor "$CAPACITY_TIME" FloorCapacity
+floor_written=$(sql "SELECT count(*) FROM bench_decision")
+floor_outcomes=$(sql "SELECT count(*) FROM bench_outcome")
+log "capacity-floor: $floor_written decisions, $floor_outcomes outcome rows written"
 
 log "fault: SIGKILL a worker three times from 15 s into $FAULT_TIME of mixed load"
 (
@@ -167,4 +186,5 @@ grep -m 3 -A 2 "ERROR django.request" "$WORK/gunicorn.log" || true
   --records-after "$records_after" --load-seconds "$load_seconds" \
   --screenings "$SCREENINGS" --users "$USERS" --orphans "$orphans" \
   --audit "$audit" --killed "$(tr "\n" " " <"$WORK/killed" 2>/dev/null || echo)" \
-  --workers-after "$workers_after" --answers-after "$answers_after"
+  --workers-after "$workers_after" --answers-after "$answers_after" \
+  --floor-written "$floor_written" --floor-outcomes "$floor_outcomes"

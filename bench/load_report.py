@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-PHASES = ("mixed", "capacity-submit", "capacity-reference", "fault")
+PHASES = ("mixed", "capacity-submit", "capacity-reference", "capacity-floor", "fault")
 SUBMISSION = "screen POST valid"
 LOG_PAGES = ("log", "log filtered", "log sorted, page N")
 TARGET_P95_MS = 100
@@ -62,6 +62,8 @@ def main() -> int:
     parser.add_argument("--killed", default="")
     parser.add_argument("--workers-after", type=int, required=True)
     parser.add_argument("--answers-after", default="")
+    parser.add_argument("--floor-written", type=int, required=True)
+    parser.add_argument("--floor-outcomes", type=int, required=True)
     args = parser.parse_args()
 
     stats = {phase: read_stats(args.work, phase) for phase in PHASES}
@@ -80,11 +82,13 @@ def main() -> int:
             )
 
     mixed = stats["mixed"]
-    errors = sum(p["errors"] for phase in PHASES[:3] for p in stats[phase].values())
+    errors = sum(p["errors"] for phase in PHASES[:4] for p in stats[phase].values())
     submit_rps = stats["capacity-submit"].get(SUBMISSION, {}).get("rps", 0)
     reference_rps = (
         stats["capacity-reference"].get("reference INSERT", {}).get("rps", 0)
     )
+    floor = stats["capacity-floor"].get("floor submission", {})
+    floor_rps = floor.get("rps", 0)
     fault = counts["fault"]
     fault_failed = stats["fault"].get(SUBMISSION, {}).get("errors", 0)
     consistent = {
@@ -116,6 +120,15 @@ def main() -> int:
             "ratio": round(submit_rps / reference_rps, 3) if reference_rps else None,
             "submission": stats["capacity-submit"].get(SUBMISSION),
             "reference": stats["capacity-reference"].get("reference INSERT"),
+            "floor_rps": floor_rps,
+            "ratio_to_floor": round(submit_rps / floor_rps, 3) if floor_rps else None,
+            "floor": floor or None,
+            # Every floor request answered wrote a decision and its 14 outcome
+            # rows (locust's counts leave out requests still open at the end).
+            "floor_written": args.floor_written,
+            "floor_writes_complete": bool(floor)
+            and args.floor_written >= floor.get("requests", 0) - floor.get("errors", 0)
+            and args.floor_outcomes == 14 * args.floor_written,
         },
         "errors": errors,
         "decisions_recorded": counts["mixed"].get("recorded"),

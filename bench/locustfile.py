@@ -231,6 +231,19 @@ class ReferenceCapacity(Reference):
     wait_time = between(0, 0)
 
 
+class FloorCapacity(HttpUser):
+    """The raw-SQL floor of a submission (one decision, its outcome rows and the
+    chain's HMAC in one transaction), back to back."""
+
+    wait_time = between(0, 0)
+
+    @task
+    def write(self):
+        self.client.post(
+            "/bench/floor-submission/", data={"payload": "x"}, name="floor submission"
+        )
+
+
 @events.test_stop.add_listener
 def _write_counts(environment, **_kwargs):
     path = os.environ.get("BENCH_COUNTS")
