@@ -8,6 +8,8 @@ registry names. Form-only rules (the correction's reason, the confirmation of
 unusual values) are the form's own.
 """
 
+from functools import cached_property
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
@@ -331,9 +333,15 @@ class ScreeningForm(forms.Form):
                 + [(pk, str(site)) for pk, site in self._sites.items()],
             )
         self.correction = correction
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.layout = self._layout()
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """The crispy layout, built when the form is drawn: a valid submission
+        redirects without it."""
+        helper = FormHelper(self)
+        helper.form_tag = False
+        helper.layout = self._layout()
+        return helper
 
     @property
     def site(self):
