@@ -464,13 +464,21 @@ def lab_values_offered(
     newest first: what the screening form offered. Read before the decision's
     chain lock (``lab_sources_record`` then only compares and inserts).
     """
-    approved = (
+    waiting = list(
         LabValue.objects.system()
         .filter(
             trial_id=trial_id,
             screening_number=screening_number,
             review__verdict=LabReview.Verdict.APPROVED,
         )
+        .values_list("pk", flat=True)
+    )
+    if not waiting:
+        # Most candidates: one small query, not the joins provenance needs.
+        return {}
+    approved = (
+        LabValue.objects.system()
+        .filter(pk__in=waiting)
         .select_related("lab_import__imported_by", "review__reviewed_by")
         .order_by("input_key", "-collected_at", "-id")
     )
