@@ -30,7 +30,10 @@ WORK="$(mktemp -d /tmp/bench-load.XXXXXX)"
 
 export DJANGO_SETTINGS_MODULE=bench.settings
 export DJANGO_SECRET_KEY="bench-only-$RANDOM$RANDOM$RANDOM-not-a-production-secret"
-export AUDIT_HMAC_KEY="bench-only-$RANDOM$RANDOM$RANDOM-not-a-production-audit-key"
+# A reused database (BENCH_DB) verifies only under the key and key id it was
+# sealed with: pass them as AUDIT_HMAC_KEY and AUDIT_HMAC_KEY_ID.
+export AUDIT_HMAC_KEY="${AUDIT_HMAC_KEY:-bench-only-$RANDOM$RANDOM$RANDOM-not-a-production-audit-key}"
+export AUDIT_HMAC_KEY_ID="${AUDIT_HMAC_KEY_ID:-k1}"
 export DJANGO_ALLOWED_HOSTS=127.0.0.1
 export DJANGO_SECURE_SSL_REDIRECT=false
 export DEMO_PASSWORD="${DEMO_PASSWORD:-bench-only-demo-password}"
@@ -107,8 +110,9 @@ log "$records decisions in $DB"
 
 WORKERS="${BENCH_WORKERS:-2}"
 WORKER_CLASS="${BENCH_WORKER_CLASS:-sync}"
+THREADS="${BENCH_THREADS:-1}"
 "$ROOT/.venv/bin/gunicorn" config.wsgi --workers "$WORKERS" \
-  --worker-class "$WORKER_CLASS" --bind "127.0.0.1:$PORT" \
+  --worker-class "$WORKER_CLASS" --threads "$THREADS" --bind "127.0.0.1:$PORT" \
   --timeout 30 --graceful-timeout 5 --error-logfile "$WORK/gunicorn.log" \
   >>"$WORK/gunicorn.log" 2>&1 &
 GUNICORN_PID=$!
@@ -117,7 +121,7 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 curl -fsS -o /dev/null "$HOST/accounts/login/"
-log "gunicorn $GUNICORN_PID ($WORKERS $WORKER_CLASS workers) on $HOST"
+log "gunicorn $GUNICORN_PID ($WORKERS $WORKER_CLASS workers, $THREADS threads) on $HOST"
 
 # The next free number above every bench submission so far: each valid one is new.
 next_number() {
