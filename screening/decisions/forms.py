@@ -8,12 +8,13 @@ registry names. Form-only rules (the correction's reason, the confirmation of
 unusual values) are the form's own.
 """
 
+import copy
 from functools import cached_property
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from screening.common.words import UNIT_LABELS, field_label, problem_text
@@ -274,6 +275,46 @@ TbilSeriesFormSet = forms.formset_factory(
 )
 
 
+_PROTOTYPES: dict[tuple, tuple] = {}
+_PROTOTYPES_MAX = 32
+
+
+def _prototype(criteria) -> tuple[dict[str, forms.Field], dict]:
+    """The registry's fields for ``criteria`` in the active language, and the
+    names by section, built once per criteria set and language (a form copies
+    them). A field depends on nothing else: its labels, help texts and choices
+    come from the registry, the criteria and the language."""
+    key = (id(criteria), translation.get_language())
+    hit = _PROTOTYPES.get(key)
+    if hit is not None and hit[0] is criteria:
+        return hit[1], hit[2]
+    codes = _codes_by_input(criteria)
+    limits = _default_limits(criteria)
+    shown = _inputs_shown(criteria)
+    fields: dict[str, forms.Field] = {}
+    sections: dict[Section, list[list[str]]] = {}
+    for key_, item in INPUTS.items():
+        if key_ not in shown:
+            continue
+        if item.kind is InputKind.SERIES:
+            sections.setdefault(item.section, []).append([key_])
+            continue
+        label = _(item.label)
+        if codes.get(key_) and item.kind is InputKind.ANSWER:
+            label = f"{label} ({', '.join(codes[key_])})"
+        names = []
+        for name, field in _fields_of(item, label, limits):
+            fields[name] = field
+            names.append(name)
+        sections.setdefault(item.section, []).append(names)
+    if len(_PROTOTYPES) >= _PROTOTYPES_MAX:
+        # Criteria sets of corrections of old records are loaded per request.
+        _PROTOTYPES.clear()
+    # The criteria set is held with its fields: its id is not reused meanwhile.
+    _PROTOTYPES[key] = (criteria, fields, sections)
+    return fields, sections
+
+
 class ScreeningForm(forms.Form):
     """Every registry input as form fields; ``to_contract`` gives the contract."""
 
@@ -292,24 +333,14 @@ class ScreeningForm(forms.Form):
         self.criteria = criteria
         self._sites = {str(site.pk): site for site in sites}
         self.unusual: list[contract.Unusual] = []
-        codes = _codes_by_input(criteria)
-        limits = _default_limits(criteria)
-        self.sections: dict[Section, list[list[str]]] = {}
-        shown = _inputs_shown(criteria)
-        for key, item in INPUTS.items():
-            if key not in shown:
-                continue
-            if item.kind is InputKind.SERIES:
-                self.sections.setdefault(item.section, []).append([key])
-                continue
-            label = _(item.label)
-            if codes.get(key) and item.kind is InputKind.ANSWER:
-                label = f"{label} ({', '.join(codes[key])})"
-            names = []
-            for name, field in _fields_of(item, label, limits):
-                self.fields[name] = field
-                names.append(name)
-            self.sections.setdefault(item.section, []).append(names)
+        fields, sections = _prototype(criteria)
+        # Copies, as Django copies a declared form's fields for each form.
+        for name, field in fields.items():
+            self.fields[name] = copy.deepcopy(field)
+        self.sections: dict[Section, list[list[str]]] = {
+            section: [list(names) for names in groups]
+            for section, groups in sections.items()
+        }
         for key in ("screening_number", "screening_date", "sex"):
             self.fields[key].required = INPUTS[key].required
         self.fields[CONFIRM_KEY] = forms.MultipleChoiceField(
