@@ -13,9 +13,9 @@ from the records. An enrolment changes nothing here.
 Counts move relative to what is stored, never by a read and a write, so no
 writer loses another's count: a candidate added is one ``INSERT ... ON CONFLICT
 DO UPDATE SET candidates = candidates + n`` per table (PostgreSQL and SQLite);
-a candidate taken out (a correction) is an ``UPDATE`` of a row that must exist,
-so that counts out of step with the records fail the check constraint instead
-of being hidden.
+a candidate taken out (a correction) is an insert-if-missing of the row at 0
+and an ``UPDATE ... candidates + n``, so that counts out of step with the
+records fail the check constraint instead of passing unseen.
 """
 
 from collections import Counter
@@ -73,18 +73,36 @@ class FunnelDeltas:
 
 
 def _apply(model, fields, trial_id: int, deltas: Counter) -> None:
-    added = {key: n for key, n in deltas.items() if n > 0}
-    if added:
-        _upsert(model, fields, trial_id, added)
-    for key, n in deltas.items():
-        if n < 0:
-            where = dict(zip(fields, key, strict=True))
-            model.objects.filter(trial_id=trial_id, **where).update(
-                candidates=F("candidates") + n
+    added = [(key, n) for key, n in deltas.items() if n > 0]
+    for start in range(0, len(added), _UPSERT_ROWS):
+        _upsert(model, fields, trial_id, added[start : start + _UPSERT_ROWS])
+    taken = {key: n for key, n in deltas.items() if n < 0}
+    if not taken:
+        return
+    # A missing row is made at 0 first, so that taking out a candidate the
+    # counts do not hold fails the check constraint instead of passing unseen.
+    model.objects.bulk_create(
+        [
+            model(
+                trial_id=trial_id, candidates=0, **dict(zip(fields, key, strict=True))
             )
+            for key in taken
+        ],
+        ignore_conflicts=True,
+    )
+    for key, n in taken.items():
+        where = dict(zip(fields, key, strict=True))
+        model.objects.filter(trial_id=trial_id, **where).update(
+            candidates=F("candidates") + n
+        )
 
 
-def _upsert(model, fields, trial_id: int, added: dict[tuple, int]) -> None:
+# Rows per upsert statement: 7 parameters a row stays well inside SQLite's
+# limit on bound parameters (32,766) in a bulk load's batch.
+_UPSERT_ROWS = 1000
+
+
+def _upsert(model, fields, trial_id: int, added: list[tuple[tuple, int]]) -> None:
     """Add ``n`` to each key's row, creating it at ``n``: one statement.
 
     The conflict target is the unique key's own expression (a missing site
@@ -105,7 +123,7 @@ def _upsert(model, fields, trial_id: int, added: dict[tuple, int]) -> None:
         f"ON CONFLICT ({target}) DO UPDATE "
         f"SET candidates = {table}.candidates + excluded.candidates"
     )
-    params = [value for key, n in added.items() for value in (trial_id, *key, n)]
+    params = [value for key, n in added for value in (trial_id, *key, n)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

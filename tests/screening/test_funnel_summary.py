@@ -1,7 +1,7 @@
 """The funnel's summary: kept with each decision and signature, equal to a recount."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
@@ -248,3 +248,49 @@ def test_a_bulk_load_records_what_one_at_a_time_would(trial, monkeypatch):
     assert funnel_stored(trial=trial) == funnel_recount(trial=trial)
     assert sum(funnel_stored(trial=trial)[0].values()) == 300
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_counts_move_in_batches_of_any_size_and_never_below_zero(trial):
+    """A bulk load's batch can hold thousands of keys (more than one upsert
+    statement's rows); a candidate taken out that the counts do not hold is
+    refused, not passed over."""
+    from django.db import IntegrityError
+
+    from screening.reports.summary import _UPSERT_ROWS, FunnelDeltas
+
+    site = trial.sites.get()
+    days = [date(2020, 1, 1) + timedelta(days=n) for n in range(_UPSERT_ROWS + 250)]
+    for _round in range(2):
+        deltas = FunnelDeltas(trial.pk)
+        for day in days:
+            deltas.candidate(
+                site_id=site.pk,
+                screening_date=day,
+                outcome="INELIGIBLE",
+                blocking=[("I1", "INCLUSION", 1), ("E4", "EXCLUSION", 10)],
+            )
+        deltas.apply()
+    assert FunnelCount.objects.filter(trial=trial).count() == len(days)
+    assert set(FunnelCount.objects.values_list("candidates", flat=True)) == {2}
+    assert FunnelBlocking.objects.filter(trial=trial).count() == 2 * len(days)
+    assert set(FunnelBlocking.objects.values_list("candidates", flat=True)) == {2}
+
+    # A candidate without a site counts once per key too (site 0 in the key).
+    for _round in range(2):
+        deltas = FunnelDeltas(trial.pk)
+        deltas.candidate(
+            site_id=None, screening_date=days[0], outcome="ELIGIBLE", blocking=[]
+        )
+        deltas.apply()
+    assert FunnelCount.objects.get(site=None, outcome="ELIGIBLE").candidates == 2
+
+    taken = FunnelDeltas(trial.pk)
+    taken.candidate(
+        site_id=site.pk,
+        screening_date=date(2019, 1, 1),
+        outcome="ELIGIBLE",
+        blocking=[],
+        sign=-1,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        taken.apply()
