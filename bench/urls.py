@@ -55,6 +55,8 @@ def _template(cursor) -> dict:
         # JSON columns come back as Python values; psycopg writes them as jsonb
         # again through the JSON dumper below.
         del decision["id"]
+        # A first screening: a correction's link is one-to-one (unique).
+        decision.update(supersedes_id=None, supersede_reason="")
         for outcome in outcomes:
             del outcome["id"], outcome["decision_id"]
         _TEMPLATE.update(decision=decision, outcomes=outcomes)
