@@ -478,7 +478,7 @@ def lab_values_offered(
         return {}
     approved = (
         LabValue.objects.system()
-        .filter(pk__in=waiting)
+        .filter(pk__in=waiting, review__verdict=LabReview.Verdict.APPROVED)
         .select_related("lab_import__imported_by", "review__reviewed_by")
         .order_by("input_key", "-collected_at", "-id")
     )
