@@ -284,8 +284,8 @@ def _prototype(criteria) -> tuple[dict[str, forms.Field], dict]:
     names by section, built once per criteria set and language (a form copies
     them). A field depends on nothing else: its labels, help texts and choices
     come from the registry, the criteria and the language."""
-    key = (id(criteria), translation.get_language())
-    hit = _PROTOTYPES.get(key)
+    cache_key = (id(criteria), translation.get_language())
+    hit = _PROTOTYPES.get(cache_key)
     if hit is not None and hit[0] is criteria:
         return hit[1], hit[2]
     codes = _codes_by_input(criteria)
@@ -293,15 +293,15 @@ def _prototype(criteria) -> tuple[dict[str, forms.Field], dict]:
     shown = _inputs_shown(criteria)
     fields: dict[str, forms.Field] = {}
     sections: dict[Section, list[list[str]]] = {}
-    for key_, item in INPUTS.items():
-        if key_ not in shown:
+    for key, item in INPUTS.items():
+        if key not in shown:
             continue
         if item.kind is InputKind.SERIES:
-            sections.setdefault(item.section, []).append([key_])
+            sections.setdefault(item.section, []).append([key])
             continue
         label = _(item.label)
-        if codes.get(key_) and item.kind is InputKind.ANSWER:
-            label = f"{label} ({', '.join(codes[key_])})"
+        if codes.get(key) and item.kind is InputKind.ANSWER:
+            label = f"{label} ({', '.join(codes[key])})"
         names = []
         for name, field in _fields_of(item, label, limits):
             fields[name] = field
@@ -311,7 +311,7 @@ def _prototype(criteria) -> tuple[dict[str, forms.Field], dict]:
         # Criteria sets of corrections of old records are loaded per request.
         _PROTOTYPES.clear()
     # The criteria set is held with its fields: its id is not reused meanwhile.
-    _PROTOTYPES[key] = (criteria, fields, sections)
+    _PROTOTYPES[cache_key] = (criteria, fields, sections)
     return fields, sections
 
 
