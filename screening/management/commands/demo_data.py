@@ -16,6 +16,7 @@ from accounts.scope import SCREEN, scope_for
 from screening import audit, synthetic
 from screening.assessment import assess, site_zone
 from screening.audit import canonical_json
+from screening.common.bulk import rows_insert
 from screening.criteria import criteria_load
 from screening.decisions import services
 from screening.domain.inputs import CONFIRM_KEY, INPUTS
@@ -66,7 +67,7 @@ def bulk_record(trial, batch, screeners, criteria) -> int:
     Each record is evaluated and built by the service's own ``_unlinked`` before
     the trial's lock; under it the batch is linked to the chain (sequence,
     previous hash, content hash as ``_append`` does), inserted with
-    ``bulk_create``, sealed in the ledger in one go (what ``ledger_seal`` would
+    COPY (``rows_insert``), sealed in the ledger in one go (what ``ledger_seal`` would
     seal of each, in the same order) and counted in the funnel's summary.
     Demo screening numbers are new, so no lab values wait for them.
     """
@@ -117,13 +118,11 @@ def bulk_record(trial, batch, screeners, criteria) -> int:
                 audit.decision_content(decision, outcomes)
             )
             previous = decision.content_hash
-        decisions = EligibilityDecision.unscoped.bulk_create([d for d, _ in built])
+        decisions = rows_insert(EligibilityDecision, [d for d, _ in built], ids=True)
         for decision, outcomes in built:
             for outcome in outcomes:
                 outcome.decision = decision
-        CriterionOutcome.objects.bulk_create(
-            [o for _, outcomes in built for o in outcomes], batch_size=2000
-        )
+        rows_insert(CriterionOutcome, [o for _, outcomes in built for o in outcomes])
         _seal_batch(decisions)
         deltas = FunnelDeltas(trial.pk)
         for decision, outcomes in built:
@@ -174,7 +173,7 @@ def _seal_batch(decisions) -> None:
             recorded_at=entry.recorded_at,
         )
         entries.append(entry)
-    LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+    rows_insert(LedgerEntry, entries)
     LedgerHead.objects.filter(pk=head.pk).update(sequence=sequence, mac=mac)
 
 
