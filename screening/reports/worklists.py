@@ -13,6 +13,10 @@ from screening.domain.collect import to_collect
 from screening.models import CriterionOutcome, EligibilityDecision
 
 LIMIT = 200
+# The menu counts the decisions waiting to be signed up to this many, then
+# shows "99+": a count of every unsigned record would grow with the trial and
+# be paid on every page an investigator opens.
+QUEUE_COUNT_CAP = 99
 
 
 def collect_groups(outcomes) -> list[dict]:
@@ -57,11 +61,17 @@ def _awaiting_signature(*, scope, trial, user) -> QuerySet[EligibilityDecision]:
 
 
 def sign_queue_count(*, user, trial) -> int:
-    """How many decisions wait for this investigator's signature (the menu)."""
+    """How many decisions wait for this investigator's signature (the menu), up
+    to ``QUEUE_COUNT_CAP + 1``: more than the cap is all the menu says.
+
+    The newest are counted first (the log's index on the trial and recording
+    time), where unsigned records are in a trial whose older ones are signed.
+    """
     scope = scope_for(user)
     if not scope.can(SIGN, trial.pk):
         return 0
-    return _awaiting_signature(scope=scope, trial=trial, user=user).count()
+    waiting = _awaiting_signature(scope=scope, trial=trial, user=user)
+    return waiting.order_by("-recorded_at", "-pk")[: QUEUE_COUNT_CAP + 1].count()
 
 
 def worklist(request, trial_slug):

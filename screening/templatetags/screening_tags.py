@@ -42,11 +42,15 @@ def trial_can(context, trial, action: str) -> bool:
 
 
 @register.simple_tag(takes_context=True)
-def sign_queue_size(context, trial) -> int:
-    """Decisions waiting for the page's user to sign them in ``trial``."""
-    from screening.reports.worklists import sign_queue_count
+def sign_queue_size(context, trial) -> dict:
+    """Decisions waiting for the page's user to sign them in ``trial``: the
+    count (0 for none), and whether there are more than the menu counts."""
+    from screening.reports.worklists import QUEUE_COUNT_CAP, sign_queue_count
 
     request = context.get("request")
     if request is None or trial is None or not hasattr(trial, "pk"):
-        return 0
-    return sign_queue_count(user=request.user, trial=trial)
+        return {"count": 0}
+    count = sign_queue_count(user=request.user, trial=trial)
+    if count > QUEUE_COUNT_CAP:
+        return {"count": QUEUE_COUNT_CAP, "more": True}
+    return {"count": count, "more": False}

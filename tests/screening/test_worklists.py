@@ -219,3 +219,28 @@ def test_the_menu_counts_the_decisions_waiting_for_this_investigator(
     # A coordinator signs nothing: no count.
     client.force_login(coordinator)
     assert 'id="sign-queue-count"' not in client.get(url).content.decode()
+
+
+def test_the_menu_counts_up_to_its_cap_then_says_more(
+    client, trial, investigator, record, monkeypatch
+):
+    """The badge is on every page: it counts a bounded number of records, so a
+    trial of a million unsigned records costs what one of a hundred does."""
+    from screening.reports import worklists
+
+    monkeypatch.setattr(worklists, "QUEUE_COUNT_CAP", 2)
+    for n in range(3):
+        record(eligible_candidate(screening_number=f"36-00{n}"))
+    client.force_login(investigator)
+    url = reverse("screening:log", args=[trial.slug])
+    page = client.get(url).content.decode()
+    assert 'id="sign-queue-count" aria-hidden="true">2+<' in page
+    assert "More than 2 decisions waiting" in page
+    with translation.override("zh-hans"):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "超过 2 条待签字" in page
+    # At the cap exactly, the count is exact.
+    monkeypatch.setattr(worklists, "QUEUE_COUNT_CAP", 3)
+    page = client.get(url).content.decode()
+    assert 'id="sign-queue-count" aria-hidden="true">3<' in page
+    assert "3 decisions waiting" in page and "More than" not in page
