@@ -6,7 +6,7 @@ and database triggers (migration 0002) refuse UPDATE and DELETE.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -248,6 +248,22 @@ class Signature(models.Model):
 
     def __str__(self):
         return f"{self.signer_full_name} {self.meaning}"
+
+
+def not_superseded() -> Exists:
+    """A filter: no later record supersedes this decision (it is current).
+
+    Written as NOT EXISTS, which PostgreSQL plans as an anti-join with a fair
+    estimate. ``superseded_by__isnull=True`` is a LEFT JOIN tested on the other
+    row's id, which it keeps as a join with a filter and expects to pass almost
+    nothing: it then scans the whole trial where walking an index stops early.
+    """
+    return ~Exists(EligibilityDecision.unscoped.filter(supersedes=OuterRef("pk")))
+
+
+def not_signed() -> Exists:
+    """A filter: the decision has no signature (as ``not_superseded``, NOT EXISTS)."""
+    return ~Exists(Signature.objects.filter(decision=OuterRef("pk")))
 
 
 class ScreeningLogExport(models.Model):

@@ -12,6 +12,8 @@ from screening.models import (
     FunnelBlocking,
     FunnelCount,
     Signature,
+    not_signed,
+    not_superseded,
 )
 from trials.models import Trial
 
@@ -114,14 +116,14 @@ def decision_log(
     if f.signed == "signed":
         qs = qs.filter(signature__isnull=False)
     elif f.signed == "unsigned":
-        qs = qs.filter(signature__isnull=True)
+        qs = qs.filter(not_signed())
     elif f.signed == "disagreed":
         qs = qs.filter(signature__meaning=Signature.Meaning.DISAGREE)
     if f.q:
         term = f.q.strip()[:20]
         qs = qs.filter(Q(screening_number__icontains=term) | Q(initials__iexact=term))
     if f.current_only:
-        qs = qs.filter(superseded_by__isnull=True)
+        qs = qs.filter(not_superseded())
     descending = f.sort.startswith("-")
     field = SORTS.get(f.sort.lstrip("-"), "recorded_at")
     order = f"-{field}" if descending else field

@@ -2,7 +2,7 @@
 
 import math
 
-from django.db.models import Min, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -10,7 +10,12 @@ from accounts.scope import SCREEN, SIGN, scope_for, trial_for
 from screening.common.words import input_label
 from screening.decisions.context import how_close_rows, record_margins
 from screening.domain.collect import to_collect
-from screening.models import CriterionOutcome, EligibilityDecision
+from screening.models import (
+    CriterionOutcome,
+    EligibilityDecision,
+    not_signed,
+    not_superseded,
+)
 
 LIMIT = 200
 # The menu counts the decisions waiting to be signed up to this many, then
@@ -55,7 +60,7 @@ def _undecided_outcomes() -> Prefetch:
 def _awaiting_signature(*, scope, trial, user) -> QuerySet[EligibilityDecision]:
     return (
         EligibilityDecision.objects.visible_to(scope, SIGN)
-        .filter(trial=trial, signature__isnull=True, superseded_by__isnull=True)
+        .filter(not_signed(), not_superseded(), trial=trial)
         .exclude(recorded_by=user)
     )
 
@@ -78,18 +83,17 @@ def worklist(request, trial_slug):
     """Candidates whose latest decision is incomplete: what is still to collect."""
     trial = trial_for(request, trial_slug, SCREEN)
     scope = scope_for(request.user)
-    first = (
-        EligibilityDecision.unscoped.filter(
-            trial=trial, screening_number=OuterRef("screening_number")
-        )
-        .order_by()
-        .values("screening_number")
-        .annotate(first=Min("recorded_at"))
-        .values("first")
-    )
+    # When the candidate was first screened: their number's first record (the
+    # one that supersedes nothing; corrections keep the number and come after
+    # it), found by the unique index on that record, not a MIN over the number.
+    first = EligibilityDecision.unscoped.filter(
+        trial=trial,
+        screening_number=OuterRef("screening_number"),
+        supersedes__isnull=True,
+    ).values("recorded_at")[:1]
     rows = list(
         EligibilityDecision.objects.visible_to(scope, SCREEN)
-        .filter(trial=trial, superseded_by__isnull=True, outcome="INCOMPLETE")
+        .filter(not_superseded(), trial=trial, outcome="INCOMPLETE")
         .annotate(first_screened=Subquery(first))
         .select_related("recorded_by", "recorded_by__profile", "criteria_version")
         .prefetch_related(_undecided_outcomes())

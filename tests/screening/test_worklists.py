@@ -244,3 +244,21 @@ def test_the_menu_counts_up_to_its_cap_then_says_more(
     page = client.get(url).content.decode()
     assert 'id="sign-queue-count" aria-hidden="true">3<' in page
     assert "3 decisions waiting" in page and "More than" not in page
+
+
+def test_the_window_counts_from_the_first_screening_not_the_correction(
+    client, trial, coordinator, record
+):
+    """A candidate re-screened and still incomplete keeps the time of their
+    number's first record: the window does not start again with a correction."""
+    first = record(eligible_candidate(screening_number="37-001", he_grade=None))
+    correction = record(
+        eligible_candidate(screening_number="37-001", he_grade=None),
+        supersedes=first,
+        supersede_reason="Values rechecked; HE grade still to assess",
+    )
+    client.force_login(coordinator)
+    rows = client.get(reverse("screening:worklist", args=[trial.slug])).context["rows"]
+    assert [r.pk for r in rows] == [correction.pk]
+    assert rows[0].first_screened == first.recorded_at
+    assert rows[0].first_screened < correction.recorded_at
