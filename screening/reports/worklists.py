@@ -2,7 +2,7 @@
 
 import math
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -79,22 +79,34 @@ def sign_queue_count(*, user, trial) -> int:
     return waiting.order_by("-recorded_at", "-pk")[: QUEUE_COUNT_CAP + 1].count()
 
 
+def _longest_waiting(*, trial, current) -> dict[str, object]:
+    """The ``LIMIT`` screening numbers first screened longest ago whose current
+    record is in ``current``, each with when it was first screened.
+
+    A number's first record is the one that supersedes nothing (corrections keep
+    the number and come after it). The first records are walked oldest first
+    along the log's index and each is kept when its number's current record is
+    incomplete, so the walk stops after ``LIMIT`` of them; sorting every
+    incomplete candidate by a computed first time would read them all.
+    """
+    firsts = (
+        EligibilityDecision.unscoped.filter(trial=trial, supersedes__isnull=True)
+        .filter(Exists(current.filter(screening_number=OuterRef("screening_number"))))
+        .order_by("recorded_at", "pk")
+        .values_list("screening_number", "recorded_at")[:LIMIT]
+    )
+    return dict(firsts)
+
+
 def worklist(request, trial_slug):
     """Candidates whose latest decision is incomplete: what is still to collect."""
     trial = trial_for(request, trial_slug, SCREEN)
-    scope = scope_for(request.user)
-    # When the candidate was first screened: their number's first record (the
-    # one that supersedes nothing; corrections keep the number and come after
-    # it), found by the unique index on that record, not a MIN over the number.
-    first = EligibilityDecision.unscoped.filter(
-        trial=trial,
-        screening_number=OuterRef("screening_number"),
-        supersedes__isnull=True,
-    ).values("recorded_at")[:1]
+    current = EligibilityDecision.objects.visible_to(
+        scope_for(request.user), SCREEN
+    ).filter(not_superseded(), trial=trial, outcome="INCOMPLETE")
+    first_screened = _longest_waiting(trial=trial, current=current)
     rows = list(
-        EligibilityDecision.objects.visible_to(scope, SCREEN)
-        .filter(not_superseded(), trial=trial, outcome="INCOMPLETE")
-        .annotate(first_screened=Subquery(first))
+        current.filter(screening_number__in=first_screened)
         .select_related("recorded_by", "recorded_by__profile", "criteria_version")
         .prefetch_related(_undecided_outcomes())
         .only(
@@ -115,10 +127,10 @@ def worklist(request, trial_slug):
             "criteria_version__near_miss_margin_percent",
             "criteria_version__screening_window_hours",
         )
-        .order_by("first_screened", "pk")[:LIMIT]
     )
     now = timezone.now()
     for row in rows:
+        row.first_screened = first_screened[row.screening_number]
         row.hours_left = hours_left(
             first_screened=row.first_screened,
             window_hours=row.criteria_version.screening_window_hours
@@ -132,7 +144,8 @@ def worklist(request, trial_slug):
         row.waiting_hours = int((now - row.first_screened).total_seconds() // 3600)
         row.how_close = how_close_rows(record_margins(row, now=now), only_notable=True)
     # Most urgent first: the least time left in the window; then the longest
-    # waiting of those whose version sets no window.
+    # waiting of those whose version sets no window (sorts are stable).
+    rows.sort(key=lambda r: (r.first_screened, r.pk))
     rows.sort(key=lambda r: (r.hours_left is None, r.hours_left or 0))
     return render(
         request,

@@ -262,3 +262,34 @@ def test_the_window_counts_from_the_first_screening_not_the_correction(
     assert [r.pk for r in rows] == [correction.pk]
     assert rows[0].first_screened == first.recorded_at
     assert rows[0].first_screened < correction.recorded_at
+
+
+def test_the_worklist_keeps_those_first_screened_longest_ago_up_to_its_limit(
+    client, trial, coordinator, record, monkeypatch
+):
+    """Over the limit, the page keeps the candidates whose number was first
+    screened longest ago and is still incomplete now: a correction keeps its
+    number's place, a number completed since leaves it to the next one."""
+    from screening.reports import worklists
+
+    monkeypatch.setattr(worklists, "LIMIT", 2)
+    oldest = record(eligible_candidate(screening_number="38-001", he_grade=None))
+    completed = record(eligible_candidate(screening_number="38-002", he_grade=None))
+    record(eligible_candidate(screening_number="38-003"))
+    record(eligible_candidate(screening_number="38-004", he_grade=None))
+    record(eligible_candidate(screening_number="38-005", he_grade=None))
+    record(
+        eligible_candidate(screening_number="38-002"),
+        supersedes=completed,
+        supersede_reason="HE grade assessed",
+    )
+    still = record(
+        eligible_candidate(screening_number="38-001", he_grade=None),
+        supersedes=oldest,
+        supersede_reason="Values rechecked; HE grade still to assess",
+    )
+    client.force_login(coordinator)
+    rows = client.get(reverse("screening:worklist", args=[trial.slug])).context["rows"]
+    assert [(r.screening_number, r.pk) for r in rows][0] == ("38-001", still.pk)
+    assert [r.screening_number for r in rows] == ["38-001", "38-004"]
+    assert rows[0].first_screened == oldest.recorded_at
