@@ -51,13 +51,37 @@ class EligibilityDecisionAdmin(ReadOnlyAdmin):
 
 @admin.register(Signature)
 class SignatureAdmin(ReadOnlyAdmin):
+    """Signatures follow the scope of the record they sign."""
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                decision__in=EligibilityDecision.objects.visible_to(
+                    scope_for(request.user), VIEW
+                )
+            )
+        )
+
     list_display = ["decision", "signer_full_name", "meaning", "signed_at"]
     list_select_related = ["decision"]
 
 
 @admin.register(ScreeningLogExport)
 class ScreeningLogExportAdmin(ReadOnlyAdmin):
+    """Who exported which trial's log: the trials the user is a member of."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        scope = scope_for(request.user)
+        if scope.everything:
+            return queryset
+        return queryset.filter(trial_id__in=sorted(scope.grants))
+
     list_display = ["trial", "user", "export_format", "exported_at"]
+    list_filter = [("trial", TrialScopeFilter)]
+    list_select_related = ["trial", "user"]
 
 
 @admin.register(PrescreenUpload)

@@ -197,7 +197,7 @@ ADMIN_MODELS = {
     },
     # Scoped querysets: a record outside the user's trials "does not exist".
     "screening_eligibilitydecision": {**AUDIT_MODEL, "history": (F, Y)},
-    "screening_signature": AUDIT_MODEL,
+    "screening_signature": {**AUDIT_MODEL, "history": (F, Y)},
     "screening_screeninglogexport": AUDIT_MODEL,
     "screening_prescreenupload": {**AUDIT_MODEL, "history": (F, Y)},
     "labs_labimport": {**AUDIT_MODEL, "history": (F, Y)},
