@@ -23,7 +23,9 @@ def state(value: LabValue) -> str:
 def visible_values(scope, perm: str = SCREEN):
     return (
         LabValue.objects.visible_to(scope, perm)
-        .select_related("lab_import__imported_by", "review__reviewed_by", "site")
+        .select_related(
+            "lab_import__imported_by", "review__reviewed_by__profile", "site"
+        )
         .defer("lab_import__content")
     )
 

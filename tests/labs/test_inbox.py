@@ -335,3 +335,25 @@ def test_the_api_scopes_like_the_pages(trial, as_role):
     assert as_role("monitor").post(path, raw=raw).status_code == HTTPStatus.FORBIDDEN
     assert as_role("outsider").post(path, raw=raw).status_code == HTTPStatus.NOT_FOUND
     assert json.loads(as_role("outsider").post(path, raw=raw).content)["status"] == 404
+
+
+def test_the_inbox_names_the_reviewer_as_the_pages_name_people(
+    trial, investigator, import_bundle
+):
+    """The reviewer is shown by name, in Chinese on Chinese pages, not by
+    account name."""
+    from accounts.models import Profile
+
+    Profile.objects.update_or_create(
+        user=investigator, defaults={"display_name_zh": "王军"}
+    )
+    values = _values(import_bundle())
+    lab_value_approve(value=values["tbil"], user=investigator)
+    lab_value_reject(value=values["il6"], user=investigator, reason="Haemolysed")
+    client = _client(investigator)
+    url = reverse("screening:labs_inbox", args=[trial.slug])
+    page = client.get(url).content.decode()
+    assert page.count('<span class="typed-text">Wang Jun</span>') == 2
+    assert '<span class="typed-text">investigator</span>' not in page
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert page.count('<span class="typed-text">王军</span>') == 2
