@@ -133,9 +133,15 @@ class EligibilityDecision(models.Model):
                 fields=["trial", "outcome", "-recorded_at"],
                 name="decision_outcome_idx",
             ),
-            models.Index(fields=["trial", "screening_date"], name="decision_date_idx"),
-            models.Index(fields=["trial", "meld"], name="decision_meld_idx"),
-            models.Index(fields=["trial", "age_years"], name="decision_age_idx"),
+            # Sorted by these, ties go by id in the same direction (the log's
+            # selector): with id in the index a page reads only its own rows.
+            models.Index(
+                fields=["trial", "screening_date", "id"], name="decision_date_id_idx"
+            ),
+            models.Index(fields=["trial", "meld", "id"], name="decision_meld_id_idx"),
+            models.Index(
+                fields=["trial", "age_years", "id"], name="decision_age_id_idx"
+            ),
         ]
 
     def __str__(self):

@@ -31,6 +31,19 @@ def effective_outcome(prefix: str = "") -> Case:
     )
 
 
+def counts_as(outcome: str) -> Q:
+    """A filter: the decision that counts is ``outcome`` (``effective_outcome``
+    as conditions on the decision's own column and its signature, which the
+    database can estimate and walk an index for; the Case expression it cannot).
+    """
+    overridden = Signature.objects.filter(decision=OuterRef("pk")).exclude(
+        override_outcome=""
+    )
+    return (Q(outcome=outcome) & ~Exists(overridden)) | Exists(
+        overridden.filter(override_outcome=outcome)
+    )
+
+
 SORTS = {
     "recorded": "recorded_at",
     "number": "screening_number",
@@ -97,8 +110,7 @@ def decision_log(
     f = filters
     qs = qs.annotate(effective=effective_outcome())
     if f.outcome:
-        # The decision that counts (the investigator's where they disagreed).
-        qs = qs.filter(effective=f.outcome)
+        qs = qs.filter(counts_as(f.outcome))
     if f.blocking:
         qs = qs.filter(
             Exists(
@@ -124,10 +136,13 @@ def decision_log(
         qs = qs.filter(Q(screening_number__icontains=term) | Q(initials__iexact=term))
     if f.current_only:
         qs = qs.filter(not_superseded())
-    descending = f.sort.startswith("-")
+    # Ties (many records share a MELD, an age, a date) are broken by id in the
+    # same direction, so that one index on (trial, column, id) gives the order
+    # and a page reads no more rows than it shows.
     field = SORTS.get(f.sort.lstrip("-"), "recorded_at")
-    order = f"-{field}" if descending else field
-    return qs.order_by(order, "-id")
+    if f.sort.startswith("-"):
+        return qs.order_by(f"-{field}", "-id")
+    return qs.order_by(field, "id")
 
 
 @dataclass(frozen=True, slots=True)

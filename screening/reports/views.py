@@ -1,6 +1,5 @@
 """The screening log, its exports and the screening funnel."""
 
-from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
@@ -8,6 +7,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from accounts.scope import EXPORT, VIEW, scope_for, trial_for
+from screening.common.paging import CappedPaginator
 from screening.reports import exports, screening_log, selectors, services
 from screening.reports.charts import bar_chart
 from screening.reports.forms import FunnelForm, log_filter_form
@@ -22,16 +22,20 @@ SORT_COLUMNS = [
     ("meld", gettext_lazy("MELD")),
 ]
 EXPORT_FORMATS = ("csv", "xlsx")
+# The log counts and pages through this many records at most: past it, the
+# page says there are more (the filters narrow, the exports hold every record).
+LOG_COUNT_CAP = 10_000
 
 
 def log(request, trial_slug):
     trial = trial_for(request, trial_slug, VIEW)
     form, filters = log_filter_form(request.GET, trial=trial)
-    page = Paginator(
+    page = CappedPaginator(
         selectors.decision_log(
             scope=scope_for(request.user), trial=trial, filters=filters
         ),
         50,
+        cap=LOG_COUNT_CAP,
     ).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -66,6 +66,18 @@ def test_an_override_to_eligible_is_excluded_by_nothing(trial, record, investiga
         scope=EVERYTHING, trial=trial, date_from=None, date_to=None
     )
     assert (funnel.eligible, funnel.ineligible, funnel.reasons) == (1, 0, [])
+    # The log's filter follows the investigator too, a confirmed record its own.
+    confirmed = record(
+        eligible_candidate(screening_number="20-004", inr="1.2", pta_percent="60")
+    )
+    signature_record(
+        decision=confirmed,
+        signer=investigator,
+        password=TEST_PASSWORD,
+        meaning=Signature.Meaning.CONFIRM,
+    )
+    assert _numbers(trial, "ELIGIBLE") == ["20-003"]
+    assert _numbers(trial, "INELIGIBLE") == ["20-004"]
 
 
 def test_the_record_shows_the_investigators_decision_first(client, monitor, overruled):
