@@ -28,8 +28,24 @@ def _dec(rng: random.Random, low: float, high: float, places: int = 1) -> str:
     return str(round(Decimal(str(rng.uniform(low, high))), places))
 
 
+# Numbers in the protocol's format (two-digit site, three or four digits): the
+# four-digit ones of sites 01-99 first, then the three-digit ones.
+_FOUR_DIGIT = 99 * 10_000
+LAST_INDEX = _FOUR_DIGIT + 99 * 1_000 - 1
+
+
+def screening_number(index: int) -> str:
+    """The ``index``-th synthetic screening number (1 to ``LAST_INDEX``)."""
+    if not 0 <= index <= LAST_INDEX:
+        raise ValueError(f"no synthetic screening number for index {index}")
+    if index < _FOUR_DIGIT:
+        return f"{1 + index // 10_000:02d}-{index % 10_000:04d}"
+    index -= _FOUR_DIGIT
+    return f"{1 + index // 1_000:02d}-{index % 1_000:03d}"
+
+
 def candidate(rng: random.Random, index: int, screening_date: date) -> dict:
-    """One candidate; ``index`` makes the screening number unique (NN-NNNN)."""
+    """One candidate; ``index`` makes the screening number unique."""
     age = rng.choice(
         [rng.randint(18, 65)] * 8 + [rng.randint(15, 17), rng.randint(66, 80)]
     )
@@ -39,7 +55,7 @@ def candidate(rng: random.Random, index: int, screening_date: date) -> dict:
     measured_at = datetime.combine(screening_date, time(8, 0), SITE_OFFSET)
     earlier = current - Decimal(_dec(rng, 5, 60))
     data = {
-        "screening_number": f"{1 + index // 10000:02d}-{index % 10000:04d}",
+        "screening_number": screening_number(index),
         "initials": "".join(rng.choice(_LETTERS) for _ in range(rng.choice([2, 3]))),
         "sex": rng.choice(["M", "F"]),
         "date_of_birth": dob.isoformat(),

@@ -82,9 +82,7 @@ def test_records_that_tie_on_the_sorted_column_follow_in_the_same_direction(
 ):
     """Records with the same MELD come in screening order when sorted up and in
     the reverse order when sorted down (the index on the column and id)."""
-    same = [
-        record(eligible_candidate(screening_number=f"41-00{n}")) for n in range(3)
-    ]
+    same = [record(eligible_candidate(screening_number=f"41-00{n}")) for n in range(3)]
     assert len({d.meld for d in same}) == 1
     client.force_login(monitor)
     up = _log(client, trial, "?sort=meld").context["page"].object_list
