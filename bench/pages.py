@@ -155,11 +155,14 @@ def run(args, sizes: list[int]) -> dict:
             .values_list("pk", flat=True)
             .get()
         )
+        # The same criterion at every size (the first code that blocks).
         code = (
             CriterionOutcome.objects.filter(blocking=True)
+            .order_by("code")
             .values_list("code", flat=True)
             .first()
         )
+        print(f"{size} log_by_blocking filters on {code}", file=sys.stderr)
         log = reverse("screening:log", args=[slug])
         return {
             "log": (investigator, log),
