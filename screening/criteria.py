@@ -1,6 +1,9 @@
 """The adapter from criterion rows to the engine's plain specs, with a snapshot."""
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 
 from django.db.models import Max, Prefetch
 
@@ -115,11 +118,28 @@ def criteria_from_snapshot(snapshot: list[dict]) -> CriteriaSet:
     (``screening.domain.specs``), so they are the ones the record was evaluated
     against. Raises ValueError, KeyError or TypeError for a snapshot the engine
     cannot read.
+
+    Records of one criteria version carry equal snapshots: a list of them (the
+    worklist's 200 rows) builds the specs once per distinct snapshot, found by
+    its canonical text (a bounded cache; refusals are raised again each time).
     """
+    try:
+        text = json.dumps(snapshot, sort_keys=True, separators=(",", ":"))
+    except TypeError:  # not as stored (values built in memory): read as it is
+        return _criteria_set(snapshot)
+    return _criteria_from_snapshot_text(text)
+
+
+@lru_cache(maxsize=64)
+def _criteria_from_snapshot_text(text: str) -> CriteriaSet:
+    return _criteria_set(json.loads(text))
+
+
+def _criteria_set(snapshot: list[dict]) -> CriteriaSet:
     return CriteriaSet(
         specs=specs_from_snapshot(snapshot),
-        rows={},
-        history_ids={},
+        rows=MappingProxyType({}),
+        history_ids=MappingProxyType({}),
         snapshot=snapshot,
     )
 
