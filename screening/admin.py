@@ -4,7 +4,12 @@ from django.contrib import admin
 from django_tasks_db.models import DBTaskResult
 
 from accounts.scope import VIEW, scope_for
-from screening.common.admin import ReadOnlyAdmin, TrialScopeFilter
+from screening.common.admin import (
+    MemberTrialsAdmin,
+    ReadOnlyAdmin,
+    RecordScopedAdmin,
+    TrialScopeFilter,
+)
 from screening.models import (
     CriterionOutcome,
     EligibilityDecision,
@@ -50,34 +55,14 @@ class EligibilityDecisionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Signature)
-class SignatureAdmin(ReadOnlyAdmin):
-    """Signatures follow the scope of the record they sign."""
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(
-                decision__in=EligibilityDecision.objects.visible_to(
-                    scope_for(request.user), VIEW
-                )
-            )
-        )
-
+class SignatureAdmin(RecordScopedAdmin):
     list_display = ["decision", "signer_full_name", "meaning", "signed_at"]
     list_select_related = ["decision"]
 
 
 @admin.register(ScreeningLogExport)
-class ScreeningLogExportAdmin(ReadOnlyAdmin):
-    """Who exported which trial's log: the trials the user is a member of."""
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        scope = scope_for(request.user)
-        if scope.everything:
-            return queryset
-        return queryset.filter(trial_id__in=sorted(scope.grants))
+class ScreeningLogExportAdmin(MemberTrialsAdmin):
+    """Who exported which trial's log."""
 
     list_display = ["trial", "user", "export_format", "exported_at"]
     list_filter = [("trial", TrialScopeFilter)]

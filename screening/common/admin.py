@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from accounts.scope import scope_for
+from accounts.scope import VIEW, scope_for
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -14,6 +14,27 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class MemberTrialsAdmin(ReadOnlyAdmin):
+    """Read-only rows of the trials the user is a member of (superusers: all)."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        scope = scope_for(request.user)
+        if scope.everything:
+            return queryset
+        return queryset.filter(trial_id__in=sorted(scope.grants))
+
+
+class RecordScopedAdmin(ReadOnlyAdmin):
+    """Read-only rows that name a screening record: they follow its scope."""
+
+    def get_queryset(self, request):
+        from screening.models import EligibilityDecision
+
+        visible = EligibilityDecision.objects.visible_to(scope_for(request.user), VIEW)
+        return super().get_queryset(request).filter(decision__in=visible)
 
 
 class TrialScopeFilter(admin.RelatedFieldListFilter):

@@ -6,14 +6,16 @@ trial); a refusal names a screening record, so it follows that record's scope.
 
 from django.contrib import admin
 
-from accounts.scope import VIEW, scope_for
-from screening.common.admin import ReadOnlyAdmin, TrialScopeFilter
+from screening.common.admin import (
+    MemberTrialsAdmin,
+    RecordScopedAdmin,
+    TrialScopeFilter,
+)
 from screening.ledger.models import AuditReview, SignatureRefusal
-from screening.models import EligibilityDecision
 
 
 @admin.register(AuditReview)
-class AuditReviewAdmin(ReadOnlyAdmin):
+class AuditReviewAdmin(MemberTrialsAdmin):
     list_display = [
         "trial",
         "period_start",
@@ -25,27 +27,9 @@ class AuditReviewAdmin(ReadOnlyAdmin):
     list_filter = [("trial", TrialScopeFilter)]
     list_select_related = ["trial"]
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        scope = scope_for(request.user)
-        if scope.everything:
-            return queryset
-        return queryset.filter(trial_id__in=sorted(scope.grants))
-
 
 @admin.register(SignatureRefusal)
-class SignatureRefusalAdmin(ReadOnlyAdmin):
+class SignatureRefusalAdmin(RecordScopedAdmin):
     list_display = ["trial", "decision", "user", "refused_at"]
     list_filter = [("trial", TrialScopeFilter)]
     list_select_related = ["trial", "decision", "user"]
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(
-                decision__in=EligibilityDecision.objects.visible_to(
-                    scope_for(request.user), VIEW
-                )
-            )
-        )
