@@ -123,20 +123,27 @@ done
 curl -fsS -o /dev/null "$HOST/accounts/login/"
 log "gunicorn $GUNICORN_PID ($WORKERS $WORKER_CLASS workers, $THREADS threads) on $HOST"
 
-# The next free number above every bench submission so far: each valid one is new.
+# Bench submissions use site 00 (00-0000 to 00-9999), which the demo data
+# (sites 01-99, up to 1,088,999 candidates) never does. The next free number
+# above every bench submission so far: each valid one is new.
 next_number() {
-  sql "SELECT greatest(500000, coalesce(max(replace(screening_number, '-', '')::int), 0) + 1)
-       FROM screening_eligibilitydecision WHERE screening_number >= '50-0000'"
+  sql "SELECT coalesce(max(substr(screening_number, 4)::int), -1) + 1
+       FROM screening_eligibilitydecision WHERE screening_number LIKE '00-____'"
 }
-recorded_since() {  # decisions recorded with numbers from $1 (NN-NNNN)
-  sql "SELECT count(*) FROM screening_eligibilitydecision WHERE screening_number >= '$1'"
+recorded_since() {  # decisions recorded with site-00 numbers from $1
+  sql "SELECT count(*) FROM screening_eligibilitydecision
+       WHERE screening_number LIKE '00-____' AND screening_number >= '$1'"
 }
-as_number() { printf '%02d-%04d' $(($1 / 10000)) $(($1 % 10000)); }
+as_number() { printf '00-%04d' "$1"; }
 
 run_locust() {  # phase, run time, user classes...
   local phase=$1 time=$2
   shift 2
   BENCH_NUMBER_START=$(next_number)
+  if ((BENCH_NUMBER_START > 9999)); then
+    log "no bench screening number left in $DB (00-9999 used): use a new database"
+    exit 1
+  fi
   export BENCH_NUMBER_START BENCH_COUNTS="$WORK/$phase-counts.json"
   echo "$(as_number "$BENCH_NUMBER_START")" >"$WORK/$phase-first"
   timeout 300 "$ROOT/.venv/bin/locust" -f bench/locustfile.py --headless \

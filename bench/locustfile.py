@@ -4,8 +4,9 @@ Run by bench/load.sh against gunicorn on 127.0.0.1 only. Settings come from
 the environment that load.sh sets:
 
 - ``DEMO_PASSWORD``: the demo users' password;
-- ``BENCH_NUMBER_START``: first screening number to submit (above the loaded
-  ones, so every valid submission is new);
+- ``BENCH_NUMBER_START``: first site-00 screening number to submit, 0-9999
+  (00-0000 up; above the earlier bench submissions, so every valid submission
+  is new, and the demo data has no site 00);
 - ``BENCH_PK_MIN`` / ``BENCH_PK_MAX``: the loaded decisions' ids, for record
   pages;
 - ``BENCH_WAIT_MIN`` / ``BENCH_WAIT_MAX``: think time in seconds between a
@@ -38,7 +39,7 @@ WAIT = between(
     float(os.environ.get("BENCH_WAIT_MIN", "0.5")),
     float(os.environ.get("BENCH_WAIT_MAX", "1.5")),
 )
-_numbers = itertools.count(int(os.environ.get("BENCH_NUMBER_START", "500000")))
+_numbers = itertools.count(int(os.environ.get("BENCH_NUMBER_START", "0")))
 _TOKEN_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 COUNTS = {
     "valid_sent": 0,
@@ -51,8 +52,11 @@ COUNTS = {
 
 
 def screening_number() -> str:
+    """The next bench number, of site 00: the demo data's sites are 01-99."""
     n = next(_numbers)
-    return f"{n // 10000:02d}-{n % 10000:04d}"
+    if n > 9999:
+        raise RuntimeError("site 00 has no bench screening number left (00-9999 used)")
+    return f"00-{n:04d}"
 
 
 _logged_in = {"users": 0}
