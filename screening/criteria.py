@@ -3,7 +3,6 @@
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from types import MappingProxyType
 
 from django.db.models import Max, Prefetch
 
@@ -122,26 +121,20 @@ def criteria_from_snapshot(snapshot: list[dict]) -> CriteriaSet:
     Records of one criteria version carry equal snapshots: a list of them (the
     worklist's 200 rows) builds the specs once per distinct snapshot, found by
     its canonical text (a bounded cache; refusals are raised again each time).
+    The set returned carries the snapshot it was given.
     """
     try:
         text = json.dumps(snapshot, sort_keys=True, separators=(",", ":"))
     except TypeError:  # not as stored (values built in memory): read as it is
-        return _criteria_set(snapshot)
-    return _criteria_from_snapshot_text(text)
+        specs = specs_from_snapshot(snapshot)
+    else:
+        specs = _specs_from_snapshot_text(text)
+    return CriteriaSet(specs=specs, rows={}, history_ids={}, snapshot=snapshot)
 
 
 @lru_cache(maxsize=64)
-def _criteria_from_snapshot_text(text: str) -> CriteriaSet:
-    return _criteria_set(json.loads(text))
-
-
-def _criteria_set(snapshot: list[dict]) -> CriteriaSet:
-    return CriteriaSet(
-        specs=specs_from_snapshot(snapshot),
-        rows=MappingProxyType({}),
-        history_ids=MappingProxyType({}),
-        snapshot=snapshot,
-    )
+def _specs_from_snapshot_text(text: str) -> tuple[CriterionSpec, ...]:
+    return specs_from_snapshot(json.loads(text))
 
 
 def _text(value):

@@ -15,7 +15,7 @@ def test_equal_snapshots_share_their_specs_and_a_bad_one_is_refused_each_time(
     snapshot = record().criteria_snapshot
     first = criteria_from_snapshot(snapshot)
     again = criteria_from_snapshot(copy.deepcopy(snapshot))
-    assert again is first and first.specs
+    assert again.specs is first.specs and again.snapshot is not first.snapshot
     assert [s.code for s in first.specs] == [c["code"] for c in snapshot]
     changed = copy.deepcopy(snapshot)
     changed[0]["code"] = "X9"
