@@ -5,9 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from accounts.models import AccessEvent, Membership, Profile
-from accounts.scope import ADMINISTER, scope_for
 from screening.common.admin import ReadOnlyAdmin, TrialScopeFilter
-from trials.models import Site, Trial
+from trials.admin import TrialScopedAdmin
 
 
 @admin.register(AccessEvent)
@@ -18,33 +17,18 @@ class AccessEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    """Who holds which role in which trial (each change is an access event)."""
+class MembershipAdmin(TrialScopedAdmin):
+    """Who holds which role in which trial (each change is an access event).
+
+    Staff granted the membership permissions without being superusers see, add
+    and change memberships of the trials they administer only.
+    """
 
     list_display = ["user", "trial", "site", "role"]
     list_filter = [("trial", TrialScopeFilter), "role"]
     search_fields = ["user__username", "user__last_name"]
     list_select_related = ["user", "trial", "site"]
     autocomplete_fields = ["user"]
-
-    # Staff granted the membership permissions without being superusers see,
-    # add and change memberships of the trials they administer only.
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        scope = scope_for(request.user)
-        if scope.everything:
-            return queryset
-        return queryset.filter(trial_id__in=sorted(scope.trials(ADMINISTER)))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        scope = scope_for(request.user)
-        if not scope.everything and db_field.name == "trial":
-            kwargs["queryset"] = Trial.objects.filter(pk__in=scope.trials(ADMINISTER))
-        if not scope.everything and db_field.name == "site":
-            kwargs["queryset"] = Site.objects.filter(
-                trial_id__in=scope.trials(ADMINISTER)
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ProfileInline(admin.StackedInline):

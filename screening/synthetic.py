@@ -35,7 +35,7 @@ LAST_INDEX = _FOUR_DIGIT + 99 * 1_000 - 1
 
 
 def screening_number(index: int) -> str:
-    """The ``index``-th synthetic screening number (1 to ``LAST_INDEX``)."""
+    """The ``index``-th synthetic screening number (0 to ``LAST_INDEX``)."""
     if not 0 <= index <= LAST_INDEX:
         raise ValueError(f"no synthetic screening number for index {index}")
     if index < _FOUR_DIGIT:

@@ -72,6 +72,10 @@ class TrialScopedAdmin(admin.ModelAdmin):
         scope = scope_for(request.user)
         if db_field.name == "trial" and not scope.everything:
             kwargs["queryset"] = Trial.objects.filter(pk__in=scope.trials(ADMINISTER))
+        if db_field.name == "site" and not scope.everything:
+            kwargs["queryset"] = Site.objects.filter(
+                trial_id__in=scope.trials(ADMINISTER)
+            )
         if db_field.name == "version":
             drafts = CriteriaVersion.objects.filter(
                 state=CriteriaVersion.State.DRAFT, activation__isnull=True

@@ -106,7 +106,7 @@ def worklist(request, trial_slug):
     ).filter(not_superseded(), trial=trial, outcome="INCOMPLETE")
     first_screened = _longest_waiting(trial=trial, current=current)
     rows = list(
-        current.filter(screening_number__in=first_screened)
+        current.filter(screening_number__in=list(first_screened))
         .select_related("recorded_by", "recorded_by__profile", "criteria_version")
         .prefetch_related(_undecided_outcomes())
         .only(
