@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from screening.criteria import CriteriaSet, criteria_current
@@ -32,7 +32,8 @@ class NoActiveCriteria(ValidationError):
 
 
 def site_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+    # Django's own, worked out once per TIME_ZONE (reading settings is not free).
+    return timezone.get_default_timezone()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """Settings shared by every environment, read from the environment (django-environ)."""
 
+import os
 from pathlib import Path
 
 import environ
@@ -208,6 +209,11 @@ PRESCREEN_MAX_ROWS = env.int("PRESCREEN_MAX_ROWS", default=100_000)
 # A file with more rows than this is evaluated as a background job (README,
 # "Background jobs"); smaller ones while the page waits.
 PRESCREEN_JOB_ROWS = env.int("PRESCREEN_JOB_ROWS", default=2000)
+# Worker processes that evaluate a job's rows (one per core by default); the
+# job's own process stores them.
+PRESCREEN_JOB_PROCESSES = env.int(
+    "PRESCREEN_JOB_PROCESSES", default=os.cpu_count() or 1
+)
 # A lab message larger than this, uploaded on the lab inbox's page, is read and
 # checked by a background job (README, "Lab inbox"); smaller ones while the
 # page waits.

@@ -119,29 +119,35 @@ def tbil_max_daily_rise(measurements: Iterable[TimedValue]) -> DailyRise | None:
     17.0999...). The pair with the largest rise is returned; it
     may be zero or negative. On a tie, the chronologically first pair wins.
     """
-    ordered = sorted(measurements, key=_utc)
-    instants = [_utc(measurement) for measurement in ordered]
+    # Each instant once, in order; the index keeps input order among equal
+    # instants (and is never equal, so measurements are never compared).
+    keyed = sorted((_utc(m), index, m) for index, m in enumerate(measurements))
+    if len(keyed) < 2:
+        return None
+    instants = [instant for instant, _, _ in keyed]
     best: DailyRise | None = None
-    for end_index, end in enumerate(ordered):
-        cutoff = instants[end_index] - MIN_RISE_INTERVAL
+    for end_instant, _, end in keyed:
+        cutoff = end_instant - MIN_RISE_INTERVAL
         after_latest = bisect_right(instants, cutoff)
         if after_latest == 0:
             continue
         first_latest = bisect_left(instants, instants[after_latest - 1])
-        for start in ordered[first_latest:after_latest]:
-            rise = _daily_rise(start, end)
+        for start_instant, _, start in keyed[first_latest:after_latest]:
+            rise = _daily_rise(start, end, end_instant - start_instant)
             if best is None or rise.per_day > best.per_day:
                 best = rise
     return best
 
 
-def _daily_rise(start: TimedValue, end: TimedValue) -> DailyRise:
+_DAY_US = timedelta(days=1) // _MICROSECOND
+
+
+def _daily_rise(start: TimedValue, end: TimedValue, interval: timedelta) -> DailyRise:
     # Whole microseconds: timedelta // timedelta is exact integer division.
-    interval = (_utc(end) - _utc(start)) // _MICROSECOND
-    day = timedelta(days=1) // _MICROSECOND
+    microseconds = interval // _MICROSECOND
     with localcontext(_CONTEXT):
         # Multiplying first keeps a short decimal result exact (17.1, not 17.09...).
-        per_day = (end.value_umol_l - start.value_umol_l) * day / interval
+        per_day = (end.value_umol_l - start.value_umol_l) * _DAY_US / microseconds
     return DailyRise(per_day=per_day, start=start, end=end)
 
 

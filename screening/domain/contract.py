@@ -674,8 +674,8 @@ class _Parser:
         items = []
         for index, entry in enumerate(raw):
             path = f"{item.key}[{index}]"
-            if not isinstance(entry, Mapping) or any(
-                _blank(entry.get(k)) for k in ("time", "value")
+            if not isinstance(entry, Mapping) or (
+                _blank(entry.get("time")) or _blank(entry.get("value"))
             ):
                 missing = [
                     k

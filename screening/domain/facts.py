@@ -141,8 +141,10 @@ def derive(c: Candidate, *, tz: tzinfo, now: datetime | None = None) -> Derived:
         if q is not None and q.time is not None
     ]
     rise = clinical.tbil_max_daily_rise(timed)
-    given = tbil.canonical if tbil is not None else None
-    tbil_umol_l = clinical.current_tbil(given, sorted(timed, key=lambda t: t.time))
+    if tbil is not None:
+        tbil_umol_l = tbil.canonical
+    else:
+        tbil_umol_l = clinical.current_tbil(None, sorted(timed, key=lambda t: t.time))
     inr = _number(c, "inr")
     sodium = _number(c, "sodium_mmol_l")
 
@@ -183,15 +185,24 @@ def derive(c: Candidate, *, tz: tzinfo, now: datetime | None = None) -> Derived:
     def missing(*pairs):
         return tuple(name for name, present in pairs if not present)
 
-    meld_missing = missing(
-        ("tbil", tbil_umol_l is not None),
-        ("inr", inr is not None),
-        ("creatinine", creatinine is not None),
-        ("dialysis_twice_past_week", dialysis is not None),
+    # A score computed had all its inputs: nothing is missing.
+    meld_missing = (
+        ()
+        if meld is not None
+        else missing(
+            ("tbil", tbil_umol_l is not None),
+            ("inr", inr is not None),
+            ("creatinine", creatinine is not None),
+            ("dialysis_twice_past_week", dialysis is not None),
+        )
     )
-    age_missing = missing(
-        ("date_of_birth", date_of_birth is not None),
-        ("screening_date", screening_date is not None),
+    age_missing = (
+        ()
+        if age is not None
+        else missing(
+            ("date_of_birth", date_of_birth is not None),
+            ("screening_date", screening_date is not None),
+        )
     )
     rise_missing = ("tbil_series",) if not timed else ("tbil_series (12 h apart)",)
 

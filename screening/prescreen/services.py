@@ -67,6 +67,7 @@ def prescreen_upload_record(
     criteria = active_criteria(trial=trial)
     rows = list(assess_rows(records, criteria=criteria, today=timezone.localdate()))
     entries = [result_entry(r, details=True) for r in rows]
+    nul_free = not may_hold_nul(content)
     summary = Counter(e["decision"] or PrescreenResult.ERROR for e in entries)
     upload = PrescreenUpload(
         trial=trial,
@@ -91,7 +92,9 @@ def prescreen_upload_record(
         upload.save(force_insert=True)
         PrescreenResult.objects.bulk_create(
             (
-                PrescreenResult(upload=upload, **result_fields(row, entry))
+                PrescreenResult(
+                    upload=upload, **result_fields(row, entry, nul_free=nul_free)
+                )
                 for row, entry in zip(rows, entries, strict=True)
             ),
             batch_size=1000,
@@ -99,15 +102,34 @@ def prescreen_upload_record(
     return upload
 
 
-def result_fields(row: RowAssessment, entry: dict) -> dict:
-    """The stored columns of one evaluated row (a result, or a job's staged row)."""
+def may_hold_nul(content: bytes) -> bool:
+    """Whether a value read from the file's bytes can hold a NUL character.
+
+    In UTF-8 and in GB18030 (the encodings read) that character is the byte 0,
+    which no other character's bytes contain; JSON may also write it as the
+    escape \\u0000. What the app computes from the values never holds one.
+    """
+    return b"\x00" in content or b"\\u0000" in content
+
+
+def _as_given(value):
+    return value
+
+
+def result_fields(row: RowAssessment, entry: dict, *, nul_free: bool = False) -> dict:
+    """The stored columns of one evaluated row (a result, or a job's staged row).
+
+    ``nul_free``: the file cannot hold a NUL (``may_hold_nul``), so the values
+    are stored without looking for one.
+    """
+    storable = _as_given if nul_free else _storable
     return {
         "row": entry["row"],
-        "screening_number": _storable(entry.get("screening_number") or ""),
+        "screening_number": storable(entry.get("screening_number") or ""),
         "decision": entry["decision"] or PrescreenResult.ERROR,
-        "result": _storable(entry),
+        "result": storable(entry),
         # Only a valid row can open the screening form.
-        "entered": _storable(row.data) if row.assessment is not None else None,
+        "entered": storable(row.data) if row.assessment is not None else None,
     }
 
 

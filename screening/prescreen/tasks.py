@@ -23,6 +23,7 @@ from django.db.models import Count
 from accounts.scope import PRESCREEN, scope_for
 from screening.assessment import assess_rows
 from screening.common.jobs import JobError
+from screening.common.processes import fewer_collections, in_processes
 from screening.criteria import criteria_load
 from screening.models import (
     BackgroundJob,
@@ -31,7 +32,7 @@ from screening.models import (
     PrescreenUpload,
 )
 from screening.prescreen import files as bulk
-from screening.prescreen.services import result_fields
+from screening.prescreen.services import may_hold_nul, result_fields
 from trials.models import CriteriaVersion
 
 COPIED = ("row", "screening_number", "decision", "result", "entered")
@@ -61,27 +62,40 @@ class PrescreenJob:
         content = bytes(job.content)
         if hashlib.sha256(content).hexdigest() != job.file_sha256:
             raise JobError("file_changed", "the stored file's SHA-256 does not match")
-        criteria = self.criteria(job)
-        today = date.fromisoformat(job.params["today"])
         start = job.done
+        _RUNS[job.pk] = {
+            "criteria": self.criteria(job),
+            "today": date.fromisoformat(job.params["today"]),
+            "nul_free": not may_hold_nul(content),
+        }
         records = islice(
             bulk.uploaded_candidates(content, fmt=job.file_format), start, None
         )
+        batches = (
+            (job.pk, first_row, batch)
+            for first_row, batch in _batches(records, first_row=start + 1)
+        )
+        processes = settings.PRESCREEN_JOB_PROCESSES
+        if job.total - start <= PROCESS_ROWS:
+            processes = 1  # not worth starting workers for
         size = settings.JOBS_CHUNK_ROWS
         # A chunk also ends after JOBS_CHUNK_SECONDS, so that the job's heartbeat
         # (written with each chunk) never looks stale on a slow, busy machine.
         seconds = settings.JOBS_CHUNK_SECONDS
         done, chunk, started = start, [], time.monotonic()
-        for row in assess_rows(records, criteria=criteria, today=today):
-            row = replace(row, row=row.row + start)
-            entry = bulk.result_entry(row, details=True)
-            chunk.append(PrescreenJobRow(job_id=job.pk, **result_fields(row, entry)))
-            done += 1
-            if len(chunk) == size or time.monotonic() - started >= seconds:
-                yield done, chunk
-                chunk, started = [], time.monotonic()
-        if chunk:
-            yield done, chunk
+        try:
+            with fewer_collections():
+                for evaluated in in_processes(_evaluated, batches, processes):
+                    for fields in evaluated:
+                        chunk.append(PrescreenJobRow(job_id=job.pk, **fields))
+                        done += 1
+                        if len(chunk) == size or time.monotonic() - started >= seconds:
+                            yield done, chunk
+                            chunk, started = [], time.monotonic()
+                if chunk:
+                    yield done, chunk
+        finally:
+            del _RUNS[job.pk]
 
     def write_chunk(self, job: BackgroundJob, items: list) -> None:
         PrescreenJobRow.objects.bulk_create(items, batch_size=1000)
@@ -131,6 +145,32 @@ class PrescreenJob:
         _copy_staged(job_id=job.pk, upload_id=upload.pk)
         staged.delete()
         return upload.pk
+
+
+# Rows a worker process evaluates at a time.
+PROCESS_ROWS = 500
+# What each running job's rows are evaluated with, by job id: set before the
+# workers are forked, so they have it without its being sent.
+_RUNS: dict[int, dict] = {}
+
+
+def _batches(records, *, first_row: int) -> Iterator[tuple[int, list]]:
+    """(number of the first row, up to PROCESS_ROWS records), in file order."""
+    while batch := list(islice(records, PROCESS_ROWS)):
+        yield first_row, batch
+        first_row += len(batch)
+
+
+def _evaluated(job_pk: int, first_row: int, records: list) -> list[dict]:
+    """The stored fields of consecutive rows, the first of which is ``first_row``."""
+    run = _RUNS[job_pk]
+    offset = first_row - 1
+    evaluated = []
+    for row in assess_rows(records, criteria=run["criteria"], today=run["today"]):
+        row = replace(row, row=row.row + offset)
+        entry = bulk.result_entry(row, details=True)
+        evaluated.append(result_fields(row, entry, nul_free=run["nul_free"]))
+    return evaluated
 
 
 def _copy_staged(*, job_id: int, upload_id: int) -> None:

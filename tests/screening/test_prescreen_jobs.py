@@ -5,6 +5,7 @@ process for one batch; the RQ test uses RQ on the local Redis. Every test runs
 on SQLite and PostgreSQL alike (DATABASE_URL).
 """
 
+import json
 import socket
 from datetime import timedelta
 from http import HTTPStatus
@@ -160,6 +161,24 @@ class WorkerKilled(BaseException):
     """What a kill looks like to the job: not an error it can record."""
 
 
+def killed_after(monkeypatch, chunks: int):
+    """The job's worker is killed as it writes chunk ``chunks + 1``.
+
+    Returns the handler's own ``write_chunk``, to put back.
+    """
+    written = []
+    original = PrescreenJob.write_chunk
+
+    def dies(self, job, items):
+        if len(written) == chunks:
+            raise WorkerKilled
+        written.append(len(items))
+        original(self, job, items)
+
+    monkeypatch.setattr(PrescreenJob, "write_chunk", dies)
+    return original
+
+
 @override_settings(**JOB_SETTINGS)
 def test_a_job_whose_worker_stopped_goes_on_from_its_last_chunk(
     client, trial, coordinator, monkeypatch
@@ -167,16 +186,7 @@ def test_a_job_whose_worker_stopped_goes_on_from_its_last_chunk(
     data = content()
     upload(client, trial, data)
     job = BackgroundJob.unscoped.get()
-    written = []
-    original = PrescreenJob.write_chunk
-
-    def dies_on_the_second_chunk(self, job, items):
-        if written:
-            raise WorkerKilled
-        written.append(len(items))
-        original(self, job, items)
-
-    monkeypatch.setattr(PrescreenJob, "write_chunk", dies_on_the_second_chunk)
+    killed_after(monkeypatch, 1)
     run_worker()
     job.refresh_from_db()
     # The first chunk is committed, the second rolled back; nothing is published.
@@ -317,3 +327,90 @@ def test_a_slow_chunk_ends_early_so_the_heartbeat_never_looks_stale(client, tria
     job = BackgroundJob.unscoped.get()
     sizes = [len(items) for _done, items in handler_for(job).chunks(job)]
     assert sizes == [1] * ROWS
+
+
+@override_settings(PRESCREEN_JOB_ROWS=5, JOBS_CHUNK_ROWS=7, PRESCREEN_JOB_PROCESSES=2)
+def test_a_job_evaluates_in_worker_processes_what_one_process_would(
+    client, trial, coordinator, monkeypatch
+):
+    from screening.common import processes
+    from screening.prescreen import tasks
+
+    monkeypatch.setattr(tasks, "PROCESS_ROWS", 3)
+    used = []
+
+    def counted(function, arguments, count):
+        used.append(count)
+        return processes.in_processes(function, arguments, count)
+
+    monkeypatch.setattr(tasks, "in_processes", counted)
+    data = content(40)
+    upload(client, trial, data)
+    job = BackgroundJob.unscoped.get()
+    original = killed_after(monkeypatch, 2)
+    run_worker()
+    job.refresh_from_db()
+    assert (job.state, job.done) == ("RUNNING", 14)
+    monkeypatch.setattr(PrescreenJob, "write_chunk", original)
+    BackgroundJob.unscoped.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=10)
+    )
+    assert jobs.job_recover() == [job.pk]
+    run_worker()  # goes on from row 15, still in workers
+
+    job.refresh_from_db()
+    assert (job.state, job.done, job.attempts) == ("DONE", 40, 2)
+    assert used == [2, 2]
+    rows = stored(job.output_id)
+    assert [r[0] for r in rows] == list(range(1, 41))
+    assert rows == expected_rows(trial, coordinator, data)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+@override_settings(**JOB_SETTINGS)
+def test_a_nul_in_a_file_is_stored_as_a_replacement_character(
+    client, trial, coordinator, fmt
+):
+    data = list(candidates(ROWS, seed=14, start=timezone.localdate()))
+    data[1]["screening_number"] = "01-\x000002"
+    if fmt == "csv":
+        raw = bulk.csv_text(data).encode()
+        assert b"\x00" in raw
+    else:
+        raw = json.dumps(data).encode()
+        assert b"\\u0000" in raw and b"\x00" not in raw
+    assert services.may_hold_nul(raw)
+    upload(client, trial, raw, name=f"big.{fmt}")
+    run_worker()
+    job = BackgroundJob.unscoped.get()
+    assert job.state == "DONE", job.error
+    rows = stored(job.output_id)
+    refused = rows[1]
+    assert refused[1] == "01-\ufffd0002" and refused[2] == "ERROR"
+    assert refused[3]["screening_number"] == "01-\ufffd0002"
+    assert not any("\x00" in json.dumps(row, ensure_ascii=False) for row in rows)
+    records = list(bulk.uploaded_candidates(raw, fmt=fmt))
+    waited = services.prescreen_upload_record(
+        trial=trial,
+        user=coordinator,
+        file_name=f"same.{fmt}",
+        file_format=fmt,
+        content=raw,
+        records=records,
+    )
+    assert stored(waited.pk) == rows
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "may"),
+    [
+        ("01-001,ZW\r\n", "utf-8", False),
+        ("01-001,张伟,待回报,≤0.05\r\n", "gb18030", False),
+        ("01-001,张伟,待回报,≤0.05\r\n", "utf-8-sig", False),
+        ("01-001,Z\x00W\r\n", "utf-8", True),
+        ("01-001,张\x00伟\r\n", "gb18030", True),
+        ('[{"initials": "Z\\u0000W"}]', "utf-8", True),
+    ],
+)
+def test_only_a_file_with_a_nul_byte_or_escape_may_hold_one(text, encoding, may):
+    assert services.may_hold_nul(text.encode(encoding)) is may

@@ -15,7 +15,6 @@ import io
 import itertools
 import json
 import os
-from collections import deque
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from screening.assessment import NoActiveCriteria, active_criteria, assess_rows
 from screening.common.csv import spreadsheet_safe
+from screening.common.processes import fewer_collections, in_processes
 from screening.prescreen.files import (
     RESULT_COLUMNS,
     UnreadableFile,
@@ -166,7 +166,8 @@ class Command(BaseCommand):
                     chunks = _text_chunks(records)
                 else:
                     chunks = _chunks(records)
-                self._write(chunks, options["format"], jobs)
+                with fewer_collections():
+                    self._write(chunks, options["format"], jobs)
         except UnreadableFile as exc:
             raise CommandError(f"cannot read {path}: {exc}") from exc
         finally:
@@ -179,7 +180,8 @@ class Command(BaseCommand):
         else:
             out.write("[")
         count = 0
-        for text in self._decided(chunks, jobs):
+        # Workers are forked with the criteria and today's date (``_JOB``).
+        for text in in_processes(_decide_chunk, chunks, jobs):
             if not text:
                 continue  # no rows (a file's problem follows)
             if fmt == "csv":
@@ -189,34 +191,3 @@ class Command(BaseCommand):
             count += 1
         if fmt == "json":
             out.write("\n]\n" if count else "]\n")
-
-    def _decided(self, chunks, jobs: int):
-        """Each chunk's output text, in order; in ``jobs`` processes if above 1."""
-        if jobs <= 1:
-            for first_row, records in chunks:
-                yield _decide_chunk(first_row, records)
-            return
-        import multiprocessing
-
-        # The workers are forked with the criteria and today's date; they never
-        # touch the database. The parent's connections stay open (closing them
-        # would end a caller's transaction); a forked worker leaves through
-        # os._exit, so it never closes the inherited sockets either.
-        context = multiprocessing.get_context("fork")
-        with context.Pool(jobs) as pool:
-            pending = deque()
-            try:
-                for first_row, records in chunks:
-                    pending.append(
-                        pool.apply_async(_decide_chunk, (first_row, records))
-                    )
-                    if len(pending) > 2 * jobs:
-                        yield pending.popleft().get()
-            except UnreadableFile:
-                # The rows read before a problem in the file are still written,
-                # in order, as without workers.
-                while pending:
-                    yield pending.popleft().get()
-                raise
-            while pending:
-                yield pending.popleft().get()
