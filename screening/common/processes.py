@@ -12,6 +12,7 @@ is the caller's to handle.
 
 import gc
 import multiprocessing
+import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -19,21 +20,23 @@ from contextlib import contextmanager
 
 
 def in_processes(
-    function: Callable, arguments: Iterable[tuple], processes: int
+    function: Callable, arguments: Iterable[tuple], processes: int, *, nice: int = 0
 ) -> Iterator:
     """``function(*args)`` for each args, in that order, in ``processes`` workers.
 
     At most two calls a worker are waiting or running at any time, so neither
     the arguments nor the results pile up. When ``arguments`` raises, the
     results of the calls made before it are yielded first, then it is raised.
-    With one process, the calls run here, one after the other.
+    With one process, the calls run here, one after the other. ``nice``: how
+    much lower the workers' scheduling priority is than the caller's (work in
+    the background leaves the cores to the pages people are waiting for).
     """
     if processes <= 1:
         for args in arguments:
             yield function(*args)
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(processes, initializer=_plain_signals) as pool:
+    with context.Pool(processes, initializer=_started, initargs=(nice,)) as pool:
         pending = deque()
         try:
             for args in arguments:
@@ -48,7 +51,9 @@ def in_processes(
             yield pending.popleft().get()
 
 
-def _plain_signals() -> None:
+def _started(nice: int) -> None:
+    if nice:
+        os.nice(nice)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGQUIT, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

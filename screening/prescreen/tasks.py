@@ -85,7 +85,10 @@ class PrescreenJob:
         done, chunk, started = start, [], time.monotonic()
         try:
             with fewer_collections():
-                for evaluated in in_processes(_evaluated, batches, processes):
+                evaluations = in_processes(
+                    _evaluated, batches, processes, nice=WORKER_NICE
+                )
+                for evaluated in evaluations:
                     for fields in evaluated:
                         chunk.append(PrescreenJobRow(job_id=job.pk, **fields))
                         done += 1
@@ -147,8 +150,10 @@ class PrescreenJob:
         return upload.pk
 
 
-# Rows a worker process evaluates at a time.
+# Rows a worker process evaluates at a time, and how much lower its priority
+# is than that of the job's own process (and of the pages being served).
 PROCESS_ROWS = 500
+WORKER_NICE = 10
 # What each running job's rows are evaluated with, by job id: set before the
 # workers are forked, so they have it without its being sent.
 _RUNS: dict[int, dict] = {}

@@ -339,9 +339,9 @@ def test_a_job_evaluates_in_worker_processes_what_one_process_would(
     monkeypatch.setattr(tasks, "PROCESS_ROWS", 3)
     used = []
 
-    def counted(function, arguments, count):
-        used.append(count)
-        return processes.in_processes(function, arguments, count)
+    def counted(function, arguments, count, **options):
+        used.append((count, options))
+        return processes.in_processes(function, arguments, count, **options)
 
     monkeypatch.setattr(tasks, "in_processes", counted)
     data = content(40)
@@ -360,7 +360,7 @@ def test_a_job_evaluates_in_worker_processes_what_one_process_would(
 
     job.refresh_from_db()
     assert (job.state, job.done, job.attempts) == ("DONE", 40, 2)
-    assert used == [2, 2]
+    assert used == [(2, {"nice": tasks.WORKER_NICE})] * 2
     rows = stored(job.output_id)
     assert [r[0] for r in rows] == list(range(1, 41))
     assert rows == expected_rows(trial, coordinator, data)

@@ -91,6 +91,19 @@ def _square(n: int) -> tuple[int, int]:
     return n * n, os.getpid()
 
 
+def _niceness(_n: int) -> int:
+    return os.nice(0)
+
+
+def test_workers_can_run_at_a_lower_priority():
+    mine = os.nice(0)
+    assert set(in_processes(_niceness, ((n,) for n in range(6)), 2, nice=5)) == {
+        min(mine + 5, 19)
+    }
+    assert set(in_processes(_niceness, ((n,) for n in range(6)), 2)) == {mine}
+    assert os.nice(0) == mine
+
+
 def _refuse(n: int) -> int:
     if n == 3:
         raise ValueError("three")
