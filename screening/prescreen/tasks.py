@@ -63,14 +63,15 @@ class PrescreenJob:
         if hashlib.sha256(content).hexdigest() != job.file_sha256:
             raise JobError("file_changed", "the stored file's SHA-256 does not match")
         start = job.done
-        _RUNS[job.pk] = {
-            "criteria": self.criteria(job),
-            "today": date.fromisoformat(job.params["today"]),
-            "nul_free": not may_hold_nul(content),
-        }
+        criteria = self.criteria(job)
         records = islice(
             bulk.uploaded_candidates(content, fmt=job.file_format), start, None
         )
+        _RUNS[job.pk] = {
+            "criteria": criteria,
+            "today": date.fromisoformat(job.params["today"]),
+            "nul_free": not may_hold_nul(content),
+        }
         batches = (
             (job.pk, first_row, batch)
             for first_row, batch in _batches(records, first_row=start + 1)
@@ -98,7 +99,7 @@ class PrescreenJob:
                 if chunk:
                     yield done, chunk
         finally:
-            del _RUNS[job.pk]
+            _RUNS.pop(job.pk, None)
 
     def write_chunk(self, job: BackgroundJob, items: list) -> None:
         PrescreenJobRow.objects.bulk_create(items, batch_size=1000)
