@@ -17,6 +17,17 @@ import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
+
+
+def numbered_batches(
+    records: Iterable, size: int, *, first_row: int = 1
+) -> Iterator[tuple[int, list]]:
+    """(number of the first row, up to ``size`` records), in order."""
+    records = iter(records)
+    while batch := list(islice(records, size)):
+        yield first_row, batch
+        first_row += len(batch)
 
 
 def in_processes(

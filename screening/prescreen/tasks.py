@@ -23,7 +23,11 @@ from django.db.models import Count
 from accounts.scope import PRESCREEN, scope_for
 from screening.assessment import assess_rows
 from screening.common.jobs import JobError
-from screening.common.processes import fewer_collections, in_processes
+from screening.common.processes import (
+    fewer_collections,
+    in_processes,
+    numbered_batches,
+)
 from screening.criteria import criteria_load
 from screening.models import (
     BackgroundJob,
@@ -74,7 +78,9 @@ class PrescreenJob:
         }
         batches = (
             (job.pk, first_row, batch)
-            for first_row, batch in _batches(records, first_row=start + 1)
+            for first_row, batch in numbered_batches(
+                records, PROCESS_ROWS, first_row=start + 1
+            )
         )
         processes = settings.PRESCREEN_JOB_PROCESSES
         if job.total - start <= PROCESS_ROWS:
@@ -158,13 +164,6 @@ WORKER_NICE = 10
 # What each running job's rows are evaluated with, by job id: set before the
 # workers are forked, so they have it without its being sent.
 _RUNS: dict[int, dict] = {}
-
-
-def _batches(records, *, first_row: int) -> Iterator[tuple[int, list]]:
-    """(number of the first row, up to PROCESS_ROWS records), in file order."""
-    while batch := list(islice(records, PROCESS_ROWS)):
-        yield first_row, batch
-        first_row += len(batch)
 
 
 def _evaluated(job_pk: int, first_row: int, records: list) -> list[dict]:

@@ -22,7 +22,11 @@ from django.utils import timezone
 
 from screening.assessment import NoActiveCriteria, active_criteria, assess_rows
 from screening.common.csv import spreadsheet_safe
-from screening.common.processes import fewer_collections, in_processes
+from screening.common.processes import (
+    fewer_collections,
+    in_processes,
+    numbered_batches,
+)
 from screening.prescreen.files import (
     RESULT_COLUMNS,
     UnreadableFile,
@@ -73,14 +77,6 @@ def _decide_chunk(first_row: int, records: list | str) -> str:
         entry["row"] += offset
         entries.append(json.dumps(entry, ensure_ascii=False))
     return ",\n".join(entries)
-
-
-def _chunks(records):
-    """(first row, up to CHUNK_ROWS records) in file order."""
-    row = 1
-    while chunk := list(itertools.islice(records, CHUNK_ROWS)):
-        yield row, chunk
-        row += len(chunk)
 
 
 def _text_chunks(chunks):
@@ -165,7 +161,7 @@ class Command(BaseCommand):
                 if fmt == "csv" and jobs > 1:
                     chunks = _text_chunks(records)
                 else:
-                    chunks = _chunks(records)
+                    chunks = numbered_batches(records, CHUNK_ROWS)
                 with fewer_collections():
                     self._write(chunks, options["format"], jobs)
         except UnreadableFile as exc:
