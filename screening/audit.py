@@ -5,7 +5,12 @@ import json
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 
+from django.db import models
+from django.db.models.functions import Cast
+
+from screening.common.processes import in_processes
 from screening.models import CriterionOutcome, EligibilityDecision, Signature
 
 GENESIS_HASH = "0" * 64
@@ -28,7 +33,11 @@ def _date(value):
 def decision_content(
     decision: EligibilityDecision, outcomes: list[CriterionOutcome]
 ) -> dict:
-    """Everything a decision records, in a form that survives a database round trip."""
+    """Everything a decision records, in a form that survives a database round trip.
+
+    Reads the decision's and outcomes' fields as attributes: model instances, or
+    rows read back as values (``_as_read``), whose fields are converted alike.
+    """
     content = {
         "trial_id": decision.trial_id,
         "sequence": decision.sequence,
@@ -144,12 +153,15 @@ class ChainProblem:
 
 
 def verify_chains(
-    batch_size: int = 2000, *, trial_id: int | None = None
+    batch_size: int = 2000, *, trial_id: int | None = None, processes: int = 1
 ) -> tuple[int, int, ChainProblem | None]:
     """Walk every trial's chain in order; return (decisions, signatures, first problem).
 
     With ``trial_id``, only that trial's chain and its decisions' signatures.
     Reads in batches so that a long chain does not load into memory at once.
+    Each decision's content is read back and hashed again (in ``processes``
+    workers when more than one); the sequence and the links are checked here,
+    in chain order.
     """
     checked = 0
     decisions = EligibilityDecision.objects.system()
@@ -161,27 +173,33 @@ def verify_chains(
     for chain_trial_id in sorted(set(trial_ids)):
         expected_previous = GENESIS_HASH
         expected_sequence = 1
-        for decision, outcomes in _iter_chain(chain_trial_id, batch_size):
-            checked += 1
-            problem = None
-            if decision.sequence != expected_sequence:
-                problem = f"sequence {decision.sequence}, expected {expected_sequence}"
-            elif decision.previous_hash != expected_previous:
-                problem = "link to the previous record does not match"
-            elif sha256(decision_content(decision, outcomes)) != decision.content_hash:
-                problem = "content does not match its hash"
-            if problem:
-                return (
-                    checked,
-                    0,
-                    ChainProblem(
-                        chain_trial_id, decision.pk, decision.sequence, problem
-                    ),
-                )
-            expected_previous = decision.content_hash
-            expected_sequence += 1
+        batches = _chain_batches(chain_trial_id, batch_size)
+        for hashed in in_processes(_rehashed, batches, processes):
+            for decision_id, sequence, previous_hash, content_hash, now in hashed:
+                checked += 1
+                problem = None
+                if sequence != expected_sequence:
+                    problem = f"sequence {sequence}, expected {expected_sequence}"
+                elif previous_hash != expected_previous:
+                    problem = "link to the previous record does not match"
+                elif now != content_hash:
+                    problem = "content does not match its hash"
+                if problem:
+                    return (
+                        checked,
+                        0,
+                        ChainProblem(chain_trial_id, decision_id, sequence, problem),
+                    )
+                expected_previous = content_hash
+                expected_sequence += 1
     signatures = 0
-    for signature in signatures_of.select_related("decision").order_by("pk"):
+    signed = signatures_of.select_related("decision").only(
+        *(f.name for f in Signature._meta.concrete_fields),
+        "decision__trial_id",
+        "decision__sequence",
+        "decision__content_hash",
+    )
+    for signature in signed.order_by("pk"):
         signatures += 1
         problem = None
         if signature.decision_hash != signature.decision.content_hash:
@@ -200,21 +218,89 @@ def verify_chains(
     return checked, signatures, None
 
 
-def _iter_chain(
-    trial_id: int, batch_size: int
-) -> Iterator[tuple[EligibilityDecision, list[CriterionOutcome]]]:
+# --- reading a chain back --------------------------------------------------
+#
+# Rows are read as values, not model instances (building instances took most
+# of a long chain's walk), and a JSON column as the text the database holds:
+# the field itself decodes it where the content is hashed, in a worker when
+# there are several, exactly as it does when it reads a model instance.
+
+
+def _columns(model) -> tuple[tuple[str, models.JSONField | None], ...]:
+    """Each concrete field's attribute name, with the field when it is JSON."""
+    return tuple(
+        (f.attname, f if isinstance(f, models.JSONField) else None)
+        for f in model._meta.concrete_fields
+    )
+
+
+_DECISION_COLUMNS = _columns(EligibilityDecision)
+_OUTCOME_COLUMNS = _columns(CriterionOutcome)
+_DECISION_NAMES = [name for name, _ in _DECISION_COLUMNS]
+_ID, _SEQUENCE = _DECISION_NAMES.index("id"), _DECISION_NAMES.index("sequence")
+_OF_DECISION = [name for name, _ in _OUTCOME_COLUMNS].index("decision_id")
+# Decisions a worker hashes in one call.
+_CALL_SIZE = 250
+
+
+def _selected(columns) -> list:
+    return [Cast(name, models.TextField()) if json else name for name, json in columns]
+
+
+def _chain_batches(trial_id: int, batch_size: int) -> Iterator[tuple[list]]:
+    """A trial's decisions in chain order, each with its outcomes, as rows.
+
+    One argument tuple per worker call: a list of (decision row, its outcome
+    rows), in the columns of ``_DECISION_COLUMNS`` and ``_OUTCOME_COLUMNS``.
+    """
     last_sequence = 0
     while True:
-        batch = list(
+        decisions = list(
             EligibilityDecision.objects.system()
             .filter(trial_id=trial_id, sequence__gt=last_sequence)
-            .order_by("sequence")[:batch_size]
+            .order_by("sequence")
+            .values_list(*_selected(_DECISION_COLUMNS))[:batch_size]
         )
-        if not batch:
+        if not decisions:
             return
-        outcomes: dict[int, list[CriterionOutcome]] = {d.pk: [] for d in batch}
-        for outcome in CriterionOutcome.objects.filter(decision__in=batch):
-            outcomes[outcome.decision_id].append(outcome)
-        for decision in batch:
-            yield decision, outcomes[decision.pk]
-        last_sequence = batch[-1].sequence
+        outcomes: dict[int, list[tuple]] = {row[_ID]: [] for row in decisions}
+        for row in CriterionOutcome.objects.filter(
+            decision_id__in=list(outcomes)
+        ).values_list(*_selected(_OUTCOME_COLUMNS)):
+            outcomes[row[_OF_DECISION]].append(row)
+        for start in range(0, len(decisions), _CALL_SIZE):
+            yield (
+                [
+                    (row, outcomes[row[_ID]])
+                    for row in decisions[start : start + _CALL_SIZE]
+                ],
+            )
+        last_sequence = decisions[-1][_SEQUENCE]
+
+
+def _as_read(columns, row: tuple) -> SimpleNamespace:
+    """A row's values by attribute name, as a model instance would hold them."""
+    return SimpleNamespace(
+        **{
+            name: value if json is None else json.from_db_value(value, None, None)
+            for (name, json), value in zip(columns, row, strict=True)
+        }
+    )
+
+
+def _rehashed(batch: list) -> list[tuple[int, int, str, str, str]]:
+    """(id, sequence, previous hash, stored hash, hash of the content now) of each."""
+    hashed = []
+    for decision_row, outcome_rows in batch:
+        decision = _as_read(_DECISION_COLUMNS, decision_row)
+        outcomes = [_as_read(_OUTCOME_COLUMNS, row) for row in outcome_rows]
+        hashed.append(
+            (
+                decision.id,
+                decision.sequence,
+                decision.previous_hash,
+                decision.content_hash,
+                sha256(decision_content(decision, outcomes)),
+            )
+        )
+    return hashed

@@ -172,6 +172,9 @@ class AuditedDecision(Audited):
     recomputed from the decision's and its outcomes' rows.
     """
 
+    # The fields ``row`` reads.
+    sealed_fields = ("trial", "sequence", "recorded_by", "content_hash")
+
     def row(self, obj):
         return {
             "trial_id": obj.trial_id,
@@ -180,13 +183,28 @@ class AuditedDecision(Audited):
             "content_hash": obj.content_hash,
         }
 
-    def rows(self, pks):
-        decisions = list(self.model._base_manager.filter(pk__in=list(pks)))
+    def rows(self, pks, *, rehashed_trials: frozenset[int] = frozenset()):
+        """The rows of ``pks``, their content hashed again.
+
+        ``rehashed_trials``: trials whose every decision was just hashed again
+        and found equal to its stored hash, in the same snapshot of the
+        database (``verify_chains``): their stored hash is the recomputed one,
+        and is read instead of hashing each decision a second time.
+        """
+        decisions = list(
+            self.model._base_manager.filter(pk__in=list(pks)).only(*self.sealed_fields)
+        )
+        found = {
+            d.pk: (d, self.row(d)) for d in decisions if d.trial_id in rehashed_trials
+        }
+        rest = [d.pk for d in decisions if d.pk not in found]
+        if not rest:
+            return found
+        decisions = list(self.model._base_manager.filter(pk__in=rest))
         outcome_model = self.model._meta.get_field("outcomes").related_model
         outcomes = {d.pk: [] for d in decisions}
         for outcome in outcome_model._base_manager.filter(decision__in=decisions):
             outcomes[outcome.decision_id].append(outcome)
-        found = {}
         for d in decisions:
             row = self.row(d)
             row["content_hash"] = sha256(decision_content(d, outcomes[d.pk]))

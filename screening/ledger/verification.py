@@ -8,21 +8,35 @@ their latest identity entry sealed.
 ``verify_ledger_chain`` checks one chain alone (a trial's, for its audit-trail
 review): its walk and head, not the whole-database checks (anchors, presence,
 identities), whose problems may name other trials' rows.
+
+``verify_audit`` (``manage.py verify_audit``) and ``verify_trial_audit`` (the
+audit-trail review) walk the hash chains of decisions first
+(``screening.audit.verify_chains``), then the ledger, in one snapshot.
 """
 
 import hmac
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.apps import apps
 from django.db import connection, transaction
 
-from screening.audit import canonical_json
+from screening.audit import ChainProblem, canonical_json, verify_chains
 from screening.ledger import keys
 from screening.ledger.anchors import anchors_read
-from screening.ledger.content import GENESIS_MAC, Audited, audited, entry_mac
+from screening.ledger.content import (
+    GENESIS_MAC,
+    Audited,
+    AuditedDecision,
+    audited,
+    entry_mac,
+    trial_chain,
+)
 from screening.ledger.models import LedgerEntry, LedgerHead
+from screening.models import EligibilityDecision
 
 Kind = LedgerEntry.Kind
 
@@ -67,36 +81,117 @@ def verify_ledger(
     *, anchors: Path | None = None, batch_size: int = 2000
 ) -> LedgerReport:
     """Walk every chain, then the anchors, presence and identities."""
-    return _verified(lambda v: v.run(anchors), batch_size)
+    with _one_snapshot():
+        return _verified(lambda v: v.run(anchors), batch_size)
 
 
 def verify_ledger_chain(chain: str, *, batch_size: int = 2000) -> LedgerReport:
     """Walk one chain and check its head; ``chains`` is 1 if it has any entry."""
-    return _verified(lambda v: v.run_chain(chain), batch_size)
+    with _one_snapshot():
+        return _verified(lambda v: v.run_chain(chain), batch_size)
 
 
-def _verified(walk, batch_size: int) -> LedgerReport:
+@dataclass
+class AuditReport:
+    """The hash chains of decisions and signatures, then the keyed ledger.
+
+    ``ledger`` is None when a chain is broken (the ledger is not walked then).
+    """
+
+    decisions: int
+    signatures: int
+    chain_problem: ChainProblem | None
+    ledger: LedgerReport | None = None
+
+
+def verify_audit(*, anchors: Path | None = None, processes: int = 1) -> AuditReport:
+    """Every trial's chain, then the whole ledger, in one snapshot of the database.
+
+    Each decision's content is hashed again once, by the chain's walk (in
+    ``processes`` workers); the ledger's walk then compares each decision's
+    sealed hash with the stored one, which the chain's walk has just found
+    equal to the recomputed one. Inside a caller's transaction that is not a
+    snapshot, the ledger's walk hashes each decision again itself.
+    """
+    with _one_snapshot() as snapshot:
+        report = AuditReport(*verify_chains(processes=processes))
+        if report.chain_problem is None:
+            rehashed = frozenset()
+            if snapshot:
+                rehashed = frozenset(
+                    EligibilityDecision.objects.system()
+                    .order_by()
+                    .values_list("trial_id", flat=True)
+                    .distinct()
+                )
+            report.ledger = _verified(lambda v: v.run(anchors), 2000, rehashed)
+        return report
+
+
+def verify_trial_audit(trial_id: int, *, processes: int = 1) -> AuditReport:
+    """``verify_audit`` restricted to one trial's chain of decisions and ledger chain.
+
+    Leaves out the whole-database checks (other trials' chains, anchors, rows
+    without an entry, identities), whose problems may name other trials' rows.
+    """
+    with _one_snapshot() as snapshot:
+        report = AuditReport(*verify_chains(trial_id=trial_id, processes=processes))
+        if report.chain_problem is None:
+            rehashed = frozenset({trial_id}) if snapshot else frozenset()
+            chain = trial_chain(trial_id)
+            report.ledger = _verified(lambda v: v.run_chain(chain), 2000, rehashed)
+        return report
+
+
+@contextmanager
+def _one_snapshot() -> Iterator[bool]:
+    """Every query inside reads the database as of one moment; yields whether so.
+
+    PostgreSQL: a REPEATABLE READ, READ ONLY transaction (writers go on
+    meanwhile). SQLite: a transaction, which in WAL mode reads one snapshot.
+    Inside a caller's transaction, that transaction decides: a snapshot on
+    SQLite, on PostgreSQL only at REPEATABLE READ or SERIALIZABLE.
+    """
+    vendor = connection.vendor
+    if connection.in_atomic_block:
+        if vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW transaction_isolation")
+                (level,) = cursor.fetchone()
+            yield level in ("repeatable read", "serializable")
+        else:
+            yield vendor == "sqlite"
+        return
+    if vendor not in ("postgresql", "sqlite"):
+        yield False
+        return
+    with transaction.atomic():
+        if vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                )
+        yield True
+
+
+def _verified(
+    walk, batch_size: int, rehashed_trials: frozenset[int] = frozenset()
+) -> LedgerReport:
     report = LedgerReport()
     try:
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            # One snapshot for every query: writers may go on meanwhile.
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                    )
-                walk(_Verification(report, batch_size))
-        else:
-            walk(_Verification(report, batch_size))
+        walk(_Verification(report, batch_size, rehashed_trials))
     except _Broken as broken:
         report.problem = broken.problem
     return report
 
 
 class _Verification:
-    def __init__(self, report: LedgerReport, batch_size: int):
+    def __init__(
+        self, report: LedgerReport, batch_size: int, rehashed_trials: frozenset[int]
+    ):
         self.report = report
         self.batch_size = batch_size
+        self.rehashed_trials = rehashed_trials
         self.keyring = keys.verification_keys()
         self.specs: dict[str, Audited] = {s.table: s for s in audited(apps)}
         self.ends: dict[str, tuple[int, str]] = {}
@@ -181,9 +276,14 @@ class _Verification:
         rows = {}
         for table, pks in by_table.items():
             spec = self.specs.get(table)
-            if spec is not None:
-                for pk, found in spec.rows(pks).items():
-                    rows[table, pk] = found
+            if isinstance(spec, AuditedDecision):
+                found_rows = spec.rows(pks, rehashed_trials=self.rehashed_trials)
+            elif spec is not None:
+                found_rows = spec.rows(pks)
+            else:
+                continue
+            for pk, found in found_rows.items():
+                rows[table, pk] = found
         return rows
 
     def _check_entry(self, entry, expected_sequence, expected_previous, rows):

@@ -44,10 +44,9 @@ from accounts.roles import ROLE_PERMISSIONS
 from accounts.scope import AUDIT, scope_for, trial_for
 from accounts.views import detail_label
 from screening.assessment import site_zone
-from screening.audit import sha256, verify_chains
-from screening.ledger.content import trial_chain
+from screening.audit import sha256
 from screening.ledger.models import AuditReview, SignatureRefusal
-from screening.ledger.verification import verify_ledger_chain
+from screening.ledger.verification import verify_trial_audit
 from screening.models import EligibilityDecision, ScreeningLogExport, Signature
 from trials.models import Trial
 
@@ -485,20 +484,21 @@ def audit_verification(trial: Trial) -> Verification:
     trials' chains, anchors, rows without an entry, identities) are left out:
     their problems would name other trials' rows.
     """
-    decisions, signatures, problem = verify_chains(trial_id=trial.pk)
+    report = verify_trial_audit(trial.pk)
+    problem = report.chain_problem
     if problem is not None:
         return Verification(
             False,
             f"audit chain broken at decision id {problem.decision_id} "
             f"(sequence {problem.sequence}): {problem.problem}",
-            decisions,
+            report.decisions,
         )
-    ledger = verify_ledger_chain(trial_chain(trial.pk))
+    ledger = report.ledger
     return Verification(
         ledger.problem is None,
         str(ledger.problem) if ledger.problem is not None else "",
-        decisions,
-        signatures,
+        report.decisions,
+        report.signatures,
         ledger.entries,
         ledger.chains,
     )
