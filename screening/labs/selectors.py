@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 
 from accounts.scope import SCREEN
@@ -116,10 +117,16 @@ def decision_sources(*, decision) -> list[LabSource]:
     the times of its provenance as datetimes (shown in the site's zone)."""
     order = {key: i for i, key in enumerate(INPUTS)}
     sources = list(LabSource.objects.filter(decision=decision))
+    # Who approved each value, by the id its provenance seals, shown by name
+    # as every page names people (accounts/names.py), not by account name.
+    approvers = get_user_model()._default_manager.select_related("profile").in_bulk(
+        {s.content.get("approved_by_id") for s in sources} - {None}
+    )
     for source in sources:
         content = source.content
         source.label = _label(source.input_key)
         source.unit_label = _unit_label(content.get("unit", ""))
         source.collected_at = _moment(content.get("collected_at"))
         source.approved_at = _moment(content.get("approved_at"))
+        source.approver = approvers.get(content.get("approved_by_id"))
     return sorted(sources, key=lambda s: order.get(s.input_key, len(order)))

@@ -357,3 +357,32 @@ def test_the_inbox_names_the_reviewer_as_the_pages_name_people(
     assert '<span class="typed-text">investigator</span>' not in page
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert page.count('<span class="typed-text">王军</span>') == 2
+
+
+def test_the_record_and_its_pdf_name_the_approver_as_the_pages_name_people(
+    trial, coordinator, import_bundle
+):
+    """The provenance seals the approver's id and account name; the record's
+    page and its PDF show their name, in Chinese on Chinese pages."""
+    from accounts.models import Profile
+    from screening.labs.selectors import decision_sources
+
+    coordinator.first_name, coordinator.last_name = "Li", "Na"
+    coordinator.save()
+    Profile.objects.update_or_create(
+        user=coordinator, defaults={"display_name_zh": "李娜"}
+    )
+    values = _values(import_bundle())
+    for key in ("tbil", "inr", "creatinine"):
+        lab_value_approve(value=values[key], user=coordinator)
+    client = _client(coordinator)
+    url, _form, data = _prefilled_post(client, trial)
+    decision_url = client.post(url, data)["Location"]
+    page = client.get(decision_url).content.decode()
+    assert page.count('<span class="typed-text">Li Na</span>') == 3
+    assert f'<span class="typed-text">{coordinator.username}</span>' not in page
+    page = client.get(decision_url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert page.count('<span class="typed-text">李娜</span>') == 3
+    (source, *_rest) = decision_sources(decision=LabSource.objects.first().decision)
+    assert source.content["approved_by"] == coordinator.username  # as sealed
+    assert source.approver == coordinator

@@ -96,7 +96,9 @@ def test_the_pdf_shows_where_each_lab_value_came_from(
     for word in words:
         assert flat(word) in text, word
     assert lab.sha256 in text
-    assert coordinator.username in text
+    # The approver by name, as every page names people; not by account name.
+    assert flat(coordinator.get_full_name()) in text
+    assert coordinator.username not in text
     for source in sources.values():
         assert source.content_hash in text
     # The approval time, in UTC as the record keeps it.
