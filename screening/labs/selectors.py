@@ -119,8 +119,10 @@ def decision_sources(*, decision) -> list[LabSource]:
     sources = list(LabSource.objects.filter(decision=decision))
     # Who approved each value, by the id its provenance seals, shown by name
     # as every page names people (accounts/names.py), not by account name.
-    approvers = get_user_model()._default_manager.select_related("profile").in_bulk(
-        {s.content.get("approved_by_id") for s in sources} - {None}
+    approvers = (
+        get_user_model()
+        ._default_manager.select_related("profile")
+        .in_bulk({s.content.get("approved_by_id") for s in sources} - {None})
     )
     for source in sources:
         content = source.content
