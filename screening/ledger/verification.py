@@ -148,9 +148,12 @@ def _one_snapshot() -> Iterator[bool]:
     """Every query inside reads the database as of one moment; yields whether so.
 
     PostgreSQL: a REPEATABLE READ, READ ONLY transaction (writers go on
-    meanwhile). SQLite: a transaction, which in WAL mode reads one snapshot.
-    Inside a caller's transaction, that transaction decides: a snapshot on
-    SQLite, on PostgreSQL only at REPEATABLE READ or SERIALIZABLE.
+    meanwhile). SQLite: none is opened, since a transaction there takes the
+    write lock when it begins (``BEGIN IMMEDIATE``, config/settings/base.py)
+    and would hold every writer back for the whole walk; each query reads
+    afresh and ``False`` is yielded. Inside a caller's transaction, that
+    transaction decides: a snapshot on SQLite, on PostgreSQL only at
+    REPEATABLE READ or SERIALIZABLE.
     """
     vendor = connection.vendor
     if connection.in_atomic_block:
@@ -162,15 +165,12 @@ def _one_snapshot() -> Iterator[bool]:
         else:
             yield vendor == "sqlite"
         return
-    if vendor not in ("postgresql", "sqlite"):
+    if vendor != "postgresql":
         yield False
         return
     with transaction.atomic():
-        if vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
-                )
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         yield True
 
 
