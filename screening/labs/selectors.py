@@ -6,6 +6,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 
+from accounts.names import display_name
 from accounts.scope import SCREEN
 from screening.common.words import UNIT_LABELS
 from screening.domain.inputs import INPUTS
@@ -131,4 +132,10 @@ def decision_sources(*, decision) -> list[LabSource]:
         source.collected_at = _moment(content.get("collected_at"))
         source.approved_at = _moment(content.get("approved_at"))
         source.approver = approvers.get(content.get("approved_by_id"))
+        # As sealed when the account is gone.
+        source.approver_name = (
+            display_name(source.approver)
+            if source.approver
+            else content.get("approved_by", "")
+        )
     return sorted(sources, key=lambda s: order.get(s.input_key, len(order)))
