@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 from screening.domain.engine import (
     BOOLEAN_OPERATORS,
     NUMERIC_OPERATORS,
+    RANGE_OPERATORS,
     ConditionSpec,
     Operator,
     SpecError,
@@ -341,6 +342,7 @@ class Condition(models.Model):
         LT = Operator.LT, "<"
         LTE = Operator.LTE, "<="
         BETWEEN = Operator.BETWEEN, _("between (inclusive)")
+        GT_LT = Operator.GT_LT, _("between (exclusive)")
         EQ = Operator.EQ, _("equals")
         IN = Operator.IN, _("in")
         IS_TRUE = Operator.IS_TRUE, _("is true")
@@ -452,9 +454,19 @@ class Condition(models.Model):
                 violation_error_code="condition_between_bounds_ordered",
             ),
             models.CheckConstraint(
-                condition=~Q(
-                    operator__in=_ops(*(NUMERIC_OPERATORS - {Operator.BETWEEN}))
-                )
+                condition=~Q(operator=Operator.GT_LT.value)
+                | Q(
+                    variable__in=_variables_of(Kind.NUMBER),
+                    value_low__isnull=False,
+                    value_high__isnull=False,
+                    value_low__lt=models.F("value_high"),
+                    values="",
+                ),
+                name="condition_open_range_bounds_ordered",
+                violation_error_code="condition_open_range_bounds_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(operator__in=_ops(*(NUMERIC_OPERATORS - RANGE_OPERATORS)))
                 | Q(
                     variable__in=_variables_of(Kind.NUMBER),
                     value_low__isnull=False,
@@ -574,7 +586,7 @@ class Condition(models.Model):
 
     def describe(self) -> str:
         op = Operator(self.operator) if self.operator in _OPERATOR_VALUES else None
-        if op is Operator.BETWEEN:
+        if op in RANGE_OPERATORS:
             threshold = f"{_plain(self.value_low)}-{_plain(self.value_high)}"
         elif op in (Operator.IN, Operator.EQ) and self.values:
             threshold = self.values

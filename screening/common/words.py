@@ -1,7 +1,7 @@
 """Words shared by the rooms: labels, reasons and problems in the page's language."""
 
 from django.utils.text import format_lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from screening.domain.inputs import (
@@ -24,6 +24,7 @@ UNIT_LABELS = {
     "pg/mL": _("pg/mL"),
     "mmol/L": _("mmol/L"),
     "%": "%",
+    "s": pgettext_lazy("unit of time", "s"),
 }
 
 
@@ -61,6 +62,7 @@ WORDS = {
     "years": _("years"),
     "umol/L": _("μmol/L"),
     "umol/L/day": _("μmol/L/day"),
+    "s": UNIT_LABELS["s"],
     "pending": _("pending"),
     "not done": _("not done"),
 }

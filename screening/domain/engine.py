@@ -30,6 +30,8 @@ class Operator(StrEnum):
     LT = "LT"
     LTE = "LTE"
     BETWEEN = "BETWEEN"
+    # Between, both bounds excluded: above ``low`` and below ``high``.
+    GT_LT = "GT_LT"
     EQ = "EQ"
     IN = "IN"
     IS_TRUE = "IS_TRUE"
@@ -54,8 +56,17 @@ class Decision(StrEnum):
 
 
 NUMERIC_OPERATORS = frozenset(
-    {Operator.GT, Operator.GTE, Operator.LT, Operator.LTE, Operator.BETWEEN}
+    {
+        Operator.GT,
+        Operator.GTE,
+        Operator.LT,
+        Operator.LTE,
+        Operator.BETWEEN,
+        Operator.GT_LT,
+    }
 )
+# The operators with two bounds: BETWEEN includes them, GT_LT excludes them.
+RANGE_OPERATORS = frozenset({Operator.BETWEEN, Operator.GT_LT})
 BOOLEAN_OPERATORS = frozenset({Operator.IS_TRUE, Operator.IS_FALSE})
 
 
@@ -89,7 +100,7 @@ class ConditionSpec:
     no window (the caller resolves a version's default into each spec).
 
     ``relative_to_uln``: the value is compared with k x the laboratory's ULN
-    entered with it, ``low`` (and ``high`` for BETWEEN) being k; without a ULN
+    entered with it, ``low`` (and ``high`` for a range) being k; without a ULN
     the condition is UNKNOWN and asks for it.
 
     ``lab_uln_replaces``: a laboratory's own ULN entered with the value
@@ -129,12 +140,17 @@ class ConditionSpec:
         self._check_rich(variable, op)
         if op in BOOLEAN_OPERATORS:
             ok = variable.kind is Kind.BOOLEAN
-        elif op is Operator.BETWEEN:
+        elif op in RANGE_OPERATORS:
+            # An open range with equal bounds holds for no value at all.
             ok = (
                 variable.kind is Kind.NUMBER
                 and self.low is not None
                 and self.high is not None
-                and self.low <= self.high
+                and (
+                    self.low <= self.high
+                    if op is Operator.BETWEEN
+                    else self.low < self.high
+                )
             )
         elif op in NUMERIC_OPERATORS:
             ok = variable.kind is Kind.NUMBER and self.low is not None
@@ -214,6 +230,8 @@ def _compile(spec: "ConditionSpec", variable) -> Callable[["Fact"], bool]:
     if spec.relative_to_uln:
         if op is Operator.BETWEEN:
             return lambda fact: low * fact.uln <= fact.value <= high * fact.uln
+        if op is Operator.GT_LT:
+            return lambda fact: low * fact.uln < fact.value < high * fact.uln
         if op is Operator.GT:
             return lambda fact: fact.value > low * fact.uln
         if op is Operator.GTE:
@@ -233,6 +251,8 @@ def _compile(spec: "ConditionSpec", variable) -> Callable[["Fact"], bool]:
         return lambda fact: fact.value == target
     if op is Operator.BETWEEN:
         return lambda fact: low <= fact.value <= high
+    if op is Operator.GT_LT:
+        return lambda fact: low < fact.value < high
     if op is Operator.GT and spec.uln_replaces:
         # The lab's own upper limit of normal, when given, replaces the row's.
         return lambda fact: fact.value > (low if fact.uln is None else fact.uln)
@@ -260,7 +280,7 @@ def threshold_for(spec: "ConditionSpec", fact: "Fact") -> Decimal | None:
 
 
 def bounds_for(spec: "ConditionSpec", fact: "Fact") -> tuple[Decimal, Decimal]:
-    """A BETWEEN condition's bounds (k x ULN for a relative one with a ULN)."""
+    """A range condition's bounds (k x ULN for a relative one with a ULN)."""
     if spec.relative_to_uln and fact.uln is not None:
         return spec.low * fact.uln, spec.high * fact.uln
     return spec.low, spec.high
@@ -318,12 +338,19 @@ def censored_holds(spec: "ConditionSpec", fact: "Fact") -> bool | None:
         if low is not None and (target < low or (target == low and low_open)):
             return False
         return None
-    if op is Operator.BETWEEN:
-        # A half-bounded interval is never wholly inside a range.
+    if op in RANGE_OPERATORS:
+        # A half-bounded interval is never wholly inside a range. It is wholly
+        # outside when it ends below the range's lower bound (or at it, when
+        # either excludes it), or starts above the upper one.
         lower, upper = bounds_for(spec, fact)
-        if high is not None and (high < lower or (high == lower and high_open)):
+        shut = op is Operator.BETWEEN
+        if high is not None and (
+            high < lower or (high == lower and (high_open or not shut))
+        ):
             return False
-        if low is not None and (low > upper or (low == upper and low_open)):
+        if low is not None and (
+            low > upper or (low == upper and (low_open or not shut))
+        ):
             return False
         return None
     threshold = threshold_for(spec, fact)
@@ -666,9 +693,16 @@ def _shown_value(spec: ConditionSpec, variable, fact: Fact) -> str:
 
 
 def _factor_text(spec: ConditionSpec) -> str:
-    if spec.operator is Operator.BETWEEN:
-        return f"{format_number(spec.low)}-{format_number(spec.high)}"
+    if spec.operator in RANGE_OPERATORS:
+        return _bounds_text(spec.operator, spec.low, spec.high)
     return format_number(spec.low)
+
+
+def _bounds_text(op: Operator, low: Decimal, high: Decimal) -> str:
+    """A range as reasons show it: "20-50" with its bounds, "(5, 20)" without."""
+    if op is Operator.GT_LT:
+        return f"({format_number(low)}, {format_number(high)})"
+    return f"{format_number(low)}-{format_number(high)}"
 
 
 def _source(spec: ConditionSpec, variable, fact: Fact) -> str:
@@ -780,19 +814,20 @@ def _condition_result(
             "relation": "in" if holds else "not in",
             "threshold": ", ".join(spec.values),
         }
-    elif op is Operator.BETWEEN:
+    elif op in RANGE_OPERATORS:
         lower, upper = bounds_for(spec, fact)
         parts = {
             "value": _with_unit(value, variable.unit, lower, upper),
-            "bounds": f"{format_number(lower)}-{format_number(upper)}",
+            "bounds": _bounds_text(op, lower, upper),
             "source": "x lab ULN" if spec.relative_to_uln else "",
         }
+        shut = op is Operator.BETWEEN
         if holds:
             parts["relation"] = "within"
-        elif value < lower:
-            parts.update(relation="<", threshold=format_number(lower))
+        elif value < lower or (value == lower and not shut):
+            parts.update(relation="<" if shut else "<=", threshold=format_number(lower))
         else:
-            parts.update(relation=">", threshold=format_number(upper))
+            parts.update(relation=">" if shut else ">=", threshold=format_number(upper))
     elif op is Operator.EQ:
         parts = {
             "value": _with_unit(value, "", spec.low),
@@ -819,15 +854,16 @@ CENSORED_RELATIONS = {
     Operator.LT: ("below", "not below", "cannot tell if below"),
     Operator.LTE: ("at or below", "not at or below", "cannot tell if at or below"),
     Operator.BETWEEN: ("within", "outside", "cannot tell if within"),
+    Operator.GT_LT: ("within", "outside", "cannot tell if within"),
     Operator.EQ: ("equal to", "not equal to", "cannot tell if equal to"),
 }
 
 
 def _censored_result(spec, variable, fact) -> ConditionResult:
     holds = censored_holds(spec, fact)
-    if spec.operator is Operator.BETWEEN:
+    if spec.operator in RANGE_OPERATORS:
         lower, upper = bounds_for(spec, fact)
-        threshold = f"{format_number(lower)}-{format_number(upper)}"
+        threshold = _bounds_text(spec.operator, lower, upper)
     else:
         threshold = format_number(threshold_for(spec, fact))
     met, not_met, unknown = CENSORED_RELATIONS[spec.operator]

@@ -44,7 +44,9 @@ def _rise_note(rise: clinical.DailyRise, tz: tzinfo) -> str:
 # key, how the fact is built): computed by ``derive``, from a lab value
 # (``Quantity``), or from the input's value (a grade as a Decimal).
 _COMPUTED, _LAB, _VALUE = "computed", "lab", "value"
-_COMPUTED_NAMES = frozenset({"age_years", "tbil_umol_l", "tbil_rise_per_day", "meld"})
+_COMPUTED_NAMES = frozenset(
+    {"age_years", "tbil_umol_l", "tbil_rise_per_day", "meld", "pt_prolongation_s"}
+)
 _FACT_PLAN = tuple(
     (
         name,
@@ -234,6 +236,9 @@ def derive(c: Candidate, *, tz: tzinfo, now: datetime | None = None) -> Derived:
             missing=meld_missing,
             time=meld_time,
         ),
+        "pt_prolongation_s": _pt_prolongation(
+            get("pt_seconds"), get("pt_control_seconds")
+        ),
     }
     facts = _input_facts(c, computed)
     return Derived(
@@ -246,6 +251,17 @@ def derive(c: Candidate, *, tz: tzinfo, now: datetime | None = None) -> Derived:
         facts,
         screening_time(screening_date, tz=tz, now=now),
     )
+
+
+def _pt_prolongation(pt, control) -> Fact:
+    """How many seconds longer the patient's prothrombin time is than the
+    control's (negative when shorter), collected when the older one was."""
+    if pt is None or control is None:
+        missing = (("pt_seconds",) if pt is None else ()) + (
+            ("pt_control_seconds",) if control is None else ()
+        )
+        return Fact(None, missing=missing)
+    return Fact(pt.canonical - control.canonical, time=_oldest(pt.time, control.time))
 
 
 def _floor_positive(value: Decimal) -> Decimal:

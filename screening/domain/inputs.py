@@ -455,6 +455,33 @@ _INPUTS = (
         loinc={"": ("6301-6", "34714-6")},
         example="1.8",
     ),
+    # The prothrombin time and the control's, in seconds, for a criterion on
+    # how much longer the patient's is (variables: ``pt_prolongation_s``).
+    Input(
+        "pt_seconds",
+        InputKind.NUMBER,
+        Section.LIVER,
+        N_("Prothrombin time (PT)"),
+        "凝血酶原时间",
+        collect_label=N_("PT"),
+        unit="s",
+        bounds=(_d("5"), _d("300")),
+        typical=(_d("9"), _d("120")),
+        loinc={"": ("5902-2",)},
+        example="21.5",
+    ),
+    Input(
+        "pt_control_seconds",
+        InputKind.NUMBER,
+        Section.LIVER,
+        N_("Prothrombin time of the control"),
+        "凝血酶原时间对照",
+        collect_label=N_("control PT"),
+        unit="s",
+        bounds=(_d("5"), _d("60")),
+        typical=(_d("9"), _d("16")),
+        example="12.5",
+    ),
     Input(
         "creatinine",
         InputKind.QUANTITY,
@@ -793,7 +820,8 @@ LAB_STATUS_WORDS: Mapping[str, str] = MappingProxyType(
 # LOINC table as remembered: 1975-2 and 14631-6 (total bilirubin, mass and
 # moles per volume), 14682-9 (creatinine, moles/volume), 34714-6 (INR in
 # blood), 26881-3 (IL-6), 1988-5 (CRP), 33959-8 (PCT), 1751-7 (albumin),
-# 2951-2 (sodium), 777-3 and 26515-7 (platelets).
+# 2951-2 (sodium), 777-3 and 26515-7 (platelets), 5902-2 (PT in seconds; the
+# control's time has no code of its own here and is matched by name only).
 LAB_TEST_NAMES: Mapping[str, str] = MappingProxyType(
     {
         "TBIL": "tbil",
@@ -805,6 +833,9 @@ LAB_TEST_NAMES: Mapping[str, str] = MappingProxyType(
         "凝血酶原时间活动度": "pta_percent",
         "INR": "inr",
         "PT-INR": "inr",
+        "PT": "pt_seconds",
+        "PT对照": "pt_control_seconds",
+        "PT-对照": "pt_control_seconds",
         "国际标准化比率": "inr",
         "CREA": "creatinine",
         "CR": "creatinine",

@@ -18,6 +18,7 @@ from decimal import ROUND_CEILING, Decimal
 from .contract import Candidate, Quantity
 from .engine import (
     NUMERIC_OPERATORS,
+    RANGE_OPERATORS,
     ConditionSpec,
     Evaluation,
     Fact,
@@ -121,7 +122,7 @@ def _in_unit(name: str, value: Decimal, unit: str) -> Decimal:
 
 
 def _nearest(spec: ConditionSpec, fact: Fact) -> Decimal | None:
-    if spec.operator is Operator.BETWEEN:
+    if spec.operator in RANGE_OPERATORS:
         low, high = bounds_for(spec, fact)
         return low if abs(fact.value - low) <= abs(fact.value - high) else high
     return threshold_for(spec, fact)

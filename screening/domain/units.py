@@ -94,6 +94,7 @@ UCUM_UNITS: Mapping[str, str] = MappingProxyType(
         "mmol/L": "mmol/L",
         "%": "%",
         "10*9/L": "10^9/L",
+        "s": "s",
         "{INR}": "",
         "{ratio}": "",
         "1": "",

@@ -79,6 +79,14 @@ VARIABLES: dict[str, Variable] = {
         ),
         Variable("pta_percent", N_("PTA"), Kind.NUMBER, "%", ("pta_percent",)),
         Variable("inr", N_("INR"), Kind.NUMBER, "", ("inr",)),
+        # The patient's PT minus the control's: how much longer it is.
+        Variable(
+            "pt_prolongation_s",
+            N_("PT prolongation"),
+            Kind.NUMBER,
+            "s",
+            ("pt_seconds", "pt_control_seconds"),
+        ),
         Variable("he_grade", N_("HE grade"), Kind.NUMBER, "", ("he_grade",)),
         Variable("il6_pg_ml", N_("IL-6"), Kind.NUMBER, "pg/mL", ("il6",), True),
         Variable(

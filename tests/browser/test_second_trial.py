@@ -126,6 +126,28 @@ def test_a_coordinator_screens_the_second_trial_in_both_languages(page, aclf, pa
     assert submit(page) == "ELIGIBLE"
     assert outcome(page, "I1") == "MET"
 
+    # I5's third alternative: PTA and INR outside their bands, a PT 8 s longer
+    # than the control's (typed with an input method's full-width digits)
+    # meets it; exactly 5 s longer does not (both bounds are excluded).
+    for number, pt, decision, i5 in [
+        ("01-006", "２０．５", "ELIGIBLE", "MET"),
+        ("01-007", "１７．５", "INELIGIBLE", "NOT_MET"),
+    ]:
+        page.goto(f"{page.base_url}/trials/{SLUG}/screen/")
+        fill_candidate(page, number)
+        page.fill("#id_pta_percent", "60")
+        page.fill("#id_inr", "1.2")
+        commit_text(page, "#id_pt_seconds", pt)
+        commit_text(page, "#id_pt_control_seconds", "１２．５")
+        if number == "01-006":
+            screenshot(page, "aclf-form-pt-zh")
+        assert submit(page) == decision
+        assert outcome(page, "I5") == i5
+    row = page.inner_text("#criteria tr[data-code=I5]")
+    assert "(5, 20)" in row
+    assert "凝血酶原时间延长" in row
+    screenshot(page, "aclf-pt-zh")
+
     recorded = EligibilityDecision.unscoped.filter(trial=aclf)
     assert dict(recorded.values_list("screening_number", "outcome")) == {
         "01-001": "ELIGIBLE",
@@ -133,6 +155,8 @@ def test_a_coordinator_screens_the_second_trial_in_both_languages(page, aclf, pa
         "01-003": "INELIGIBLE",
         "01-004": "INELIGIBLE",
         "01-005": "ELIGIBLE",
+        "01-006": "ELIGIBLE",
+        "01-007": "INELIGIBLE",
     }
     assert {d.criteria_version.number for d in recorded} == {1}
     # The record keeps what was typed, and what the engine read from it.

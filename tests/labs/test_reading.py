@@ -50,6 +50,28 @@ def test_the_fixture_bundle_reads_as_the_lab_meant_it():
     assert il6.normalised["uln"] == "7.0"
 
 
+def test_a_prothrombin_time_in_seconds_reads_onto_its_input():
+    def edit(data):
+        inr = observation(data, 1)
+        assert inr["code"]["coding"][0]["code"] == "6301-6"
+        inr["code"]["coding"][0]["code"] = "5902-2"
+        inr["valueQuantity"] = {
+            "value": 21.5,
+            "unit": "s",
+            "system": "http://unitsofmeasure.org",
+            "code": "s",
+        }
+
+    values, problems = _read(fhir.read_bundle(bundle_bytes(edit).decode()))
+    assert problems == []
+    (pt,) = [v for v in values if v.input.key == "pt_seconds"]
+    assert pt.entry == {
+        "value": "21.5",
+        "unit": "s",
+        "time": "2026-06-01T07:30:00+08:00",
+    }
+
+
 def _refused(edit):
     values, problems = _read(fhir.read_bundle(bundle_bytes(edit).decode()))
     return values, _codes(problems)

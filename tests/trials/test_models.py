@@ -68,6 +68,41 @@ BAD_CONDITIONS = [
         id="between-on-category",
     ),
     pytest.param(
+        {
+            "variable": "pt_prolongation_s",
+            "operator": "GT_LT",
+            "value_low": D(5),
+            "value_high": D(5),
+        },
+        {"condition_open_range_bounds_ordered"},
+        id="open-range-equal-bounds",
+    ),
+    pytest.param(
+        {
+            "variable": "pt_prolongation_s",
+            "operator": "GT_LT",
+            "value_low": D(20),
+            "value_high": D(5),
+        },
+        {"condition_open_range_bounds_ordered"},
+        id="open-range-bounds-reversed",
+    ),
+    pytest.param(
+        {"variable": "pt_prolongation_s", "operator": "GT_LT", "value_low": D(5)},
+        {"condition_open_range_bounds_ordered"},
+        id="open-range-without-upper-bound",
+    ),
+    pytest.param(
+        {
+            "variable": "liver_failure_stage",
+            "operator": "GT_LT",
+            "value_low": D(1),
+            "value_high": D(2),
+        },
+        {"condition_open_range_bounds_ordered"},
+        id="open-range-on-category",
+    ),
+    pytest.param(
         {"variable": "meld", "operator": "GT"},
         {"condition_comparison_shape"},
         id="gt-without-value",
@@ -211,6 +246,15 @@ GOOD_CONDITIONS = [
             "value_high": D("2.6"),
         },
         id="between-equal-bounds",
+    ),
+    pytest.param(
+        {
+            "variable": "pt_prolongation_s",
+            "operator": "GT_LT",
+            "value_low": D(5),
+            "value_high": D("5.0001"),
+        },
+        id="open-range-one-step-wide",
     ),
     pytest.param({"variable": "meld", "operator": "GT", "value_low": D(30)}, id="gt"),
     pytest.param(
@@ -459,6 +503,10 @@ SHAPE_ERRORS = {
     "between-bounds-reversed",
     "between-bounds-reversed-by-one-step",
     "between-on-category",
+    "open-range-equal-bounds",
+    "open-range-bounds-reversed",
+    "open-range-without-upper-bound",
+    "open-range-on-category",
     "gt-without-value",
     "gte-with-only-upper-bound",
     "lt-on-checklist-item",

@@ -85,6 +85,10 @@ def aclf_candidate(**overrides) -> dict:
         },
         "pta_percent": "35",
         "inr": "1.8",
+        # 2 s longer than the control: I5's third alternative does not hold,
+        # so each of the other two is tested alone.
+        "pt_seconds": "14.5",
+        "pt_control_seconds": "12.5",
         "he_grade": 1,
         "platelets": "120",
         "creatinine": {"value": "90", "unit": "umol/L"},
@@ -202,6 +206,27 @@ def numeric_cases():
     ]:
         data = {"pta_percent": pta_out, "inr": inr}
         yield pytest.param("ACLF:I5", V1, data, outcome, id=f"I5-inr{inr}")
+    # ... or a PT more than 5 s and less than 20 s longer than the control
+    # (both bounds excluded), whatever the PTA and INR.
+    for pt, control, outcome in [
+        ("17.4", "12.5", NOT_MET),  # 4.9 s
+        ("17.5", "12.5", NOT_MET),  # 5 s: not more than 5
+        ("17.6", "12.5", MET),  # 5.1 s
+        ("32.4", "12.5", MET),  # 19.9 s
+        ("32.5", "12.5", NOT_MET),  # 20 s: not less than 20
+        ("32.6", "12.5", NOT_MET),  # 20.1 s
+        ("12", "12.5", NOT_MET),  # shorter than the control
+    ]:
+        data = {
+            "pta_percent": pta_out,
+            "inr": inr_out,
+            "pt_seconds": pt,
+            "pt_control_seconds": control,
+        }
+        for name, version in both:
+            yield pytest.param(
+                "ACLF:I5", version, data, outcome, id=f"I5-pt{pt}-{control}-{name}"
+            )
     # I6: encephalopathy at most grade II; E6: grade III or IV.
     for grade, i6, e6 in [(0, MET, NOT_MET), (2, MET, NOT_MET), (3, NOT_MET, MET)]:
         yield pytest.param("ACLF:I6", V1, {"he_grade": grade}, i6, id=f"I6-he{grade}")
@@ -287,6 +312,49 @@ def test_each_answer_decides_its_criterion_alone(
     evaluation = assess(aclf_candidate(**answer), version)
     assert outcome_of(evaluation, code.removeprefix("ACLF:")) is outcome
     assert evaluation.decision is decision
+
+
+@pytest.mark.criterion("ACLF:I5")
+@pytest.mark.parametrize(
+    ("missing", "asked"),
+    [
+        (("pt_seconds",), ("pt_seconds",)),
+        (("pt_control_seconds",), ("pt_control_seconds",)),
+        (("pt_seconds", "pt_control_seconds"), ("pt_seconds", "pt_control_seconds")),
+    ],
+)
+def test_without_the_pt_a_candidate_failing_pta_and_inr_is_not_excluded_by_i5(
+    missing, asked
+):
+    data = aclf_candidate(pta_percent="60", inr="1.2")
+    for key in missing:
+        del data[key]
+    evaluation = assess(data)
+    assert outcome_of(evaluation, "I5") is UNKNOWN
+    assert evaluation.decision is Decision.INCOMPLETE
+    assert evaluation.to_collect == asked
+    # A PTA or an INR that holds decides without the PT.
+    assert outcome_of(assess({**data, "inr": "1.6"}), "I5") is MET
+
+
+@pytest.mark.criterion("ACLF:I5")
+def test_a_pending_pt_is_not_a_no():
+    data = aclf_candidate(pta_percent="60", inr="1.2", pt_seconds="pending")
+    evaluation = assess(data)
+    assert outcome_of(evaluation, "I5") is UNKNOWN
+    assert evaluation.to_collect == ("pt_seconds",)
+
+
+@pytest.mark.criterion("ACLF:I5")
+def test_the_pt_reason_names_the_prolongation_and_its_open_range():
+    data = aclf_candidate(
+        pta_percent="60", inr="1.2", pt_seconds="17.5", pt_control_seconds="12.5"
+    )
+    (i5,) = [r for r in assess(data).criteria if r.code == "I5"]
+    assert i5.conditions[2].reason == "PT prolongation 5 s <= 5 (outside (5, 20))"
+    data["pt_seconds"] = "20.5"
+    (i5,) = [r for r in assess(data).criteria if r.code == "I5"]
+    assert i5.conditions[2].reason == "PT prolongation 8 s within (5, 20)"
 
 
 def test_without_the_laboratory_uln_it_is_what_to_collect():

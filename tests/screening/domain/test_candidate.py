@@ -1116,6 +1116,8 @@ def test_bounds_cover_every_numeric_contract_field():
         *QUANTITY_KEYS,
         "pta_percent",
         "inr",
+        "pt_seconds",
+        "pt_control_seconds",
         "sodium_mmol_l",
         "platelets",
     }

@@ -24,6 +24,7 @@ from screening.domain.facts import derive
 from screening.domain.inputs import (
     CONFIRM_KEY,
     INPUTS,
+    LAB_TEST_NAMES,
     InputKind,
     Part,
     column_index,
@@ -76,13 +77,22 @@ def test_every_column_and_chinese_header_maps_to_one_input_part():
     assert len(index) == 2 * sum(len(i.parts) for i in INPUTS.values())
 
 
+# The control's prothrombin time has no LOINC code that could be checked here:
+# a laboratory's file names it (``LAB_TEST_NAMES``), never a guessed code.
+WITHOUT_LOINC = {"pt_control_seconds"}
+
+
 def test_lab_inputs_have_bounds_typical_ranges_and_loinc_codes():
     for item in INPUTS.values():
         if item.is_lab:
             low, high = item.bounds
             typical_low, typical_high = item.typical
             assert low <= typical_low < typical_high <= high, item.key
-            assert item.loinc, item.key
+            assert bool(item.loinc) is (item.key not in WITHOUT_LOINC), item.key
+    assert {name for name, key in LAB_TEST_NAMES.items() if key in WITHOUT_LOINC} == {
+        "PT对照",
+        "PT-对照",
+    }
 
 
 def test_molar_and_mass_units_of_an_analyte_have_different_loinc_codes():
