@@ -586,7 +586,9 @@ class Condition(models.Model):
 
     def describe(self) -> str:
         op = Operator(self.operator) if self.operator in _OPERATOR_VALUES else None
-        if op in RANGE_OPERATORS:
+        if op is Operator.GT_LT:
+            threshold = f"({_plain(self.value_low)}, {_plain(self.value_high)})"
+        elif op is Operator.BETWEEN:
             threshold = f"{_plain(self.value_low)}-{_plain(self.value_high)}"
         elif op in (Operator.IN, Operator.EQ) and self.values:
             threshold = self.values

@@ -62,7 +62,6 @@ WORDS = {
     "years": _("years"),
     "umol/L": _("μmol/L"),
     "umol/L/day": _("μmol/L/day"),
-    "s": UNIT_LABELS["s"],
     "pending": _("pending"),
     "not done": _("not done"),
 }
@@ -100,7 +99,9 @@ def _word(text: str) -> str:
 
 def _translated_units(value: str) -> str:
     number, _sep, unit = value.partition(" ")
-    return f"{number} {_word(unit)}" if unit else number
+    if not unit:
+        return number
+    return f"{number} {UNIT_LABELS[unit] if unit in UNIT_LABELS else _word(unit)}"
 
 
 def condition_text(detail: dict) -> str:

@@ -237,7 +237,7 @@ def derive(c: Candidate, *, tz: tzinfo, now: datetime | None = None) -> Derived:
             time=meld_time,
         ),
         "pt_prolongation_s": _pt_prolongation(
-            get("pt_seconds"), get("pt_control_seconds")
+            get("pt_seconds"), get("pt_control_seconds"), c.statuses
         ),
     }
     facts = _input_facts(c, computed)
@@ -253,14 +253,20 @@ def derive(c: Candidate, *, tz: tzinfo, now: datetime | None = None) -> Derived:
     )
 
 
-def _pt_prolongation(pt, control) -> Fact:
+def _pt_prolongation(pt, control, statuses: Mapping[str, str]) -> Fact:
     """How many seconds longer the patient's prothrombin time is than the
-    control's (negative when shorter), collected when the older one was."""
+    control's (negative when shorter), collected when the older one was.
+
+    Without one of them it asks for what is absent; when every absent one is
+    "pending" (or every one "not done"), so is the prolongation.
+    """
     if pt is None or control is None:
         missing = (("pt_seconds",) if pt is None else ()) + (
             ("pt_control_seconds",) if control is None else ()
         )
-        return Fact(None, missing=missing)
+        given = {statuses.get(key, "") for key in missing}
+        status = given.pop() if len(given) == 1 else ""
+        return Fact(None, missing=missing, status=status)
     return Fact(pt.canonical - control.canonical, time=_oldest(pt.time, control.time))
 
 

@@ -338,11 +338,31 @@ def test_without_the_pt_a_candidate_failing_pta_and_inr_is_not_excluded_by_i5(
 
 
 @pytest.mark.criterion("ACLF:I5")
-def test_a_pending_pt_is_not_a_no():
-    data = aclf_candidate(pta_percent="60", inr="1.2", pt_seconds="pending")
+@pytest.mark.parametrize(
+    ("statuses", "asked", "relation"),
+    [
+        ({"pt_seconds": "pending"}, ("pt_seconds",), "pending"),
+        ({"pt_control_seconds": "not_done"}, ("pt_control_seconds",), "not done"),
+        (
+            {"pt_seconds": "pending", "pt_control_seconds": "pending"},
+            ("pt_seconds", "pt_control_seconds"),
+            "pending",
+        ),
+        # Not the same status: the prolongation is just not available.
+        (
+            {"pt_seconds": "pending", "pt_control_seconds": "not_done"},
+            ("pt_seconds", "pt_control_seconds"),
+            "unknown",
+        ),
+    ],
+)
+def test_a_pending_pt_is_not_a_no(statuses, asked, relation):
+    data = aclf_candidate(pta_percent="60", inr="1.2", **statuses)
     evaluation = assess(data)
     assert outcome_of(evaluation, "I5") is UNKNOWN
-    assert evaluation.to_collect == ("pt_seconds",)
+    assert evaluation.to_collect == asked
+    (i5,) = [r for r in evaluation.criteria if r.code == "I5"]
+    assert i5.conditions[2].relation == relation
 
 
 @pytest.mark.criterion("ACLF:I5")
