@@ -11,7 +11,12 @@ from django.db import models
 from django.db.models.functions import Cast
 
 from screening.common.processes import in_processes
-from screening.models import CriterionOutcome, EligibilityDecision, Signature
+from screening.models import (
+    CriteriaSnapshot,
+    CriterionOutcome,
+    EligibilityDecision,
+    Signature,
+)
 
 GENESIS_HASH = "0" * 64
 
@@ -28,6 +33,19 @@ def sha256(content: dict) -> str:
 
 def _date(value):
     return value.isoformat() if value is not None else None
+
+
+_ABSENT = object()
+
+
+def _criteria_of(decision) -> list[dict]:
+    criteria = getattr(decision, "criteria_as_evaluated", _ABSENT)
+    if criteria is not _ABSENT:
+        return criteria
+    # A migration's historical model has the fields but not the property.
+    if getattr(decision, "snapshot_id", None) is None:
+        return decision.criteria_snapshot
+    return decision.snapshot.content
 
 
 def decision_content(
@@ -55,7 +73,9 @@ def decision_content(
         "entered": decision.entered,
         "normalised": decision.normalised,
         "computed": decision.computed,
-        "criteria_snapshot": decision.criteria_snapshot,
+        # Hashed as the records' own copy was before snapshots were stored
+        # once: the content, wherever it is kept.
+        "criteria_snapshot": _criteria_of(decision),
         "supersedes_id": decision.supersedes_id,
         "supersede_reason": decision.supersede_reason,
         "recorded_by_id": decision.recorded_by_id,
@@ -238,6 +258,8 @@ _DECISION_COLUMNS = _columns(EligibilityDecision)
 _OUTCOME_COLUMNS = _columns(CriterionOutcome)
 _DECISION_NAMES = [name for name, _ in _DECISION_COLUMNS]
 _ID, _SEQUENCE = _DECISION_NAMES.index("id"), _DECISION_NAMES.index("sequence")
+_SNAPSHOT = _DECISION_NAMES.index("snapshot_id")
+_CONTENT_FIELD = CriteriaSnapshot._meta.get_field("content")
 _OF_DECISION = [name for name, _ in _OUTCOME_COLUMNS].index("decision_id")
 # Decisions a worker hashes in one call.
 _CALL_SIZE = 250
@@ -269,13 +291,24 @@ def _chain_batches(trial_id: int, batch_size: int) -> Iterator[tuple[list]]:
         ).values_list(*_selected(_OUTCOME_COLUMNS)):
             outcomes[row[_OF_DECISION]].append(row)
         for start in range(0, len(decisions), _CALL_SIZE):
+            rows = decisions[start : start + _CALL_SIZE]
             yield (
-                [
-                    (row, outcomes[row[_ID]])
-                    for row in decisions[start : start + _CALL_SIZE]
-                ],
+                [(row, outcomes[row[_ID]]) for row in rows],
+                _snapshot_texts({row[_SNAPSHOT] for row in rows} - {None}),
             )
         last_sequence = decisions[-1][_SEQUENCE]
+
+
+def _snapshot_texts(ids: set[int]) -> dict[int, str]:
+    """The stored criteria snapshots of ``ids``, as the text the database holds
+    (one or two per batch: decoded once per worker call, not once per record)."""
+    if not ids:
+        return {}
+    return dict(
+        CriteriaSnapshot.objects.filter(pk__in=ids).values_list(
+            "pk", Cast("content", models.TextField())
+        )
+    )
 
 
 def _as_read(columns, row: tuple) -> SimpleNamespace:
@@ -288,11 +321,23 @@ def _as_read(columns, row: tuple) -> SimpleNamespace:
     )
 
 
-def _rehashed(batch: list) -> list[tuple[int, int, str, str, str]]:
-    """(id, sequence, previous hash, stored hash, hash of the content now) of each."""
+def _rehashed(
+    batch: list, snapshot_texts: dict[int, str]
+) -> list[tuple[int, int, str, str, str]]:
+    """(id, sequence, previous hash, stored hash, hash of the content now) of each.
+
+    ``snapshot_texts``: the criteria snapshots the batch's records reference.
+    """
+    read = _CONTENT_FIELD.from_db_value
+    snapshots = {pk: read(text, None, None) for pk, text in snapshot_texts.items()}
     hashed = []
     for decision_row, outcome_rows in batch:
         decision = _as_read(_DECISION_COLUMNS, decision_row)
+        decision.criteria_as_evaluated = (
+            decision.criteria_snapshot
+            if decision.snapshot_id is None
+            else snapshots[decision.snapshot_id]
+        )
         outcomes = [_as_read(_OUTCOME_COLUMNS, row) for row in outcome_rows]
         hashed.append(
             (

@@ -16,6 +16,39 @@ from screening.domain.engine import Decision, Outcome
 from trials.models import CriteriaVersion, Criterion, Site, Trial
 
 
+class CriteriaSnapshot(models.Model):
+    """The criteria a trial's decisions were evaluated against, stored once.
+
+    A decision references the snapshot of the criteria it was decided on
+    instead of carrying its own copy (about 9 KB each); every decision of one
+    criteria version references the same row, found by the SHA-256 of its
+    canonical JSON (``digest``). Append-only, also in the database (triggers,
+    migration 0014), and hashed into each decision's content hash as the
+    decision's own copy was: a changed snapshot breaks every chain link of the
+    decisions that reference it.
+    """
+
+    trial = models.ForeignKey(
+        Trial, on_delete=models.PROTECT, related_name="+", verbose_name=_("trial")
+    )
+    digest = models.CharField(_("SHA-256 of the content"), max_length=64)
+    content = models.JSONField(_("criteria as evaluated"))
+    stored_at = models.DateTimeField(_("stored at (UTC)"), editable=False)
+
+    class Meta:
+        verbose_name = _("criteria snapshot")
+        verbose_name_plural = _("criteria snapshots")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "digest"], name="criteria_snapshot_unique_digest"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.trial_id}:{self.digest[:12]}"
+
+
 class EligibilityDecision(models.Model):
     class Result(models.TextChoices):
         ELIGIBLE = Decision.ELIGIBLE.value, _("Eligible")
@@ -59,7 +92,19 @@ class EligibilityDecision(models.Model):
     entered = models.JSONField(_("values as entered"))
     normalised = models.JSONField(_("normalised values"))
     computed = models.JSONField(_("computed values"))
-    criteria_snapshot = models.JSONField(_("criteria as evaluated"))
+    # Records made before snapshots were stored once carry their own copy here;
+    # later ones reference ``snapshot`` and leave this empty: read either
+    # through ``criteria_as_evaluated``.
+    criteria_snapshot = models.JSONField(
+        _("criteria as evaluated"), null=True, blank=True
+    )
+    snapshot = models.ForeignKey(
+        CriteriaSnapshot,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("criteria as evaluated"),
+    )
     criteria_version = models.ForeignKey(
         CriteriaVersion,
         on_delete=models.PROTECT,
@@ -122,6 +167,13 @@ class EligibilityDecision(models.Model):
                 condition=Q(outcome__in=[d.value for d in Decision]),
                 name="decision_outcome_valid",
             ),
+            # The criteria are stored one way or the other, never both, never
+            # neither.
+            models.CheckConstraint(
+                condition=Q(snapshot__isnull=True, criteria_snapshot__isnull=False)
+                | Q(snapshot__isnull=False, criteria_snapshot__isnull=True),
+                name="decision_criteria_stored_once",
+            ),
         ]
         indexes = [
             models.Index(fields=["trial", "-recorded_at"], name="decision_log_idx"),
@@ -149,6 +201,14 @@ class EligibilityDecision(models.Model):
 
     def get_absolute_url(self):
         return reverse("screening:decision", kwargs={"pk": self.pk})
+
+    @property
+    def criteria_as_evaluated(self) -> list[dict]:
+        """The criteria as evaluated: the referenced snapshot, or the record's own
+        copy for a record made before snapshots were stored once."""
+        if self.snapshot_id is None:
+            return self.criteria_snapshot
+        return self.snapshot.content
 
 
 class CriterionOutcome(models.Model):

@@ -26,6 +26,8 @@ REVIEW_TABLES = ("ledger_auditreview", "ledger_signaturerefusal")
 # Added by labs migration 0001: the lab inbox (imports, values, reviews, and
 # the sources of a decision's lab values).
 LAB_TABLES = ("labs_labimport", "labs_labvalue", "labs_labreview", "labs_labsource")
+# Added by migration 0014_criteria_snapshots: the criteria decisions reference.
+SNAPSHOT_TABLES = ("screening_criteriasnapshot",)
 APPEND_ONLY_TABLES = (
     SCREENING_TABLES
     + PRESCREEN_RESULT_TABLES
@@ -35,6 +37,7 @@ APPEND_ONLY_TABLES = (
     + ENROLMENT_TABLES
     + REVIEW_TABLES
     + LAB_TABLES
+    + SNAPSHOT_TABLES
 )
 
 # A purge (screening/prescreen/services.py) is the one exception, allowed only

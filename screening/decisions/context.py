@@ -150,14 +150,15 @@ def record_margins(
     the record's outcome is what it is. Nothing is shown when that evaluation
     no longer gives the record's own decision (a record the parser or engine
     now reads differently), or when the record cannot be read again.
-    Needs ``entered``, ``criteria_snapshot``, ``recorded_at``, ``outcome``,
+    Needs ``entered``, the criteria (``criteria_snapshot`` and ``snapshot``:
+    ``criteria_as_evaluated``), ``recorded_at``, ``outcome``,
     ``blocking_codes``, ``unknown_codes`` and the criteria version's margin.
     """
     zone = site_zone()
     try:
         assessment = assess(
             data=record.entered,
-            criteria=criteria_from_snapshot(record.criteria_snapshot or []),
+            criteria=criteria_from_snapshot(record.criteria_as_evaluated or []),
             today=timezone.localdate(record.recorded_at, zone),
             now=record.recorded_at,
         )
@@ -271,7 +272,7 @@ def _newer_version(record: EligibilityDecision):
 
 
 def decision_view_context(request, record: EligibilityDecision) -> dict:
-    snapshot = {entry["code"]: entry for entry in record.criteria_snapshot}
+    snapshot = {entry["code"]: entry for entry in record.criteria_as_evaluated}
     rows = [
         {
             "outcome": outcome,

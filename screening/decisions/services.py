@@ -1,5 +1,7 @@
 """Writes of decisions and signatures: each one transaction, keyword-only and typed."""
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +24,7 @@ from screening.criteria import CriteriaSet
 from screening.domain import contract
 from screening.ledger.models import SignatureRefusal
 from screening.models import (
+    CriteriaSnapshot,
     CriterionOutcome,
     EligibilityDecision,
     Signature,
@@ -201,10 +204,61 @@ def _check_supersedes(trial, number, supersedes, reason) -> None:
         )
 
 
+def stored_snapshot(*, trial: Trial, criteria: CriteriaSet) -> CriteriaSnapshot:
+    """The stored row of the criteria a decision is evaluated against.
+
+    Found by the SHA-256 of the criteria's canonical JSON, stored the first time
+    (outside the decision's transaction, so that a refused submission does not
+    take it back; an unused row is harmless). The row returned holds the
+    content in hand: its JSON equals the stored one, byte for byte, by digest.
+    """
+    digest = hashlib.sha256(audit.canonical_json(criteria.snapshot)).hexdigest()
+    rows = CriteriaSnapshot.objects.filter(trial_id=trial.pk, digest=digest)
+    found = rows.values_list("pk", "stored_at").first()
+    if found is None:
+        with transaction.atomic():
+            # A concurrent first submission may store it at the same time.
+            CriteriaSnapshot.objects.bulk_create(
+                [
+                    CriteriaSnapshot(
+                        trial=trial,
+                        digest=digest,
+                        content=criteria.snapshot,
+                        stored_at=timezone.now(),
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+        found = rows.values_list("pk", "stored_at").get()
+    snapshot = CriteriaSnapshot(
+        pk=found[0],
+        trial=trial,
+        digest=digest,
+        content=criteria.snapshot,
+        stored_at=found[1],
+    )
+    snapshot._state.adding = False
+    snapshot._state.db = rows.db
+    return snapshot
+
+
 def _unlinked(
-    *, trial, data, user, assessment, supersedes, supersede_reason, now, site
+    *,
+    trial,
+    data,
+    user,
+    assessment,
+    supersedes,
+    supersede_reason,
+    now,
+    site,
+    snapshot: CriteriaSnapshot | None = None,
 ):
-    """The decision and its outcome rows, complete but for their chain position."""
+    """The decision and its outcome rows, complete but for their chain position.
+
+    ``snapshot``: the criteria's stored row (``stored_snapshot``), when the
+    caller has it already.
+    """
     c, derived, evaluation = (
         assessment.candidate,
         assessment.derived,
@@ -228,7 +282,8 @@ def _unlinked(
         entered=data,
         normalised=contract.normalised(c),
         computed=computed_values(derived),
-        criteria_snapshot=assessment.criteria.snapshot,
+        criteria_snapshot=None,
+        snapshot=snapshot or stored_snapshot(trial=trial, criteria=assessment.criteria),
         criteria_version=assessment.criteria.version,
         supersedes=supersedes,
         supersede_reason=supersede_reason,
@@ -258,7 +313,14 @@ def _unlinked(
     decision.full_clean(
         # The objects behind these keys are in hand (the site was checked against
         # the user's memberships): no SELECT to prove they exist.
-        exclude=["trial", "site", "criteria_version", "supersedes", "recorded_by"],
+        exclude=[
+            "trial",
+            "site",
+            "snapshot",
+            "criteria_version",
+            "supersedes",
+            "recorded_by",
+        ],
         validate_unique=False,
         validate_constraints=False,
     )

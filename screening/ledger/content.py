@@ -200,7 +200,10 @@ class AuditedDecision(Audited):
         rest = [d.pk for d in decisions if d.pk not in found]
         if not rest:
             return found
-        decisions = list(self.model._base_manager.filter(pk__in=rest))
+        decisions = self.model._base_manager.filter(pk__in=rest)
+        if any(f.name == "snapshot" for f in self.model._meta.concrete_fields):
+            decisions = decisions.select_related("snapshot")  # hashed with each
+        decisions = list(decisions)
         outcome_model = self.model._meta.get_field("outcomes").related_model
         outcomes = {d.pk: [] for d in decisions}
         for outcome in outcome_model._base_manager.filter(decision__in=decisions):

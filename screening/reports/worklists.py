@@ -108,7 +108,8 @@ def worklist(request, trial_slug):
     rows = list(
         current.filter(screening_number__in=list(first_screened))
         .select_related("recorded_by", "recorded_by__profile", "criteria_version")
-        .prefetch_related(_undecided_outcomes())
+        # Records of one criteria version share one stored snapshot: read once.
+        .prefetch_related(_undecided_outcomes(), "snapshot")
         .only(
             "pk",
             "screening_number",
@@ -123,6 +124,7 @@ def worklist(request, trial_slug):
             # How close: read again from the record itself, no query per row.
             "entered",
             "criteria_snapshot",
+            "snapshot",
             "blocking_codes",
             "criteria_version__near_miss_margin_percent",
             "criteria_version__screening_window_hours",

@@ -72,9 +72,11 @@ def test_workers_report_the_first_tampered_decision(seven, small_calls, tamperin
 
 
 def test_values_read_back_hash_as_the_model_instances_do(seven):
-    (batch,) = next(audit._chain_batches(seven[0].trial_id, 10))
+    batch, snapshot_texts = next(audit._chain_batches(seven[0].trial_id, 10))
+    # One stored snapshot for the seven, sent once with the batch.
+    assert len(snapshot_texts) == 1
     for (_id, _sequence, _previous, stored, now), decision in zip(
-        audit._rehashed(batch), seven, strict=True
+        audit._rehashed(batch, snapshot_texts), seven, strict=True
     ):
         assert now == stored == decision.content_hash
 

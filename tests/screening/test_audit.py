@@ -194,7 +194,7 @@ def test_decision_records_inputs_versions_user_and_time(record, coordinator, tri
     assert decision.recorded_by == coordinator
     assert decision.recorded_at.utcoffset().total_seconds() == 0
     versions = {
-        entry["code"]: entry["history_id"] for entry in decision.criteria_snapshot
+        entry["code"]: entry["history_id"] for entry in decision.criteria_as_evaluated
     }
     assert set(versions) == {f"I{i}" for i in range(1, 9)} | {
         f"E{i}" for i in range(1, 7)

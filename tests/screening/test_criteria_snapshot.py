@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_equal_snapshots_share_their_specs_and_a_bad_one_is_refused_each_time(
     record,
 ):
-    snapshot = record().criteria_snapshot
+    snapshot = record().criteria_as_evaluated
     first = criteria_from_snapshot(snapshot)
     again = criteria_from_snapshot(copy.deepcopy(snapshot))
     assert again.specs is first.specs and again.snapshot is not first.snapshot

@@ -129,7 +129,7 @@ def test_a_record_read_differently_now_shows_nothing(record):
     decision.outcome = "INELIGIBLE"  # not what its values give (in memory only)
     assert record_margins(decision, now=TAKEN) == ()
     decision.refresh_from_db()
-    decision.criteria_snapshot = [{"code": "I1", "kind": "SOMETHING"}]
+    decision.snapshot.content = [{"code": "I1", "kind": "SOMETHING"}]
     assert record_margins(decision, now=TAKEN) == ()
     decision.refresh_from_db()
     decision.entered = {"screening_number": "40-001", "tbil": "lots"}

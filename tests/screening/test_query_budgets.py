@@ -89,13 +89,14 @@ def test_submission_queries_do_not_grow_with_history(
     add_screenings(record, 100, 20)
     later = queries_for(client, url, "post", screening_form_post("07-002"))
     assert first == later
-    # Session, user, trial, memberships, sites, criteria version, the approved
-    # lab values offered; under the lock: the trial row, the chain's head, the
+    # Session, user, trial, memberships, sites, criteria version, the criteria's
+    # stored snapshot (one indexed SELECT by digest), the approved lab values
+    # offered; under the lock: the trial row, the chain's head, the
     # insert, the ledger's head, entry and head update, the outcomes, the
     # funnel's count (one upsert; an ineligible candidate adds one for its
     # blocking criteria); two savepoint statements. No number pre-check (the
     # unique constraint decides), no foreign-key SELECTs, no session write.
-    assert later <= 17
+    assert later <= 18
     blocked = post_data_from_contract(
         eligible_candidate(screening_number="07-003", inr="3.5", pta_percent="10")
     )

@@ -85,10 +85,10 @@ def test_a_snapshot_the_engine_cannot_read_is_a_spec_error(change, problem):
 def test_a_record_whose_snapshot_cannot_be_read_shows_no_margins(record):
     decision = record(eligible_candidate())
     assert record_margins(decision, now=TAKEN)
-    decision.criteria_snapshot = copy.deepcopy(decision.criteria_snapshot)
+    decision.snapshot.content = copy.deepcopy(decision.snapshot.content)
     (first,) = [
         c
-        for entry in decision.criteria_snapshot
+        for entry in decision.snapshot.content
         for c in entry["conditions"]
         if c["value_low"] is not None
     ][:1]

@@ -82,6 +82,7 @@ def bulk_record(trial, batch, screeners, criteria) -> int:
             raise CommandError(f"{user.username} may not screen in {trial.slug}")
         sites[user.pk] = site
     built = []
+    snapshot = services.stored_snapshot(trial=trial, criteria=criteria)
     for index, data in batch:
         user = screeners[index % len(screeners)]
         data = {**data, CONFIRM_KEY: TYPICAL}
@@ -98,6 +99,7 @@ def bulk_record(trial, batch, screeners, criteria) -> int:
                 supersede_reason="",
                 now=now,
                 site=sites[user.pk],
+                snapshot=snapshot,
             )
         )
     with transaction.atomic():
