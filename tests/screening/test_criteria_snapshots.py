@@ -22,18 +22,18 @@ from tests.ledger.conftest import triggers_off, verify
 pytestmark = pytest.mark.django_db
 
 
-def _inline_record(trial, user, number):
-    """A record as made before snapshots were stored once: its own copy."""
-    criteria = active_criteria(trial=trial)
+def _built(trial, user, number):
+    """A decision and its outcomes as the service builds them, not yet linked."""
+    data = eligible_candidate(screening_number=number)
     assessment = assess(
-        data=eligible_candidate(screening_number=number),
-        criteria=criteria,
+        data=data,
+        criteria=active_criteria(trial=trial),
         today=timezone.localdate(),
         for_record=True,
     )
-    decision, outcomes = services._unlinked(
+    return services._unlinked(
         trial=trial,
-        data=eligible_candidate(screening_number=number),
+        data=data,
         user=user,
         assessment=assessment,
         supersedes=None,
@@ -41,13 +41,23 @@ def _inline_record(trial, user, number):
         now=timezone.now(),
         site=services.screening_site_for(user=user, trial=trial),
     )
-    decision.snapshot, decision.criteria_snapshot = None, criteria.snapshot
+
+
+def _linked(decision, outcomes):
     with transaction.atomic():
         return services._append(
             decision=decision,
             outcomes=outcomes,
             content_hash=audit.decision_hasher(decision, outcomes),
         )
+
+
+def _inline_record(trial, user, number):
+    """A record as made before snapshots were stored once: its own copy."""
+    decision, outcomes = _built(trial, user, number)
+    decision.snapshot = None
+    decision.criteria_snapshot = active_criteria(trial=trial).snapshot
+    return _linked(decision, outcomes)
 
 
 def test_records_of_one_criteria_version_reference_one_stored_snapshot(record, trial):
@@ -127,32 +137,14 @@ def test_records_with_their_own_copy_still_read_show_and_verify(
 
 def test_a_record_holds_its_criteria_one_way_only(trial, coordinator, record):
     record(eligible_candidate(screening_number="01-001"))
-    criteria = active_criteria(trial=trial)
-    assessment = assess(
-        data=eligible_candidate(screening_number="01-002"),
-        criteria=criteria,
-        today=timezone.localdate(),
-        for_record=True,
-    )
-    decision, outcomes = services._unlinked(
-        trial=trial,
-        data=eligible_candidate(screening_number="01-002"),
-        user=coordinator,
-        assessment=assessment,
-        supersedes=None,
-        supersede_reason="",
-        now=timezone.now(),
-        site=services.screening_site_for(user=coordinator, trial=trial),
-    )
-    for snapshot, inline in ((decision.snapshot, criteria.snapshot), (None, None)):
+    decision, outcomes = _built(trial, coordinator, "01-002")
+    both = (decision.snapshot, active_criteria(trial=trial).snapshot)
+    for snapshot, inline in (both, (None, None)):
         decision.snapshot, decision.criteria_snapshot = snapshot, inline
-        with pytest.raises(IntegrityError), transaction.atomic():
-            services._append(
-                decision=decision,
-                outcomes=outcomes,
-                content_hash=audit.decision_hasher(decision, outcomes),
-            )
+        with pytest.raises(IntegrityError):
+            _linked(decision, outcomes)
         decision.pk = None
+    assert EligibilityDecision.unscoped.count() == 1
 
 
 @pytest.mark.parametrize(
