@@ -198,30 +198,26 @@ def contract_from_cells(columns, cells: list[str]) -> dict | contract.CandidateE
             cells=len(cells),
             columns=len(columns),
         )
-    parts: dict[str, dict[str, str]] = {}
-    for column, cell in zip(_plan(columns), cells, strict=True):
-        text = cell.strip()
-        if column is None:
-            if text:
-                return _row_problem(
-                    "cell_without_header", "a value stands in a column without a header"
-                )
-            continue
-        if text:
-            key, name = column
-            given = parts.get(key)
-            if given is None:
-                parts[key] = given = {}
-            given[name] = text
+    blank_columns, groups = _plan(columns)
+    for index in blank_columns:
+        if cells[index].strip():
+            return _row_problem(
+                "cell_without_header", "a value stands in a column without a header"
+            )
     data: dict = {}
-    for key, given in parts.items():
-        shape = _SHAPES[key]
+    for key, shape, parts in groups:
         if shape is _LAB:
-            data[key] = given
-        elif shape is _SERIES:
-            data[key] = _series_from_cell(given["value"])
-        else:
-            data[key] = given["value"]
+            given = {}
+            for index, name in parts:
+                text = cells[index].strip()
+                if text:
+                    given[name] = text
+            if given:
+                data[key] = given
+            continue
+        text = cells[parts[0][0]].strip()
+        if text:
+            data[key] = _series_from_cell(text) if shape is _SERIES else text
     return data
 
 
@@ -233,8 +229,10 @@ _SHAPES = {
 _last_plan: tuple = (None, None)
 
 
-def _plan(columns: list) -> list:
-    """The header's columns as (input key, part name) or None, for each row.
+def _plan(columns: list) -> tuple:
+    """The header's columns as each row is read: the cell indices of the
+    columns without a header, and for each input (in the order of its first
+    column) its shape and its parts as (cell index, part name), in header order.
 
     Worked out once per header: the last one is kept (one tuple, read and
     replaced whole, so threads reading different files do not mix them).
@@ -243,10 +241,17 @@ def _plan(columns: list) -> list:
     last = _last_plan
     if last[0] is columns:
         return last[1]
-    plan = [
-        None if column is None else (column[0].key, column[1].value or "value")
-        for column in columns
-    ]
+    blank, parts = [], {}
+    for index, column in enumerate(columns):
+        if column is None:
+            blank.append(index)
+        else:
+            key = column[0].key
+            parts.setdefault(key, []).append((index, column[1].value or "value"))
+    plan = (
+        tuple(blank),
+        tuple((key, _SHAPES[key], tuple(given)) for key, given in parts.items()),
+    )
     _last_plan = (columns, plan)
     return plan
 
