@@ -5,15 +5,22 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from accounts.models import AccessEvent, Membership, Profile
+from accounts.scope import scope_for
+from accounts.selectors import access_events_visible
 from screening.common.admin import ReadOnlyAdmin, TrialScopeFilter
 from trials.admin import TrialScopedAdmin
 
 
 @admin.register(AccessEvent)
 class AccessEventAdmin(ReadOnlyAdmin):
+    """The events the access-log page shows the same reader (``selectors``)."""
+
     list_display = ["at", "action", "username", "detail", "actor"]
     list_filter = ["action"]
     search_fields = ["username"]
+
+    def get_queryset(self, request):
+        return access_events_visible(scope_for(request.user))
 
 
 @admin.register(Membership)

@@ -18,7 +18,8 @@ SIGNATURE = "signature"
 VERSION_ACTIVATION = "version activation"
 AUDIT_REVIEW = "audit review"
 PURPOSES = (SIGNATURE, VERSION_ACTIVATION, AUDIT_REVIEW)
-_PREFIX = "re-authentication "
+# Every failed re-authentication's detail starts so.
+DETAIL_PREFIX = _PREFIX = "re-authentication "
 
 
 def reauth_detail(trial_slug: str, purpose: str) -> str:

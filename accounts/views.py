@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
@@ -13,9 +12,9 @@ from screening.reports.audit import AuditFilterForm
 from trials.models import Trial
 
 from . import reauth
-from .models import AccessEvent, Membership
 from .roles import ROLE_LABELS
 from .scope import SCREEN, SIGN, VIEW, VIEW_ACCESS, scope_for
+from .selectors import access_events_visible
 
 # Account changes are recorded in fixed English words (signals.py); pages show
 # them in their language.
@@ -79,22 +78,9 @@ def _work_of(scope, trial):
 def access_log(request):
     """Access events of the users of the trials the reader monitors."""
     scope = scope_for(request.user)
-    events = AccessEvent.objects.select_related("actor").order_by("-at", "-id")
-    if not scope.everything:
-        trials = scope.trials(VIEW_ACCESS)
-        if not trials:
-            raise PermissionDenied
-        members = Membership.objects.filter(trial__in=trials)
-        ids = members.values("user_id")
-        names = members.values("user__username")
-        # Failed logins name no user row: matched by the name typed. Names
-        # that match no member (a password typed as a name, say) stay with
-        # the superusers.
-        events = events.filter(
-            Q(user__in=ids)
-            | Q(actor__in=ids)
-            | Q(user__isnull=True, username__in=names)
-        )
+    if not scope.everything and not scope.trials(VIEW_ACCESS):
+        raise PermissionDenied
+    events = access_events_visible(scope).select_related("actor").order_by("-at", "-id")
     form = AuditFilterForm(request.GET or None)
     period = form.cleaned_data if form.is_bound and form.is_valid() else {}
     zone = ZoneInfo(settings.TIME_ZONE)

@@ -258,7 +258,9 @@ PROBLEM_TEXT = {
     ),
     "confirm_invalid": _("expected a list of input names"),
     "cell_count": _("this row has %(cells)s cells, the header has %(columns)s"),
-    "cell_without_header": _("a value stands in a column without a header"),
+    "cell_without_header": _(
+        "a value stands in column %(column)s, which has no header"
+    ),
 }
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from screening.common.words import UNIT_LABELS, field_label, problem_text
-from screening.domain import contract
+from screening.domain import contract, units
 from screening.domain.engine import Operator, format_number
 from screening.domain.inputs import (
     CONFIRM_KEY,
@@ -229,12 +229,43 @@ def _fields_of(item: Input, label: str, limits: dict[str, str]):
     return fields
 
 
+def _unit_to_choose(form: forms.Form, value_name: str, unit_name: str) -> None:
+    """A unit the form cannot show is left to choose, never the first option.
+
+    A value opened again (a file's row, a record to correct) whose unit is
+    missing or not one of the select's options would otherwise be posted with
+    the first option, which the browser selects: a blank option is shown
+    first and selected.
+    """
+    field = form.fields.get(unit_name)
+    if field is None:  # an input this trial's form does not ask for
+        return
+    if form.is_bound:  # drawn again with its errors: as it was posted
+        given = form.data.get(form.add_prefix(unit_name))
+        value = form.data.get(form.add_prefix(value_name))
+    else:
+        given, value = form.initial.get(unit_name), form.initial.get(value_name)
+    if value in (None, "") and given in (None, ""):
+        return
+    if given in {code for code, _label in field.choices}:
+        return
+    # Left blank, it is refused next to the field (the form's unit is
+    # required; a measurement's by the contract).
+    field.choices = [("", "---------"), *field.choices]
+    if not form.is_bound:
+        form.initial[unit_name] = ""
+
+
 class TbilMeasurementForm(forms.Form):
     time = _moment(_("Measured at"))
     value = _number(_("TBil"))
     unit = forms.ChoiceField(
         label=_("Unit"), choices=_unit_choices(INPUTS["tbil"]), required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _unit_to_choose(self, "value", "unit")
 
     def measurement(self) -> dict | None:
         data = self.cleaned_data if self.is_valid() else {}
@@ -343,6 +374,9 @@ class ScreeningForm(forms.Form):
         }
         for key in ("screening_number", "screening_date", "sex"):
             self.fields[key].required = INPUTS[key].required
+        for item in INPUTS.values():
+            if Part.UNIT in item.parts:
+                _unit_to_choose(self, field_name(item), field_name(item, Part.UNIT))
         self.fields[CONFIRM_KEY] = forms.MultipleChoiceField(
             label=_("I have checked these unusual values and confirm them"),
             choices=[(k, _(i.label)) for k, i in INPUTS.items() if i.typical],
@@ -541,7 +575,9 @@ def initial_from_contract(entered: dict) -> tuple[dict, list[dict]]:
                     {
                         "time": _local_input(m.get("time")),
                         "value": _cell(m.get("value")),
-                        "unit": _cell(m.get("unit")),
+                        "unit": units.UNIT_ALIASES.get(
+                            _cell(m.get("unit")), _cell(m.get("unit"))
+                        ),
                     }
                     for m in value[:MAX_SERIES]
                     if isinstance(m, dict)
@@ -554,6 +590,9 @@ def initial_from_contract(entered: dict) -> tuple[dict, list[dict]]:
                     text = _cell(cell)
                     if part is Part.TIME:
                         text = _local_input(text)
+                    if part is Part.UNIT:
+                        # Labs print the micro sign: the option is "umol/L".
+                        text = units.UNIT_ALIASES.get(text, text)
                     if part is Part.VALUE and parts.get("comparator"):
                         text = parts["comparator"] + text
                     initial[field_name(item, part)] = text
@@ -564,9 +603,16 @@ def initial_from_contract(entered: dict) -> tuple[dict, list[dict]]:
                 continue
             if answer is not None:
                 initial[key] = {True: "yes", False: "no"}.get(answer, answer)
+        elif item.kind is InputKind.DATE:
+            # A file may say 1980/5/17: a date input shows only ISO dates.
+            try:
+                initial[key] = contract.parse_date(value).isoformat()
+            except contract.Problem:
+                if isinstance(value, str):
+                    initial[key] = value[:64]
         elif item.kind is InputKind.CHOICE:
             # A file may say "中期" or "Ⅱ级": the form offers the option itself.
-            chosen = contract.read_choice(key, value)
+            chosen = contract.choice_option(key, value)
             if chosen is None and isinstance(value, str | int):
                 chosen = str(value)
             if chosen is not None:

@@ -347,10 +347,42 @@ def read_choice(key: str, raw: Any) -> str | None:
     return _choice_value(key, raw)
 
 
+def choice_option(key: str, raw: Any) -> str | None:
+    """The option a choice's value reads as, as the parser reads it, or None.
+
+    Any accepted spelling ("中期", "Ⅱ级"); for the HE grade also an integral
+    number 0 to 4 ("2.0", "02", a JSON 2.0). The form shows this option when a
+    stored or uploaded value is opened again.
+    """
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)
+    elif isinstance(raw, float) and raw.is_integer():
+        raw = str(int(raw))  # a JSON 2.0 is grade 2
+    if not isinstance(raw, str) or len(raw) > _MAX_TEXT:
+        return None
+    value = read_choice(key, raw)
+    if value is None and key == "he_grade":
+        value = _integral_grade(raw)
+    return value
+
+
+def _integral_grade(raw: str) -> str | None:
+    try:
+        grade = parse_decimal(raw)
+    except Problem:
+        return None
+    if grade == grade.to_integral_value() and 0 <= grade <= 4:
+        return str(int(grade))
+    return None
+
+
 @lru_cache(maxsize=1024)
 def _choice_value(key: str, raw: str) -> str | None:
     # Spellings repeat from row to row; normalising each is the cost.
     return _OPTION_INDEX[key].get(_option_key(raw))
+
+
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 class _Parser:
@@ -387,7 +419,8 @@ class _Parser:
             raise Problem("text_expected", "expected text")
         text = fold_fullwidth(raw).strip()
         if item.key == "initials":
-            text = text.upper()
+            # ASCII letters only: str.upper() would turn "ß" into "SS".
+            text = text.translate(_ASCII_UPPER)
         if len(text) > _MAX_TEXT or not item.pattern.match(text):
             if item.key == "screening_number":
                 raise Problem(
@@ -405,16 +438,9 @@ class _Parser:
         return text
 
     def choice(self, item: Input, raw: Any):
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            raw = str(raw)
-        elif isinstance(raw, float) and raw.is_integer():
-            raw = str(int(raw))  # a JSON 2.0 is grade 2
-        if isinstance(raw, str) and len(raw) <= _MAX_TEXT:
-            value = read_choice(item.key, raw)
-            if value is None and item.key == "he_grade":
-                value = self._integral_grade(raw)
-            if value is not None:
-                return int(value) if item.key == "he_grade" else value
+        value = choice_option(item.key, raw)
+        if value is not None:
+            return int(value) if item.key == "he_grade" else value
         if item.key == "he_grade":
             raise Problem("he_grade_invalid", "expected a West Haven grade 0 to 4")
         raise Problem(
@@ -422,15 +448,6 @@ class _Parser:
             "expected one of {options}",
             options=", ".join(item.option_values),
         )
-
-    def _integral_grade(self, raw: str) -> str | None:
-        try:
-            grade = parse_decimal(raw)
-        except Problem:
-            return None
-        if grade == grade.to_integral_value() and 0 <= grade <= 4:
-            return str(int(grade))
-        return None
 
     def date_value(self, item: Input, raw: Any):
         return parse_date(raw)

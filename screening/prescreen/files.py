@@ -202,7 +202,9 @@ def contract_from_cells(columns, cells: list[str]) -> dict | contract.CandidateE
     for index in blank_columns:
         if cells[index].strip():
             return _row_problem(
-                "cell_without_header", "a value stands in a column without a header"
+                "cell_without_header",
+                "a value stands in column {column}, which has no header",
+                column=index + 1,
             )
     data: dict = {}
     for key, shape, parts in groups:

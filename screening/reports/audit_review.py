@@ -40,8 +40,8 @@ from django.views.decorators.http import require_http_methods
 from accounts import reauth
 from accounts.models import AccessEvent, Membership
 from accounts.reauth import reauth_detail_prefix, reauth_parts, reauthenticate
-from accounts.roles import ROLE_PERMISSIONS
 from accounts.scope import AUDIT, scope_for, trial_for
+from accounts.selectors import membership_details
 from accounts.views import detail_label
 from screening.assessment import site_zone
 from screening.audit import sha256
@@ -423,15 +423,6 @@ def _exports(trial, bounds, tz) -> Section:
     )
 
 
-def _membership_details(trial) -> Q:
-    """Access events of the trial's memberships (``Membership.describe``)."""
-    q = Q(pk__in=[])
-    for role in ROLE_PERMISSIONS:
-        exact = f"membership {role}: {trial.slug}"
-        q |= Q(detail=exact) | Q(detail__startswith=f"{exact}/")
-    return q
-
-
 def _access_changes(trial, bounds, tz) -> Section:
     in_period = Q(at__gte=bounds[0], at__lt=bounds[1])
     memberships = Q(
@@ -439,7 +430,7 @@ def _access_changes(trial, bounds, tz) -> Section:
             AccessEvent.Action.MEMBERSHIP_ADDED,
             AccessEvent.Action.MEMBERSHIP_REMOVED,
         ]
-    ) & _membership_details(trial)
+    ) & membership_details(trial)
     # Site-wide roles, of the users who are or were members of the trial.
     members = set(
         Membership.objects.filter(trial=trial).values_list("user_id", flat=True)

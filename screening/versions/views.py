@@ -20,6 +20,16 @@ def _trial(request, slug) -> Trial:
     return trial_for(request, slug, AUDIT, ADMINISTER)
 
 
+def _trial_wide(request, trial: Trial) -> None:
+    """The impact of an amendment names candidates of every site: only members
+    whose grant covers all the trial's sites read it (else 403)."""
+    scope = scope_for(request.user)
+    if scope.everything:
+        return
+    if not any(None in scope.sites(perm, trial.pk) for perm in (AUDIT, ADMINISTER)):
+        raise PermissionDenied
+
+
 def _summary(report) -> str:
     """How many candidates were re-evaluated and how many decisions would change."""
     content = report.content
@@ -116,6 +126,7 @@ def draft_create(request, trial_slug):
 @require_http_methods(["GET", "POST"])
 def impact(request, trial_slug, number):
     trial = _trial(request, trial_slug)
+    _trial_wide(request, trial)
     version = _version(trial, number)
     if request.method == "POST":
         if not scope_for(request.user).can(ADMINISTER, trial.pk):
@@ -145,6 +156,7 @@ def impact(request, trial_slug, number):
 @require_http_methods(["GET", "POST"])
 def activate(request, trial_slug, number):
     trial = trial_for(request, trial_slug, ADMINISTER)
+    _trial_wide(request, trial)
     version = _version(trial, number)
     report = services.impact_report_current(version=version)
     if hasattr(version, "activation"):

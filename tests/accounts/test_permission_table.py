@@ -204,7 +204,8 @@ ADMIN_MODELS = {
     "labs_labvalue": {**AUDIT_MODEL, "history": (F, Y)},
     "labs_labreview": {**AUDIT_MODEL, "history": (F, Y)},
     "labs_labsource": {**AUDIT_MODEL, "history": (F, Y)},
-    "accounts_accessevent": AUDIT_MODEL,
+    # Scoped to the reader's trials: an event outside them "does not exist".
+    "accounts_accessevent": {**AUDIT_MODEL, "history": (F, Y)},
     "ledger_auditreview": AUDIT_MODEL,
     "ledger_signaturerefusal": {**AUDIT_MODEL, "history": (F, Y)},
     "accounts_membership": {
@@ -602,12 +603,18 @@ MEMBER_ROLES = {
 }
 
 
+# An amendment's impact names candidates of every site: a grant of all sites.
+TRIAL_WIDE_ROUTES = {"screening:version_impact", "screening:version_activate"}
+
+
 def expected_outside(route: str, role: str, where: str) -> HTTPStatus:
     """A member of another trial, or of this trial at another site only."""
     member = expected(route, role)
     if route in TRIAL_ROUTES and member != NOT_ALLOWED:
         if where == "other_trial" or route in RECORD_ROUTES:
             return NF
+        if route in TRIAL_WIDE_ROUTES and member == Y:
+            return X
     return member
 
 

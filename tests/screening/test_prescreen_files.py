@@ -119,6 +119,23 @@ def test_an_unquoted_comma_gives_that_row_an_error_not_shifted_columns(upload):
     }
 
 
+def test_a_value_under_a_blank_header_names_its_column(client, upload):
+    header = [*CSV_COLUMNS[:3], "", *CSV_COLUMNS[3:]]
+    good = row_of(eligible_candidate(screening_number="01-001"))
+    stray = row_of(eligible_candidate(screening_number="01-002"))
+    text = csv_bytes(
+        [[*good[:3], "", *good[3:]], [*stray[:3], "5", *stray[3:]]], header=header
+    )
+    results = stored(upload(text))
+    assert [r.decision for r in results] == ["ELIGIBLE", PrescreenResult.ERROR]
+    assert results[1].result["problems"] == {
+        "row": [{"code": "cell_without_header", "params": {"column": "4"}}]
+    }
+    assert results[1].result["errors"] == {
+        "row": ["a value stands in column 4, which has no header"]
+    }
+
+
 def test_blank_rows_are_skipped(upload):
     blank = [""] * len(CSV_COLUMNS)
     content = csv_bytes([row_of(eligible_candidate()), blank, blank])
