@@ -19,12 +19,12 @@ VERSION_ACTIVATION = "version activation"
 AUDIT_REVIEW = "audit review"
 PURPOSES = (SIGNATURE, VERSION_ACTIVATION, AUDIT_REVIEW)
 # Every failed re-authentication's detail starts so.
-DETAIL_PREFIX = _PREFIX = "re-authentication "
+DETAIL_PREFIX = "re-authentication "
 
 
 def reauth_detail(trial_slug: str, purpose: str) -> str:
     """The failed login's detail: ``re-authentication <trial>: <purpose>``."""
-    return f"{_PREFIX}{trial_slug}: {purpose}"
+    return f"{DETAIL_PREFIX}{trial_slug}: {purpose}"
 
 
 def reauth_detail_prefix(trial_slug: str) -> str:
@@ -32,14 +32,14 @@ def reauth_detail_prefix(trial_slug: str) -> str:
 
     A slug holds no space or colon, so no other trial's detail starts so.
     """
-    return f"{_PREFIX}{trial_slug}: "
+    return f"{DETAIL_PREFIX}{trial_slug}: "
 
 
 def reauth_parts(detail: str) -> tuple[str, str] | None:
     """(trial slug, purpose) of a failed re-authentication's detail, else None."""
-    if not detail.startswith(_PREFIX) or ": " not in detail:
+    if not detail.startswith(DETAIL_PREFIX) or ": " not in detail:
         return None
-    slug, _sep, purpose = detail[len(_PREFIX) :].partition(": ")
+    slug, _sep, purpose = detail[len(DETAIL_PREFIX) :].partition(": ")
     return (slug, purpose) if purpose in PURPOSES else None
 
 

@@ -575,9 +575,7 @@ def initial_from_contract(entered: dict) -> tuple[dict, list[dict]]:
                     {
                         "time": _local_input(m.get("time")),
                         "value": _cell(m.get("value")),
-                        "unit": units.UNIT_ALIASES.get(
-                            _cell(m.get("unit")), _cell(m.get("unit"))
-                        ),
+                        "unit": _unit_cell(m.get("unit")),
                     }
                     for m in value[:MAX_SERIES]
                     if isinstance(m, dict)
@@ -591,8 +589,7 @@ def initial_from_contract(entered: dict) -> tuple[dict, list[dict]]:
                     if part is Part.TIME:
                         text = _local_input(text)
                     if part is Part.UNIT:
-                        # Labs print the micro sign: the option is "umol/L".
-                        text = units.UNIT_ALIASES.get(text, text)
+                        text = _unit_cell(cell)
                     if part is Part.VALUE and parts.get("comparator"):
                         text = parts["comparator"] + text
                     initial[field_name(item, part)] = text
@@ -664,6 +661,12 @@ def _cell(value) -> str:
     if isinstance(value, bool):
         return ""
     return "" if value is None else str(value)[:64]
+
+
+def _unit_cell(unit) -> str:
+    """A unit as the select's option: labs print the micro sign, "umol/L"."""
+    text = _cell(unit)
+    return units.UNIT_ALIASES.get(text, text)
 
 
 def _local_input(moment) -> str:
