@@ -6,6 +6,7 @@ that does not allow the operation: 403), then calls what the pages call:
 record, the decision selectors to read. Refusals are problem details.
 """
 
+import json
 from datetime import datetime
 from http import HTTPStatus
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from ninja import NinjaAPI, Path, Query, Schema, Status, Swagger
 from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 
 from accounts.scope import PRESCREEN, SCREEN, VIEW, scope_for
 from screening.api import schemas
@@ -37,6 +39,13 @@ MAX_ID = 2**63 - 1
 REFUSALS = (401, 403, 404, 409, 422, 429)
 # A body that is not JSON at all is a 400.
 BODY_REFUSALS = (400, *REFUSALS)
+
+
+class ExactNumbers(Parser):
+    """A body's numbers as written: one a float would round is refused by name."""
+
+    def parse_body(self, request: HttpRequest):
+        return json.loads(request.body, parse_float=contract.json_float)
 
 
 class ScreeningApi(NinjaAPI):
@@ -84,6 +93,7 @@ api = ScreeningApi(
         "Errors are RFC 9457 problem details naming the candidate's field paths."
     ),
     urls_namespace="api",
+    parser=ExactNumbers(),
     auth=TokenAuth(),
     throttle=[TokenThrottle()],
     docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),

@@ -54,7 +54,9 @@ def _lab_object(item: Input) -> dict:
         "value": {
             **_SCALAR,
             "description": "Digits and a dot (full-width too); no commas"
-            + ("; a censored result as <0.05 or >1000" if item.censorable else ""),
+            + ("; a censored result as <0.05 or >1000" if item.censorable else "")
+            + "; a JSON number with more digits than a binary float keeps "
+            "(170.99999999999999999) is refused: send it as text",
         },
         "time": _TIME,
         "status": _LAB_STATUS,

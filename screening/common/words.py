@@ -236,6 +236,7 @@ PROBLEM_TEXT = {
     "measurement_future": _("the measurement time is in the future"),
     "series_after_current": _("an earlier measurement is later than the current TBil"),
     "number_comma": _("%(text)s: use a dot for decimals, no commas"),
+    "number_inexact": _("%(text)s: not exact as a JSON number; send it as text"),
     "text_expected": _("expected text"),
     "required": _("this is required"),
     "consent_detail_required": _(

@@ -9,6 +9,7 @@ candidate in canonical units. Pure Python: "today" and the site's time zone are
 arguments.
 """
 
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -171,6 +172,37 @@ def _number_text(raw: str) -> str:
     return fold_fullwidth(raw).strip()
 
 
+class InexactNumber:
+    """A JSON number that a binary float would round (see ``json_float``)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"InexactNumber({self.text!r})"
+
+
+# What a NUMBER input may be given as, without an object around it.
+_BARE_NUMBER = (str, int, float, InexactNumber)
+
+
+def json_float(text: str) -> float | InexactNumber:
+    """``json.loads``'s ``parse_float``: the number, or a mark that a float rounds it.
+
+    ``parse_decimal`` reads a float as its shortest text (``repr``), which is
+    the number as written whenever the float holds it; a number it would round
+    (``170.99999999999999999`` is the float 171.0) or overflow is kept as its
+    text, for ``parse_decimal`` to refuse by name rather than decide on a
+    value nobody wrote.
+    """
+    value = float(text)
+    if math.isfinite(value) and Decimal(repr(value)) == Decimal(text):
+        return value
+    return InexactNumber(text)
+
+
 def parse_decimal(raw: Any) -> Decimal:
     """A finite decimal from a JSON number or a string typed as people type it.
 
@@ -183,7 +215,16 @@ def parse_decimal(raw: Any) -> Decimal:
     if isinstance(raw, int):
         return Decimal(raw)
     if isinstance(raw, float):
-        raw = repr(raw)
+        if not math.isfinite(raw):
+            raise Problem("number_not_finite", "not a finite number")
+        # Positional, as written: JSON's 0.00001 is the float 1e-05.
+        raw = format(Decimal(repr(raw)), "f")
+    if isinstance(raw, InexactNumber):
+        raise Problem(
+            "number_inexact",
+            "{text}: not exact as a JSON number; send it as text",
+            text=raw.text[:24],
+        )
     if not isinstance(raw, str):
         raise Problem("number_expected", "expected a number")
     if len(raw) <= 32 and _PLAIN_NUMBER_RE.fullmatch(raw):
@@ -477,7 +518,7 @@ class _Parser:
         value_path = f"{path}.value"
         if type(raw) is not dict and not isinstance(raw, Mapping):
             if item.kind is InputKind.QUANTITY and (
-                len(_UNITS[item.key]) > 1 or not isinstance(raw, str | int | float)
+                len(_UNITS[item.key]) > 1 or not isinstance(raw, _BARE_NUMBER)
             ):
                 raise Problem(
                     "object_expected", "expected an object with value and unit"
@@ -1036,18 +1077,26 @@ def parse_candidate(
     return _Parser(data, today, tz, require_confirmation, for_record, now).parse()
 
 
+def _written(value: Decimal) -> str:
+    """A decimal as the parser reads it back: positional, never 1E-7 or 1E+2.
+
+    The same text as ``str`` for every value that ``str`` writes positionally.
+    """
+    return f"{value:f}"
+
+
 def _lab_json(item: Input, q: Quantity | None, status: str) -> Any:
     if q is None:
         return {"status": status} if status else None
     if item.kind is InputKind.NUMBER and q.time is None:
-        return str(q.canonical)
-    out: dict[str, Any] = {"value": str(q.canonical)}
+        return _written(q.canonical)
+    out: dict[str, Any] = {"value": _written(q.canonical)}
     if item.kind is InputKind.QUANTITY:
         out["unit"] = item.canonical_unit
     if q.comparator:
         out["comparator"] = q.comparator
     if q.uln_canonical is not None:
-        out["uln"] = str(q.uln_canonical)
+        out["uln"] = _written(q.uln_canonical)
     if q.time is not None:
         out["time"] = q.time.isoformat()
     return out

@@ -363,7 +363,7 @@ def read_candidates(text: Iterable[str], *, fmt: str) -> Iterator:
 def json_records(text: str) -> list:
     """The candidates of a JSON file's text (a list), or the file is refused."""
     try:
-        records = json.loads(text)
+        records = json.loads(text, parse_float=contract.json_float)
     except (ValueError, RecursionError) as exc:
         raise UnreadableFile("not_json", f"not valid JSON: {exc}") from exc
     if not isinstance(records, list):

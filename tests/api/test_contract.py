@@ -221,6 +221,44 @@ def test_bad_input_is_a_problem_naming_the_field_path(
     assert not _decisions().exists()
 
 
+def _with_number(number_text: str) -> str:
+    """The eligible candidate's body, its current TBil a bare JSON number."""
+    tbil = {"value": "@", "unit": "umol/L", "time": "2026-06-01T08:00+08:00"}
+    body = json.dumps(eligible_candidate(tbil=tbil))
+    return body.replace('"@"', number_text)
+
+
+def test_a_json_number_a_float_would_round_is_refused_not_rounded(trial, as_role):
+    """170.99999999999999999 is the float 171.0, which would meet TBil >= 171."""
+    client = as_role("coordinator")
+    for endpoint in ("evaluate", "decisions"):
+        response = client.post(
+            f"/api/v1/trials/{trial.slug}/{endpoint}",
+            raw=_with_number("170.99999999999999999"),
+        )
+        assert response.status_code == UNPROCESSABLE, response.content
+        assert _codes(response) == [("tbil.value", "number_inexact")]
+    assert not _decisions().exists()
+
+
+@pytest.mark.parametrize(
+    ("written", "outcome", "blocking"),
+    [("171.0", "ELIGIBLE", []), ("170.9", "INELIGIBLE", ["I3"])],
+)
+def test_a_json_number_is_evaluated_as_written(
+    written, outcome, blocking, trial, as_role
+):
+    """At the TBil >= 171 umol/L boundary (the rise from 158.6 is under 17.1)."""
+    response = as_role("coordinator").post(
+        f"/api/v1/trials/{trial.slug}/decisions", raw=_with_number(written)
+    )
+    assert response.status_code == CREATED, response.content
+    decision = _decisions().get(pk=response.json()["id"])
+    assert decision.normalised["tbil"]["value"] == written
+    assert decision.entered["tbil"]["value"] == float(written)
+    assert (decision.outcome, decision.blocking_codes) == (outcome, blocking)
+
+
 def test_values_are_judged_by_the_parser_not_coerced_by_the_schema(trial, as_role):
     """Full-width digits, a Chinese full stop and Chinese answers are read as meant."""
     data = eligible_candidate(

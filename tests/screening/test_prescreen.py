@@ -260,6 +260,22 @@ def test_an_entry_that_is_not_an_object_is_reported(tmp_path, trial, entry):
     assert good["decision"] == "ELIGIBLE"
 
 
+def test_a_json_number_a_float_would_round_is_refused_by_name(tmp_path, trial):
+    """170.99999999999999999 is the float 171.0: refused, never decided as 171."""
+    tbil = {"value": "@", "unit": "umol/L", "time": "2026-06-01T08:00+08:00"}
+    parts = json.dumps([eligible_candidate(tbil=tbil)] * 2).split('"@"')
+    path = tmp_path / "candidates.json"
+    text = parts[0] + "170.99999999999999999" + parts[1] + "0.00001" + parts[2]
+    path.write_text(text, encoding="utf-8")
+    inexact, tiny = run_json(path)
+    assert inexact["decision"] is None
+    assert list(inexact["errors"]) == ["tbil.value"]
+    assert "send it as text" in inexact["errors"]["tbil.value"][0]
+    # 0.00001 (the float 1e-05) is read as written, not refused as "1e-05".
+    assert "errors" not in tiny, tiny
+    assert tiny["decision"] == "INELIGIBLE"
+
+
 def test_malformed_rows_in_csv_output_name_the_field(tmp_path, trial):
     path = write_json(tmp_path, [eligible_candidate(inr="1,5"), eligible_candidate()])
     rows = list(csv.DictReader(io.StringIO(run(path, "--format", "csv"))))

@@ -821,6 +821,29 @@ def test_normalised_is_json_safe_and_in_canonical_units():
     assert shown["crp"]["unit"] == "mg/L"
 
 
+@pytest.mark.parametrize(
+    ("given", "written"),
+    [("0.0000001", "0.0000001"), ("180", "180"), ("180.50", "180.50")],
+)
+def test_normalised_numbers_are_positional_and_read_back_the_same(given, written):
+    """A tiny value is written 0.0000001, never 1E-7 (which the parser refuses)."""
+    parsed = parse_candidate(
+        candidate(
+            tbil={"value": given, "unit": "umol/L"},
+            pct={"value": "0.3", "unit": "ng/mL", "uln": given},
+        ),
+        today=TODAY,
+        tz=SITE,
+    )
+    shown = normalised(parsed)
+    assert shown["tbil"]["value"] == written
+    assert shown["pct"]["uln"] == written
+    again = parse_candidate(
+        {**candidate(), "tbil": shown["tbil"]}, today=TODAY, tz=SITE
+    )
+    assert again.tbil.canonical == D(given)
+
+
 # --- Property tests ------------------------------------------------------------------
 
 CONTRACT_KEYS = (

@@ -4,13 +4,22 @@ No database: each case is parsed, derived and evaluated against the protocol's
 criteria built from the trial's tuples.
 """
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from screening.domain.contract import CandidateError, normalised, parse_candidate
+from screening.domain.contract import (
+    CandidateError,
+    InexactNumber,
+    Problem,
+    json_float,
+    normalised,
+    parse_candidate,
+    parse_decimal,
+)
 from screening.domain.engine import (
     ConditionSpec,
     Decision,
@@ -149,6 +158,49 @@ def test_full_width_digits_and_dots_are_read_as_typed(typed, read):
 def test_a_comma_is_refused_never_dropped(typed):
     found = problems(eligible_candidate(creatinine={"value": typed, "unit": "umol/L"}))
     assert found == {"creatinine.value": ["number_comma"]}
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("88.4", "88.4"),
+        ("88.40", "88.4"),
+        ("0.00001", "0.00001"),  # the float's repr is 1e-05
+        ("1E-7", "0.0000001"),
+        ("1e2", "100"),
+        ("88", "88"),
+    ],
+)
+def test_a_json_number_reaches_the_parser_as_written(written, read):
+    number = json.loads(written, parse_float=json_float)
+    assert parse_decimal(number) == D(read)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "170.99999999999999999",
+        "171.00000000000000001",
+        "0.1000000000000000055511",
+        "1e400",
+    ],
+)
+def test_a_json_number_a_float_would_round_is_refused_by_name(written):
+    number = json.loads(written, parse_float=json_float)
+    assert isinstance(number, InexactNumber)
+    found = problems(eligible_candidate(tbil={"value": number, "unit": "umol/L"}))
+    assert found == {"tbil.value": ["number_inexact"]}
+    with pytest.raises(Problem, match="send it as text"):
+        parse_decimal(number)
+
+
+def test_a_float_given_in_python_is_read_as_its_shortest_text():
+    assert parse_decimal(1e-05) == D("0.00001")
+    assert parse_decimal(0.1) == D("0.1")
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        with pytest.raises(Problem) as raised:
+            parse_decimal(bad)
+        assert raised.value.code == "number_not_finite"
 
 
 @pytest.mark.parametrize("typed", ["10²", "٨٨", "1e2", "88.4.1"])
