@@ -237,6 +237,7 @@ PROBLEM_TEXT = {
     "series_after_current": _("an earlier measurement is later than the current TBil"),
     "number_comma": _("%(text)s: use a dot for decimals, no commas"),
     "number_inexact": _("%(text)s: not exact as a JSON number; send it as text"),
+    "number_too_precise": _("%(text)s: at most %(max)s significant digits"),
     "text_expected": _("expected text"),
     "required": _("this is required"),
     "consent_detail_required": _(

@@ -35,6 +35,10 @@ from .inputs import (
 NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 # A number as files and forms mostly give it: ASCII, nothing to fold or strip.
 _PLAIN_NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# Significant digits a number may have: the arithmetic (28 digits) keeps it and
+# its product with a unit's factor exactly, so 170.99...9 never rounds to 171.
+# Any text this short has no more, so the quick paths below need no count.
+MAX_DIGITS = 21
 # Only ASCII digits, signs, dots and comparators: never a lab status word.
 _NOT_A_WORD_RE = re.compile(r"[0-9.<>=+-]+")
 
@@ -227,8 +231,8 @@ def parse_decimal(raw: Any) -> Decimal:
         )
     if not isinstance(raw, str):
         raise Problem("number_expected", "expected a number")
-    if len(raw) <= 32 and _PLAIN_NUMBER_RE.fullmatch(raw):
-        # What the checks below come to for a plain ASCII number (always finite).
+    if len(raw) <= MAX_DIGITS and _PLAIN_NUMBER_RE.fullmatch(raw):
+        # What the checks below come to for a short plain ASCII number.
         return Decimal(raw) + 0
     text = _number_text(raw)
     if "," in text and len(text) <= 32:
@@ -251,13 +255,20 @@ def parse_decimal(raw: Any) -> Decimal:
         ) from exc
     if not value.is_finite():
         raise Problem("number_not_finite", "not a finite number")
-    return value + 0  # turns -0 into 0
+    if len(value.as_tuple().digits) > MAX_DIGITS:
+        raise Problem(
+            "number_too_precise",
+            "{text}: at most {max} significant digits",
+            text=text[:24],
+            max=MAX_DIGITS,
+        )
+    return value + 0  # turns -0 into 0 (exact: within the context's digits)
 
 
 def parse_censored(raw: Any) -> tuple[str, Decimal]:
     """A value that may be a detection limit: ("<", 0.05) or ("", 12.5)."""
     if isinstance(raw, str):
-        if len(raw) <= 32 and _PLAIN_NUMBER_RE.fullmatch(raw):
+        if len(raw) <= MAX_DIGITS and _PLAIN_NUMBER_RE.fullmatch(raw):
             return "", Decimal(raw) + 0  # as parse_decimal reads it
         text = _number_text(raw)
         for sign, comparator in _COMPARATOR_SIGNS.items():
@@ -993,7 +1004,7 @@ def _plain_parts(key: str, given: str, unit: str, uln_raw: str):
     typical) or ``_NOT_PLAIN``. Pure, so cached: lab values repeat.
     """
     item = INPUTS[key]
-    match = _PLAIN_LAB_RE.fullmatch(given) if len(given) <= 32 else None
+    match = _PLAIN_LAB_RE.fullmatch(given) if len(given) <= MAX_DIGITS else None
     if match is None or (match[1] and not item.censorable):
         return _NOT_PLAIN
     comparator, value = match[1] or "", Decimal(match[2]) + 0
@@ -1008,7 +1019,7 @@ def _plain_parts(key: str, given: str, unit: str, uln_raw: str):
     if uln_raw != "":
         if (
             not item.lab_uln
-            or len(uln_raw) > 32
+            or len(uln_raw) > MAX_DIGITS
             or not _PLAIN_NUMBER_RE.fullmatch(uln_raw)
         ):
             return _NOT_PLAIN

@@ -225,11 +225,18 @@ class TestBadNumbers:
         assert decision.entered["tbil"]["value"] == "180.123456"
         assert decision.normalised["tbil"]["value"] == "180.123456"
 
-    def test_32_characters_are_accepted_and_kept_as_typed(self, screen):
-        value = "180." + "1" * 28
-        assert len(value) == 32
+    def test_21_significant_digits_are_accepted_and_kept_exactly(self, screen):
+        value = "180." + "1" * 18
         assert screen(post(tbil_value=value)).status_code == HTTPStatus.FOUND
-        assert EligibilityDecision.unscoped.get().entered["tbil"]["value"] == value
+        decision = EligibilityDecision.unscoped.get()
+        assert decision.entered["tbil"]["value"] == value
+        assert decision.normalised["tbil"]["value"] == value
+
+    def test_more_significant_digits_are_refused_not_rounded(self, screen):
+        # 32 characters: the 28-digit arithmetic used to record 180.1...1 rounded.
+        value = "180." + "1" * 28
+        refused(screen(post(tbil_value=value)), "tbil_value", "number_too_precise")
+        assert not EligibilityDecision.unscoped.exists()
 
     def test_more_than_32_characters_is_not_a_number(self, screen):
         refused(

@@ -194,6 +194,44 @@ def test_a_json_number_a_float_would_round_is_refused_by_name(written):
         parse_decimal(number)
 
 
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("170.999999999999999999", "170.999999999999999999"),  # 21 digits
+        ("0000000000000000000000171.5", "171.5"),  # leading zeros do not count
+        ("１７０．９９９９９９９９９９９９９９９９９９", "170.999999999999999999"),
+    ],
+)
+def test_a_number_of_up_to_21_significant_digits_is_kept_exactly(typed, read):
+    assert parse_decimal(typed) == D(read)
+    parsed = parse(eligible_candidate(tbil={"value": typed, "unit": "umol/L"}))
+    assert parsed.tbil.canonical == D(read)
+
+
+@pytest.mark.parametrize(
+    ("key", "typed"),
+    [
+        ("tbil", "170.9999999999999999999"),  # 22 digits
+        ("tbil", "170.9999999999999999999999999999"),  # 28-digit arithmetic: 171
+        ("il6", "<24.99999999999999999999999"),  # a censored value too
+    ],
+)
+def test_more_significant_digits_are_refused_never_rounded(key, typed):
+    """Rounded to the arithmetic's 28 digits, 170.99...9 would meet TBil >= 171."""
+    unit = {"tbil": "umol/L", "il6": "pg/mL"}[key]
+    found = problems(eligible_candidate(**{key: {"value": typed, "unit": unit}}))
+    assert found == {f"{key}.value": ["number_too_precise"]}
+
+
+@pytest.mark.parametrize("unit", ["mg/dL", "umol/L"])
+def test_a_value_of_21_digits_converts_exactly(unit):
+    typed = "9.99999999999999999999"  # 21 digits; times 17.1 is 170.99...
+    parsed = parse(eligible_candidate(tbil={"value": typed, "unit": unit}))
+    factor = D("17.1") if unit == "mg/dL" else D(1)
+    assert parsed.tbil.canonical == D(typed) * factor
+    assert parsed.tbil.canonical < D(171)
+
+
 def test_a_float_given_in_python_is_read_as_its_shortest_text():
     assert parse_decimal(1e-05) == D("0.00001")
     assert parse_decimal(0.1) == D("0.1")
