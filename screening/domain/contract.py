@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -705,8 +705,8 @@ class _Parser:
             Problem(
                 "implausible",
                 "implausible: must be between {low} and {high} {unit}",
-                low=_plain(self._in_unit(item, low, unit)),
-                high=_plain(self._in_unit(item, high, unit)),
+                low=_bound(self._in_unit(item, low, unit), ROUND_CEILING),
+                high=_bound(self._in_unit(item, high, unit), ROUND_FLOOR),
                 unit=unit,
             ),
         )
@@ -759,9 +759,21 @@ class _Parser:
                     ),
                 )
                 continue
-            if not _blank(entry.get("uln")) or not _blank(entry.get("status")):
+            # An earlier TBil is a measured value: no upper limit, no status.
+            unknown = sorted(
+                k
+                for k in entry
+                if k not in _LAB_PARTS
+                or (k in _NOT_SERIES_PARTS and not _blank(entry[k]))
+            )
+            if unknown:
                 self.add(
-                    path, Problem("unknown_part", "unknown part: {parts}", parts="uln")
+                    path,
+                    Problem(
+                        "unknown_part",
+                        "unknown part: {parts}",
+                        parts=", ".join(unknown),
+                    ),
                 )
                 continue
             quantity = self.lab(tbil, entry, path)
@@ -985,6 +997,7 @@ def _status_word(text: str) -> str | None:
 # Accepted units by input, canonical first (``Input.units``, worked out once).
 _UNITS: dict[str, tuple[str, ...]] = {key: item.units for key, item in INPUTS.items()}
 _LAB_PARTS = frozenset({"value", "unit", "uln", "time", "status"})
+_NOT_SERIES_PARTS = frozenset({"uln", "status"})
 # What ``_Parser._plain_lab`` reads: no status; a plain ASCII number, after a
 # comparator for a censorable value; a unit spelt as accepted (not an alias).
 _PLAIN_PARTS = frozenset({"value", "unit", "uln", "time"})
@@ -1066,6 +1079,20 @@ def _plain_time(text: str, tz: tzinfo) -> datetime | None:
 
 def _plain(value: Decimal) -> str:
     return f"{value.normalize():f}"
+
+
+_HUNDREDTH = Decimal("0.01")
+
+
+def _bound(value: Decimal, rounding: str) -> str:
+    """A range's end in a unit it converts to inexactly: to 0.01, inwards.
+
+    1500 umol/L is 87.719298... mg/dL, shown 87.71: every value in the range
+    shown is accepted.
+    """
+    if value.as_tuple().exponent < -2:
+        value = value.quantize(_HUNDREDTH, rounding=rounding)
+    return _plain(value)
 
 
 def parse_candidate(

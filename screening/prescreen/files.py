@@ -91,17 +91,23 @@ def _series_cell(measurements) -> str:
     )
 
 
-def _series_from_cell(cell: str) -> list[dict] | str:
-    """'TIME VALUE UNIT; ...' -> measurements (the time may hold a space)."""
+def _series_from_cell(cell: str) -> list[dict]:
+    """'TIME VALUE UNIT; ...' -> measurements (the time may hold a space).
+
+    A measurement whose last word is a number has no unit written; one with a
+    single word has no time. The parser names what each lacks.
+    """
     items = []
     for part in cell.split(";"):
-        if not part.strip():
-            continue
         pieces = part.split()
-        if len(pieces) < 3:
-            return cell
+        if not pieces:
+            continue
+        if contract.NUMBER_RE.match(contract.fold_fullwidth(pieces[-1])):
+            items.append({"time": " ".join(pieces[:-1]), "value": pieces[-1]})
+            continue
+        value = pieces[-2] if len(pieces) > 1 else ""
         items.append(
-            {"time": " ".join(pieces[:-2]), "value": pieces[-2], "unit": pieces[-1]}
+            {"time": " ".join(pieces[:-2]), "value": value, "unit": pieces[-1]}
         )
     return items
 

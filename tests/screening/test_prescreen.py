@@ -291,8 +291,35 @@ def test_a_csv_row_with_a_malformed_series_is_reported(tmp_path, trial):
         [csv_row(tbil_series="yesterday 150"), csv_row(screening_number="01-002")],
     )
     bad, good = run_json(path)
-    assert "tbil_series" in bad["errors"]
+    assert set(bad["errors"]) == {"tbil_series[0].time", "tbil_series[0].unit"}
     assert good["decision"] == "ELIGIBLE"
+
+
+@pytest.mark.parametrize(
+    ("cell", "errors"),
+    [
+        # A unit forgotten: the time is not read as the value.
+        ("2026-05-31 08:00 158.6", {"tbil_series[0].unit": "the unit is required"}),
+        (
+            "158.6 umol/L",
+            {"tbil_series[0].time": "each measurement needs a time, a value"},
+        ),
+        (
+            "2026-05-31 08:00 158.6 mmol/L",
+            {"tbil_series[0].unit": "unknown unit (accepted: umol/L, mg/dL)"},
+        ),
+        (
+            "2026-05-31 08:00 158.6 umol/L; 2026-05-30 08:00 140",
+            {"tbil_series[1].unit": "the unit is required"},
+        ),
+    ],
+)
+def test_a_series_cell_names_what_a_measurement_lacks(tmp_path, trial, cell, errors):
+    path = write_csv(tmp_path, [csv_row(tbil_series=cell)])
+    (bad,) = run_json(path)
+    assert set(bad["errors"]) == set(errors)
+    for where, words in errors.items():
+        assert bad["errors"][where][0].startswith(words)
 
 
 def test_a_measurement_time_out_of_range_is_reported_not_fatal(tmp_path, trial):

@@ -292,8 +292,14 @@ def test_plausibility_bounds_are_given_in_the_unit_typed():
     assert problem["code"] == "implausible"
     assert problem["params"]["unit"] == "mg/dL"
     assert problem["params"]["low"] == "0"
-    # 1500 umol/L in mg/dL
-    assert D(problem["params"]["high"]).quantize(D("0.01")) == D("87.72")
+    # 1500 umol/L is 87.719... mg/dL: shown to 0.01, inwards, so that every
+    # value in the range shown is accepted.
+    assert problem["params"]["high"] == "87.71"
+    assert "between 0 and 87.71 mg/dL" in caught.value.errors["tbil.value"][0]
+    parse(eligible_candidate(tbil={"value": "87.71", "unit": "mg/dL"}))
+    assert "tbil.value" in problems(
+        eligible_candidate(tbil={"value": "87.72", "unit": "mg/dL"})
+    )
 
 
 # --- Local spellings ---------------------------------------------------------------
@@ -660,3 +666,28 @@ def test_series_problems_name_the_row_as_given():
 def test_a_censored_value_against_an_equality(comparator, limit, holds):
     spec = ConditionSpec("il6_pg_ml", Operator.EQ, low=D(5))
     assert censored_holds(spec, Fact(D(limit), comparator=comparator)) is holds
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"uln": "20"}, "uln"),
+        ({"status": "pending"}, "status"),
+        ({"uln": "20", "status": "pending"}, "status, uln"),
+        ({"uln": "20", "note": "x"}, "note, uln"),
+        ({"note": "x"}, "note"),
+    ],
+)
+def test_an_earlier_tbil_names_each_part_it_does_not_take(extra, named):
+    earlier = {"time": "2026-05-31T08:00+08:00", "value": "158.6", "unit": "umol/L"}
+    with pytest.raises(CandidateError) as caught:
+        parse(eligible_candidate(tbil_series=[{**earlier, **extra}]))
+    assert caught.value.errors == {"tbil_series[0]": [f"unknown part: {named}"]}
+
+
+def test_an_earlier_tbil_with_blank_uln_and_status_is_read():
+    earlier = {"time": "2026-05-31T08:00+08:00", "value": "158.6", "unit": "umol/L"}
+    parsed = parse(
+        eligible_candidate(tbil_series=[{**earlier, "uln": "", "status": None}])
+    )
+    assert [q.canonical for q in parsed.tbil_series] == [D("158.6")]
