@@ -193,8 +193,12 @@ def _fields_of(item: Input, label: str, limits: dict[str, str]):
         fields.append(
             (
                 field_name(item, Part.UNIT),
+                # Not required here: the contract asks for the unit of a value
+                # given (a blank unit with no value is no measurement).
                 forms.ChoiceField(
-                    label=_(PART_LABELS[Part.UNIT]), choices=_unit_choices(item)
+                    label=_(PART_LABELS[Part.UNIT]),
+                    choices=_unit_choices(item),
+                    required=False,
                 ),
             )
         )
@@ -249,8 +253,7 @@ def _unit_to_choose(form: forms.Form, value_name: str, unit_name: str) -> None:
         return
     if given in {code for code, _label in field.choices}:
         return
-    # Left blank, it is refused next to the field (the form's unit is
-    # required; a measurement's by the contract).
+    # Left blank with a value, it is refused next to the field by the contract.
     field.choices = [("", "---------"), *field.choices]
     if not form.is_bound:
         form.initial[unit_name] = ""
@@ -550,7 +553,10 @@ def _lab_contract(item: Input, data: dict):
         return None
     if set(given) == {"value"} and item.kind is InputKind.NUMBER:
         return given["value"]
-    if item.kind is InputKind.QUANTITY and "unit" not in given and "value" in given:
+    # A value without its unit: an input of one unit has it; otherwise it goes
+    # as it is and the contract refuses it next to the unit field ("the unit
+    # is required"), never assuming the first option.
+    if "unit" not in given and "value" in given and len(item.units) == 1:
         given["unit"] = item.canonical_unit
     return given
 

@@ -1,6 +1,9 @@
 """A value opened again in the form (a file's row, a record to correct) shows
 what the parser read, and a unit the form cannot show is left to choose."""
 
+from datetime import date
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from screening.decisions.forms import (
@@ -14,6 +17,8 @@ from screening.domain import contract
 from screening.domain.inputs import INPUTS, Part
 from tests.factories import eligible_candidate
 from tests.screening.form_data import SCREEN_URL
+
+SITE_ZONE = ZoneInfo("Asia/Shanghai")
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +80,6 @@ def test_a_unit_the_form_cannot_show_is_left_to_choose(unit):
     assert select.index('value=""') < select.index('value="umol/L"')
     assert 'value="" selected' in select
     assert 'value="umol/L" selected' not in select
-    assert form.fields[name].required
 
 
 def test_a_shown_unit_is_kept_and_a_fresh_form_has_no_blank_unit():
@@ -92,8 +96,13 @@ def test_submitting_without_choosing_the_unit_names_the_unit_field():
     data = post_data_from_contract(eligible_candidate(screening_number="09-001"))
     data[name] = ""  # what the browser posts with the blank option selected
     form = ScreeningForm(data=data)
-    assert not form.is_valid()
-    assert name in form.errors
+    assert form.is_valid()  # the contract, not the form, asks for the unit
+    sent = form.to_contract()
+    assert sent["tbil"] == {"value": "180", "time": "2026-06-01T08:00"}
+    with pytest.raises(contract.CandidateError) as caught:
+        contract.parse_candidate(sent, today=date(2026, 6, 1), tz=SITE_ZONE)
+    form.add_problems(caught.value)
+    assert [e.code for e in form.errors.as_data()[name]] == ["unit_required"]
 
 
 def test_a_series_unit_the_form_cannot_show_is_left_to_choose():

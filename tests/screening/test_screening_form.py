@@ -256,8 +256,20 @@ class TestUnits:
         ],
     )
     def test_unit_not_in_the_choices(self, screen, field, unit):
-        code = "required" if unit == "" else "invalid_choice"
+        code = "unit_required" if unit == "" else "invalid_choice"
         refused(screen(post(**{field: unit})), field, code)
+
+    def test_a_value_whose_unit_is_not_posted_is_refused_not_assumed(self, screen):
+        data = post()
+        del data["tbil_unit"]
+        refused(screen(data), "tbil_unit", "unit_required")
+
+    def test_a_blank_unit_with_no_value_asks_for_nothing(self, screen):
+        """Opened with a blank unit to choose, the value cleared: no unit needed."""
+        response = screen(post(pct_value="", pct_unit="", pct_uln=""))
+        assert response.status_code == HTTPStatus.FOUND
+        decision = EligibilityDecision.unscoped.get()
+        assert decision.entered["pct"] is None
 
     def test_series_unit_not_in_the_choices(self, screen):
         response = screen(post(**{"series-0-unit": "mol"}))
