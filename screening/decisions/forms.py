@@ -269,6 +269,7 @@ class TbilMeasurementForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _unit_to_choose(self, "value", "unit")
+        _keep_seconds(self)
 
     def measurement(self) -> dict | None:
         data = self.cleaned_data if self.is_valid() else {}
@@ -380,6 +381,7 @@ class ScreeningForm(forms.Form):
         for item in INPUTS.values():
             if Part.UNIT in item.parts:
                 _unit_to_choose(self, field_name(item), field_name(item, Part.UNIT))
+        _keep_seconds(self)
         self.fields[CONFIRM_KEY] = forms.MultipleChoiceField(
             label=_("I have checked these unusual values and confirm them"),
             choices=[(k, _(i.label)) for k, i in INPUTS.items() if i.typical],
@@ -683,7 +685,30 @@ def _local_input(moment) -> str:
         parsed = contract.parse_datetime(moment, timezone.get_current_timezone())
     except ValueError:
         return moment[:64]
-    return timezone.localtime(parsed).strftime("%Y-%m-%dT%H:%M")
+    local = timezone.localtime(parsed).replace(tzinfo=None)
+    if local.microsecond:
+        return local.isoformat(timespec="microseconds").rstrip("0")
+    if local.second:
+        return local.isoformat(timespec="seconds")
+    return local.isoformat(timespec="minutes")
+
+
+# A datetime-local input steps by the minute: one reopened with seconds would
+# be refused by the browser, or have them dropped.
+_MINUTE_TEXT = len("2026-06-01T08:00")
+
+
+def _keep_seconds(form: forms.Form) -> None:
+    """Let each time field that holds seconds keep them (``step="any"``)."""
+    for name, field in form.fields.items():
+        if getattr(field.widget, "input_type", "") != "datetime-local":
+            continue
+        if form.is_bound:
+            value = form.data.get(form.add_prefix(name))
+        else:
+            value = form.initial.get(name)
+        if isinstance(value, str) and len(value.strip()) > _MINUTE_TEXT:
+            field.widget.attrs["step"] = "any"
 
 
 class SignatureForm(forms.Form):

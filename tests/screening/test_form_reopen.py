@@ -152,3 +152,40 @@ def test_a_series_measurement_posted_without_its_unit_is_drawn_blank(
     select = body[start : body.index("</select>", start)]
     # Drawn again with the blank option selected, not the first unit.
     assert 'value="" selected' in select
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("2026-06-01T08:00:30+08:00", "2026-06-01T08:00:30"),
+        ("2026-06-01T00:00:30.25+00:00", "2026-06-01T08:00:30.25"),
+        ("2026-06-01T08:00+08:00", "2026-06-01T08:00"),
+    ],
+)
+def test_a_time_reopened_keeps_its_seconds(stored, shown):
+    """A lab time with seconds is shown with them, and the input accepts them."""
+    entered = eligible_candidate(
+        tbil={"value": "180", "unit": "umol/L", "time": stored},
+        tbil_series=[{"time": stored, "value": "150", "unit": "umol/L"}],
+    )
+    initial, series = initial_from_contract(entered)
+    name = field_name(INPUTS["tbil"], Part.TIME)
+    assert initial[name] == series[0]["time"] == shown
+    form = ScreeningForm(initial=initial)
+    step = form.fields[name].widget.attrs.get("step")
+    assert step == (None if len(shown) == 16 else "any")
+    assert (f'value="{shown}"' in str(form[name])) and (
+        ('step="any"' in str(form[name])) == (step == "any")
+    )
+    formset = TbilSeriesFormSet(initial=series, prefix="series")
+    assert formset.forms[0].fields["time"].widget.attrs.get("step") == step
+    # Sent again as the browser posts it, the moment is the one stored.
+    data = post_data_from_contract(entered)
+    assert data[name] == data["series-0-time"] == shown
+    sent = ScreeningForm(data=data)
+    assert sent.is_valid()
+    parsed = contract.parse_candidate(
+        sent.to_contract(), today=date(2026, 6, 1), tz=SITE_ZONE
+    )
+    assert parsed.tbil.time == contract.parse_datetime(stored, SITE_ZONE)
+    assert sent.fields[name].widget.attrs.get("step") == step
