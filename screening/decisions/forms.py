@@ -555,10 +555,15 @@ def _lab_contract(item: Input, data: dict):
         return None
     if set(given) == {"value"} and item.kind is InputKind.NUMBER:
         return given["value"]
-    # A value without its unit: an input of one unit has it; otherwise it goes
-    # as it is and the contract refuses it next to the unit field ("the unit
-    # is required"), never assuming the first option.
-    if "unit" not in given and "value" in given and len(item.units) == 1:
+    # A quantity's value without its unit: a quantity of one unit has it;
+    # otherwise it goes as it is and the contract refuses it next to the unit
+    # field ("the unit is required"), never assuming the first option.
+    if (
+        item.kind is InputKind.QUANTITY
+        and len(item.units) == 1
+        and "unit" not in given
+        and "value" in given
+    ):
         given["unit"] = item.canonical_unit
     return given
 

@@ -1082,15 +1082,17 @@ def _plain(value: Decimal) -> str:
 
 
 _HUNDREDTH = Decimal("0.01")
+# More decimal places than a range's end has is a long quotient.
+_EXACT_PLACES = 6
 
 
 def _bound(value: Decimal, rounding: str) -> str:
     """A range's end in a unit it converts to inexactly: to 0.01, inwards.
 
     1500 umol/L is 87.719298... mg/dL, shown 87.71: every value in the range
-    shown is accepted.
+    shown is accepted. An end the unit holds exactly (0.005) is shown as it is.
     """
-    if value.as_tuple().exponent < -2:
+    if value.as_tuple().exponent < -_EXACT_PLACES:
         value = value.quantize(_HUNDREDTH, rounding=rounding)
     return _plain(value)
 

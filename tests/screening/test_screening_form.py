@@ -264,6 +264,12 @@ class TestUnits:
         del data["tbil_unit"]
         refused(screen(data), "tbil_unit", "unit_required")
 
+    def test_a_timed_number_is_sent_without_a_unit_it_does_not_take(self, screen):
+        response = screen(post(pta_percent="35", pta_percent_time="2026-06-01T07:00"))
+        assert response.status_code == HTTPStatus.FOUND
+        entered = EligibilityDecision.unscoped.get().entered
+        assert entered["pta_percent"] == {"value": "35", "time": "2026-06-01T07:00"}
+
     def test_a_blank_unit_with_no_value_asks_for_nothing(self, screen):
         """Opened with a blank unit to choose, the value cleared: no unit needed."""
         response = screen(post(pct_value="", pct_unit="", pct_uln=""))
